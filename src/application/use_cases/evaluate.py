@@ -1,0 +1,32 @@
+"""EvaluateSubmission: score a submission file against known solutions, the ARC Prize way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from arc_ttt.adapters.datasets.loading import read_json
+from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.ports import TaskSource
+from arc_ttt.domain.scoring import SetScore, score_set
+from arc_ttt.domain.submission import parse_submission
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    score: SetScore
+    problems: tuple[TaskFormatError, ...]
+    unknown_tasks: tuple[str, ...]  # in the submission, but without solutions in the source
+
+
+class EvaluateSubmission:
+    def __call__(self, submission: Path, solutions: TaskSource) -> Evaluation:
+        submitted = parse_submission(read_json(Path(submission)), origin=str(submission))
+        loaded = solutions.load()
+        truths = {t.id: t.solutions() for t in loaded.tasks if t.has_solutions}
+        if not truths:
+            raise TaskFormatError("no solutions found to score against", origin=solutions.name)
+        grids = {tid: [list(pair) for pair in pairs] for tid, pairs in submitted.items()}
+        score = score_set(grids, truths)  # type: ignore[arg-type]
+        unknown = tuple(sorted(set(submitted) - set(truths)))
+        return Evaluation(score, loaded.problems, unknown)

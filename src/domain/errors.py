@@ -1,0 +1,32 @@
+"""Errors the domain raises. Each one says where the problem is (file or task, field) and what it is,
+so that the command line can print it as one line and move on to the next task."""
+
+from __future__ import annotations
+
+
+class ArcTttError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InvalidGridError(ArcTttError, ValueError):
+    """A grid breaks ARC's rules (shape 1..30 x 1..30, rectangular, colors 0..9)."""
+
+
+class TaskFormatError(ArcTttError, ValueError):
+    """A task cannot be used; `origin` names the file (or dataset) and `task_id` the task."""
+
+    def __init__(self, problem: str, *, origin: str = "", task_id: str = "", field: str = "") -> None:
+        self.problem = problem
+        self.origin = origin
+        self.task_id = task_id
+        self.field = field
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = " ".join(part for part in (self.origin, f"task {self.task_id}" if self.task_id else "") if part)
+        what = f"{self.field}: {self.problem}" if self.field else self.problem
+        return f"{where}: {what}" if where else what
+
+
+class UnsafeTaskIdError(TaskFormatError):
+    """A task id that could escape a folder or confuse a file system; it never touches a path."""

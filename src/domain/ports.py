@@ -1,0 +1,92 @@
+"""Ports: what the domain and the use cases need from the outside world, as typing.Protocols.
+
+Adapters implement them; tests/fakes.py holds small honest fakes for unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.prediction import TaskSolution
+from arc_ttt.domain.results import TaskResult
+from arc_ttt.domain.task import Task
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLoad:
+    """What a source yielded: the valid tasks, and one problem per task or file it had to skip."""
+
+    tasks: tuple[Task, ...]
+    problems: tuple[TaskFormatError, ...] = ()
+
+
+@runtime_checkable
+class TaskSource(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def load(self) -> TaskLoad: ...
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """Proposes ranked candidates per test input. It sees tasks without test outputs and should
+    return within `time_limit` seconds; the caller guards against it raising or returning garbage."""
+
+    @property
+    def name(self) -> str: ...
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution: ...
+
+
+class ResultStore(Protocol):
+    """Durable per-task results of a run: each result is committed as soon as it is recorded."""
+
+    def record(self, result: TaskResult) -> None: ...
+
+    def results(self) -> list[TaskResult]: ...
+
+    def final_task_ids(self) -> set[str]: ...
+
+    def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds on a monotonic clock."""
+        ...
+
+
+class ProgressListener(Protocol):
+    def started(self, total: int, already_done: int) -> None: ...
+
+    def task_done(self, result: TaskResult) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+class SubmissionWriter(Protocol):
+    def write(self, results: Sequence[TaskResult]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a finished (or interrupted) batch hands to report writers."""
+
+    source: str
+    solver: str
+    tasks: tuple[Task, ...]
+    results: tuple[TaskResult, ...]
+    problems: tuple[TaskFormatError, ...]
+    wall_seconds: float
+    complete: bool
+
+
+class ReportWriter(Protocol):
+    def write(self, run_dir: Path, summary: RunSummary) -> list[Path]:
+        """Write report files into `run_dir`; return their paths."""
+        ...
