@@ -40,7 +40,8 @@ class SolutionsFileSource:
                 if not isinstance(outputs, list) or not outputs:
                     raise TaskFormatError("expected a list of output grids", origin=origin, task_id=tid)
                 grids = [parse_grid(g, origin=origin, task_id=tid, field=f"[{i}]") for i, g in enumerate(outputs)]
-                tasks.append(Task(tid, (Example(placeholder, placeholder),), tuple(Example(placeholder, g) for g in grids)))
+                test = tuple(Example(placeholder, g) for g in grids)
+                tasks.append(Task(tid, (Example(placeholder, placeholder),), test))
             except TaskFormatError as problem:
                 problems.append(problem)
         return TaskLoad(tuple(sorted(tasks, key=lambda t: t.id)), tuple(problems))
