@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.ports import TaskLoad
+import hashlib
+from collections.abc import Mapping, Sequence
+
+from arc_ttt.domain.errors import CheckpointIntegrityError, TaskFormatError
+from arc_ttt.domain.ports import CheckpointInfo, TaskLoad
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult, TaskStatus
 from arc_ttt.domain.task import Task
@@ -82,3 +85,49 @@ class ScriptedSolver:
         if isinstance(answer, BaseException):
             raise answer
         return answer  # type: ignore[return-value]
+
+
+class InMemoryCheckpointRepository:
+    """Keeps adapter bytes in a dict; hashes are real so integrity logic can be exercised."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[CheckpointInfo, bytes]] = []
+
+    def save(self, task_id: str, weights: bytes, *, base_model: str, base_model_hash: str,
+             lora_config: Mapping[str, object], metrics: Mapping[str, float], tags: Sequence[str] = ()) -> CheckpointInfo:
+        version = 1 + sum(1 for info, _ in self.items if info.task_id == task_id)
+        info = CheckpointInfo(task_id, version, base_model, base_model_hash, dict(lora_config), dict(metrics),
+                              tuple(tags), "1970-01-01T00:00:00", len(weights), hashlib.sha256(weights).hexdigest())
+        self.items.append((info, bytes(weights)))
+        return info
+
+    def _of(self, task_id: str, base_model_hash: str | None = None) -> list[tuple[CheckpointInfo, bytes]]:
+        return [(i, w) for i, w in self.items
+                if i.task_id == task_id and (base_model_hash is None or i.base_model_hash == base_model_hash)]
+
+    def latest(self, task_id: str, base_model_hash: str | None = None) -> CheckpointInfo | None:
+        found = self._of(task_id, base_model_hash)
+        return max(found, key=lambda p: p[0].version)[0] if found else None
+
+    def best(self, task_id: str, metric: str, *, higher_is_better: bool = True) -> CheckpointInfo | None:
+        found = [i for i, _ in self._of(task_id) if metric in i.metrics]
+        if not found:
+            return None
+        sign = 1 if higher_is_better else -1
+        return max(found, key=lambda i: (sign * i.metrics[metric], i.version))
+
+    def load(self, info: CheckpointInfo) -> bytes:
+        for stored, weights in self.items:
+            if stored.task_id == info.task_id and stored.version == info.version:
+                if hashlib.sha256(weights).hexdigest() != info.sha256:
+                    raise CheckpointIntegrityError(f"task {info.task_id} v{info.version}: sha256 mismatch")
+                return weights
+        raise CheckpointIntegrityError(f"task {info.task_id} v{info.version}: missing")
+
+    def load_latest_good(self, task_id: str, base_model_hash: str | None = None) -> tuple[CheckpointInfo, bytes] | None:
+        for info, _ in sorted(self._of(task_id, base_model_hash), key=lambda p: -p[0].version):
+            try:
+                return info, self.load(info)
+            except CheckpointIntegrityError:
+                continue
+        return None

@@ -30,3 +30,7 @@ class TaskFormatError(ArcTttError, ValueError):
 
 class UnsafeTaskIdError(TaskFormatError):
     """A task id that could escape a folder or confuse a file system; it never touches a path."""
+
+
+class CheckpointIntegrityError(ArcTttError):
+    """A stored adapter file is missing or its bytes no longer match the recorded sha256."""

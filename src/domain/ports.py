@@ -5,7 +5,7 @@ Adapters implement them; tests/fakes.py holds small honest fakes for unit tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -89,4 +89,50 @@ class RunSummary:
 class ReportWriter(Protocol):
     def write(self, run_dir: Path, summary: RunSummary) -> list[Path]:
         """Write report files into `run_dir`; return their paths."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointInfo:
+    """Metadata of one stored adapter (a safetensors file). Versions count 1, 2, ... per task."""
+
+    task_id: str
+    version: int
+    base_model: str
+    base_model_hash: str
+    lora_config: Mapping[str, object]
+    metrics: Mapping[str, float]
+    tags: tuple[str, ...]
+    created_at: str
+    size_bytes: int
+    sha256: str
+
+
+class CheckpointRepository(Protocol):
+    """Adapters per task and version. Weights travel as safetensors bytes so the domain needs no torch."""
+
+    def save(
+        self,
+        task_id: str,
+        weights: bytes,
+        *,
+        base_model: str,
+        base_model_hash: str,
+        lora_config: Mapping[str, object],
+        metrics: Mapping[str, float],
+        tags: Sequence[str] = (),
+    ) -> CheckpointInfo: ...
+
+    def latest(self, task_id: str, base_model_hash: str | None = None) -> CheckpointInfo | None: ...
+
+    def best(self, task_id: str, metric: str, *, higher_is_better: bool = True) -> CheckpointInfo | None: ...
+
+    def load(self, info: CheckpointInfo) -> bytes:
+        """The weight bytes, sha256-verified; raises CheckpointIntegrityError when they do not match."""
+        ...
+
+    def load_latest_good(
+        self, task_id: str, base_model_hash: str | None = None
+    ) -> tuple[CheckpointInfo, bytes] | None:
+        """The newest version whose file is intact, falling back past corrupted or missing ones."""
         ...
