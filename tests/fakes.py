@@ -94,7 +94,8 @@ class InMemoryCheckpointRepository:
         self.items: list[tuple[CheckpointInfo, bytes]] = []
 
     def save(self, task_id: str, weights: bytes, *, base_model: str, base_model_hash: str,
-             lora_config: Mapping[str, object], metrics: Mapping[str, float], tags: Sequence[str] = ()) -> CheckpointInfo:
+             lora_config: Mapping[str, object], metrics: Mapping[str, float],
+             tags: Sequence[str] = ()) -> CheckpointInfo:
         version = 1 + sum(1 for info, _ in self.items if info.task_id == task_id)
         info = CheckpointInfo(task_id, version, base_model, base_model_hash, dict(lora_config), dict(metrics),
                               tuple(tags), "1970-01-01T00:00:00", len(weights), hashlib.sha256(weights).hexdigest())
