@@ -5,17 +5,24 @@ Swap an adapter in your own code or tests with `container.solver.override(provid
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from dependency_injector import containers, providers
 
 from arc_ttt.adapters.clock import MonotonicClock
+from arc_ttt.adapters.hardware.probes import ProcessMemoryProbe, PsutilHardwareProbe
 from arc_ttt.adapters.persistence.run_store import open_result_store
+from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
+from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
+from arc_ttt.application.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.settings import Settings, load_settings
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 from arc_ttt.application.use_cases.solve_batch import SolveBatch
+from arc_ttt.domain.memory_leaks import LeakMonitor
+from arc_ttt.domain.memory_pressure import MemoryPressureGuard
 
 
 def _solver_name(settings: Settings) -> str:
@@ -34,7 +41,25 @@ class Container(containers.DeclarativeContainer):
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)
 
-    report_writers = providers.List(providers.Factory(SummaryWriter))
+    hardware_probe = providers.Singleton(PsutilHardwareProbe)
+    memory_probe = providers.Singleton(ProcessMemoryProbe)
+    pressure_guard = providers.Factory(
+        MemoryPressureGuard,
+        probe=memory_probe,
+        levels=providers.Callable(memory_levels, settings.provided.hardware),
+        sleep=providers.Object(time.sleep),
+    )
+    leak_monitor = providers.Factory(
+        LeakMonitor, threshold_mb_per_task=settings.provided.hardware.leak_warn_mb_per_task
+    )
+    run_meta = providers.Callable(describe_run, hardware_probe, settings.provided.hardware)
+
+    report_writers = providers.List(
+        providers.Factory(SummaryWriter),
+        providers.Factory(JsonReportWriter),
+        providers.Factory(MarkdownReportWriter),
+        providers.Factory(HtmlReportWriter),
+    )
 
     solve_batch = providers.Factory(
         SolveBatch,
@@ -42,6 +67,10 @@ class Container(containers.DeclarativeContainer):
         store_factory=result_store.provider,
         clock=clock,
         report_writers=report_writers,
+        memory_probe=memory_probe,
+        pressure_guard=pressure_guard,
+        leak_monitor=leak_monitor,
+        run_meta=run_meta,
     )
 
     evaluate_submission = providers.Factory(EvaluateSubmission)

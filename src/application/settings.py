@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -38,6 +38,38 @@ class StoreSettings(Section):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: results.db in the run folder")
 
 
+class HardwareSettings(Section):
+    """A hardware profile (configs/hardware/*.yaml): what a run may use on this kind of machine."""
+
+    profile: str = Field(default="auto", description="profile name, or auto: chosen from the hardware probe")
+    device: Literal["cpu", "cuda"] = "cpu"
+    gpu_memory_gb: float = Field(default=0.0, ge=0, description="nominal GPU size this profile is for")
+    memory_budget_gb: float = Field(default=10.0, gt=0, description="what a run may use (GPU, else RAM)")
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    quantization: Literal["none", "8bit", "4bit"] = "none"
+    train_batch_size: int = Field(default=1, ge=1)
+    gradient_accumulation: int = Field(default=1, ge=1)
+    inference_batch_size: int = Field(default=1, ge=1)
+    max_seq_len: int = Field(default=2048, ge=64)
+    gradient_checkpointing: bool = True
+    lora_rank: int = Field(default=64, ge=0)
+    pause_free_ram_mb: float = Field(default=1024.0, ge=0, description="below this the batch waits")
+    abort_free_ram_mb: float = Field(default=256.0, ge=0, description="below this the batch stops cleanly")
+    pause_free_gpu_mb: float | None = Field(default=None, ge=0)
+    abort_free_gpu_mb: float | None = Field(default=None, ge=0)
+    max_waits: int = Field(default=3, ge=0)
+    wait_seconds: float = Field(default=5.0, ge=0)
+    leak_warn_mb_per_task: float = Field(default=1.0, gt=0)
+
+    @field_validator("abort_free_ram_mb")
+    @classmethod
+    def _abort_below_pause(cls, value: float, info: Any) -> float:
+        pause = info.data.get("pause_free_ram_mb")
+        if pause is not None and value > pause:
+            raise ValueError(f"abort_free_ram_mb {value} is above pause_free_ram_mb {pause}")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -45,6 +77,7 @@ class Settings(BaseSettings):
 
     solve: SolveSettings = SolveSettings()
     store: StoreSettings = StoreSettings()
+    hardware: HardwareSettings = HardwareSettings()
 
     @classmethod
     def settings_customise_sources(

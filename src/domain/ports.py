@@ -6,11 +6,12 @@ Adapters implement them; tests/fakes.py holds small honest fakes for unit tests.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.hardware import HardwareInfo, MemorySample
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult
 from arc_ttt.domain.task import Task
@@ -84,6 +85,7 @@ class RunSummary:
     problems: tuple[TaskFormatError, ...]
     wall_seconds: float
     complete: bool
+    meta: Mapping[str, object] = field(default_factory=dict)  # hardware, profile, memory warnings, stop reason
 
 
 class ReportWriter(Protocol):
@@ -135,4 +137,24 @@ class CheckpointRepository(Protocol):
         self, task_id: str, base_model_hash: str | None = None
     ) -> tuple[CheckpointInfo, bytes] | None:
         """The newest version whose file is intact, falling back past corrupted or missing ones."""
+        ...
+
+
+class HardwareProbe(Protocol):
+    """What this machine offers: cores, RAM, CUDA devices. Read once per run to pick a profile."""
+
+    def probe(self) -> HardwareInfo: ...
+
+
+class MemoryProbe(Protocol):
+    """How much memory this process and the machine use right now, and a way to give caches back."""
+
+    def sample(self) -> MemorySample: ...
+
+    def free_caches(self) -> None:
+        """Collect garbage and return cached accelerator memory to the device."""
+        ...
+
+    def reset_peak(self) -> None:
+        """Start a new peak window (CUDA peak statistics); a no-op where there is none."""
         ...

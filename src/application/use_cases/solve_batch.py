@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
+from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.persistence.files import write_json_atomic
 from arc_ttt.domain.attempts import fallback_attempts
 from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.memory_leaks import LeakMonitor
+from arc_ttt.domain.memory_pressure import MemoryPressureGuard
 from arc_ttt.domain.ports import (
     Clock,
+    MemoryProbe,
     ProgressListener,
     ReportWriter,
     ResultStore,
@@ -25,6 +32,7 @@ from arc_ttt.domain.submission import submission_json
 from arc_ttt.domain.task import Task
 
 SUBMISSION_FILE = "submission.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class SolveOutcome:
     score: SetScore | None
     reports: list[Path] = field(default_factory=list)
     complete: bool = True
+    stop_reason: str = ""  # why the batch ended early (memory), empty when it did not
+    warnings: list[str] = field(default_factory=list)
 
 
 class _SilentProgress:
@@ -76,15 +86,26 @@ class SolveBatch:
         clock: Clock,
         report_writers: Sequence[ReportWriter] = (),
         progress: ProgressListener | None = None,
+        memory_probe: MemoryProbe | None = None,
+        pressure_guard: MemoryPressureGuard | None = None,
+        leak_monitor: LeakMonitor | None = None,
+        run_meta: Mapping[str, object] | None = None,
     ) -> None:
         self.solver = solver
         self.store_factory = store_factory
         self.clock = clock
         self.report_writers = list(report_writers)
         self.progress = progress or _SilentProgress()
+        self.memory_probe = memory_probe
+        self.pressure_guard = pressure_guard
+        self.leak_monitor = leak_monitor
+        self.run_meta = dict(run_meta or {})
+        self.stop_reason = ""
+        self.warnings: list[str] = []
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
+        self.stop_reason, self.warnings = "", []
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
         out_dir = Path(request.out_dir)
@@ -93,6 +114,8 @@ class SolveBatch:
         try:
             if not request.resume and hasattr(store, "clear"):
                 store.clear()
+            self._save_meta(store, {"source": request.source.name, "source_spec": source_spec(request.source),
+                                    "solver": self.solver.name, **self.run_meta})
             done = store.final_task_ids() if request.resume else set()
             todo = [t for t in tasks if t.id not in done]
             self.progress.started(len(tasks), len(tasks) - len(todo))
@@ -102,20 +125,62 @@ class SolveBatch:
             except KeyboardInterrupt:
                 complete = False
             results = self._results_for(tasks, store)
+            self._save_meta(store, {"stop_reason": self.stop_reason, "warnings": self.warnings,
+                                    "complete": complete and not self.stop_reason,
+                                    "wall_seconds": self.clock.now() - started})
         finally:
             store.close()
             self.progress.finished()
-        return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
+        return self._finish(request, out_dir, tasks, results, loaded.problems, started,
+                            complete and not self.stop_reason)
 
     def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float) -> None:
-        for task in todo:
+        for index, task in enumerate(todo):
+            waits = 0
+            if not self.stop_reason and self.pressure_guard is not None:
+                verdict = self.pressure_guard.check()
+                waits = verdict.waits
+                if not verdict.proceed:
+                    self.stop_reason = verdict.reason
+                    self._warn(f"{verdict.reason}; the remaining tasks get fallback attempts")
             remaining = deadline - self.clock.now()
-            if remaining <= 0:
+            if self.stop_reason:  # like an out-of-time task: fallback attempts, solved again on --resume
+                result = replace(out_of_time_result(task, self.solver.name), error=self.stop_reason)
+            elif remaining <= 0:
                 result = out_of_time_result(task, self.solver.name)
             else:
+                if self.memory_probe is not None:
+                    self.memory_probe.reset_peak()
                 result = solve_task(self.solver, task, time_limit=min(limit, remaining), clock=self.clock)
+                result = self._with_memory_note(result, index, waits)
             store.record(result)
             self.progress.task_done(result)
+
+    def _with_memory_note(self, result: TaskResult, index: int, waits: int) -> TaskResult:
+        """The task's result with a memory reading in notes["memory"], fed to the leak monitor."""
+        if self.memory_probe is None:
+            return result
+        sample = self.memory_probe.sample()
+        note: dict[str, object] = {**sample.to_note(), "batch_index": index}
+        if waits:
+            note["pressure_waits"] = waits
+        if self.leak_monitor is not None:
+            warning = self.leak_monitor.observe(index, sample.rss_bytes)
+            if warning:
+                self._warn(warning)
+        return replace(result, notes=MappingProxyType({**dict(result.notes), "memory": note}))
+
+    def _warn(self, message: str) -> None:
+        log.warning(message)
+        self.warnings.append(message)
+
+    @staticmethod
+    def _save_meta(store: ResultStore, values: Mapping[str, object]) -> None:
+        """Run facts a later `arc-ttt report` needs; stores without meta (in-memory ones) skip this."""
+        set_meta = getattr(store, "set_meta", None)
+        if set_meta is not None:
+            for key, value in values.items():
+                set_meta(key, value if isinstance(value, str) else json.dumps(value, default=str))
 
     @staticmethod
     def _results_for(tasks: list[Task], store: ResultStore) -> list[TaskResult]:
@@ -149,8 +214,11 @@ class SolveBatch:
             problems=problems,
             wall_seconds=self.clock.now() - started,
             complete=complete,
+            meta={**self.run_meta, "source_spec": source_spec(request.source), "stop_reason": self.stop_reason,
+                  "warnings": list(self.warnings)},
         )
         reports: list[Path] = []
         for writer in self.report_writers:
             reports.extend(Path(p) for p in writer.write(out_dir, summary))
-        return SolveOutcome(out_dir, submission_path, results, problems, score, reports, complete)
+        return SolveOutcome(out_dir, submission_path, results, problems, score, reports, complete,
+                            self.stop_reason, list(self.warnings))

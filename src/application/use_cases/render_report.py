@@ -1,0 +1,74 @@
+"""RenderReport: the reports of any run folder, finished or not, from its results.db alone.
+
+The tasks are drawn again from the source the run recorded; when that source is gone (a deleted
+folder, a moved file) the reports still show every attempt, without train pairs or expected outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from arc_ttt.adapters.datasets.reopen import reopen_source
+from arc_ttt.adapters.persistence.run_store import RESULTS_DB, open_result_store
+from arc_ttt.domain.ports import ReportWriter, RunSummary
+from arc_ttt.domain.task import Task
+
+META_KEYS = ("source", "source_spec", "solver", "hardware", "profile", "warnings", "stop_reason", "complete",
+             "wall_seconds", "estimate")
+
+
+def _decode(value: str | None) -> object:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class RenderReport:
+    def __init__(self, report_writers: Sequence[ReportWriter]) -> None:
+        self.report_writers = list(report_writers)
+
+    def summary(self, run_dir: Path) -> RunSummary:
+        run_dir = Path(run_dir)
+        if not (run_dir / RESULTS_DB).is_file():
+            raise ValueError(f"{run_dir}: no {RESULTS_DB} here; is it a run folder of `arc-ttt solve`?")
+        store = open_result_store(run_dir)
+        try:
+            results = store.results()
+            meta = {key: _decode(store.get_meta(key)) for key in META_KEYS}
+        finally:
+            store.close()
+        tasks = self._tasks(meta.get("source_spec"), {r.task_id for r in results})
+        wall = meta.get("wall_seconds")
+        return RunSummary(
+            source=str(meta.get("source") or run_dir),
+            solver=str(meta.get("solver") or (results[0].solver if results else "unknown")),
+            tasks=tasks,
+            results=tuple(results),
+            problems=(),
+            wall_seconds=float(wall) if isinstance(wall, int | float) else sum(r.seconds for r in results),
+            complete=meta.get("complete") is True,
+            meta={k: v for k, v in meta.items() if v is not None},
+        )
+
+    @staticmethod
+    def _tasks(spec: object, wanted: set[str]) -> tuple[Task, ...]:
+        source = reopen_source(spec) if isinstance(spec, dict) else None
+        if source is None:
+            return ()
+        try:
+            loaded = source.load()
+        except Exception:  # a source that cannot be read any more only costs the drawings
+            return ()
+        return tuple(t for t in loaded.tasks if t.id in wanted)
+
+    def __call__(self, run_dir: Path) -> list[Path]:
+        summary = self.summary(run_dir)
+        written: list[Path] = []
+        for writer in self.report_writers:
+            written.extend(Path(p) for p in writer.write(Path(run_dir), summary))
+        return written
