@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from arc_ttt.domain.errors import CheckpointIntegrityError, TaskFormatError
+from arc_ttt.domain.hardware import CudaDevice, HardwareInfo, MemorySample
 from arc_ttt.domain.ports import CheckpointInfo, TaskLoad
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult, TaskStatus
@@ -132,3 +133,57 @@ class InMemoryCheckpointRepository:
             except CheckpointIntegrityError:
                 continue
         return None
+
+
+class FakeMemoryProbe:
+    """Memory readings from a script: each `sample()` takes the next reading (the last one repeats).
+    `free_caches` counts its calls and, when `freed_bytes` is set, makes that much more RAM available,
+    like emptying a cache would; `grow_per_sample` adds to the RSS on every reading, like a leak."""
+
+    def __init__(self, available_mb: list[float] | None = None, rss_mb: float = 500.0, freed_mb: float = 0.0,
+                 grow_per_sample_mb: float = 0.0, cuda_free_mb: list[float] | None = None) -> None:
+        self.available_mb = list(available_mb or [8000.0])
+        self.cuda_free_mb = list(cuda_free_mb) if cuda_free_mb is not None else None
+        self.rss_mb = rss_mb
+        self.freed_mb = freed_mb
+        self.grow_per_sample_mb = grow_per_sample_mb
+        self.samples_taken = 0
+        self.frees = 0
+        self.peak_resets = 0
+        self._bonus_mb = 0.0
+
+    def _next(self, values: list[float]) -> float:
+        return values[min(self.samples_taken, len(values) - 1)]
+
+    def sample(self) -> MemorySample:
+        mb = 1024 * 1024
+        available = self._next(self.available_mb) + self._bonus_mb
+        cuda_free = self._next(self.cuda_free_mb) if self.cuda_free_mb is not None else None
+        rss = self.rss_mb + self.grow_per_sample_mb * self.samples_taken
+        self.samples_taken += 1
+        if cuda_free is None:
+            return MemorySample(int(rss * mb), int(available * mb))
+        return MemorySample(int(rss * mb), int(available * mb), cuda_allocated_bytes=100 * mb,
+                            cuda_reserved_bytes=200 * mb, cuda_peak_bytes=300 * mb, cuda_free_bytes=int(cuda_free * mb))
+
+    def free_caches(self) -> None:
+        self.frees += 1
+        self._bonus_mb += self.freed_mb
+
+    def reset_peak(self) -> None:
+        self.peak_resets += 1
+
+
+class FakeHardwareProbe:
+    """A machine described by hand: `gpus_gib` lists the GPU sizes (none: a CPU-only machine)."""
+
+    def __init__(self, gpus_gib: Sequence[float] = (), cores: int = 4, ram_gib: float = 16.0) -> None:
+        self.gpus_gib = list(gpus_gib)
+        self.cores = cores
+        self.ram_gib = ram_gib
+
+    def probe(self) -> HardwareInfo:
+        gib = 1024**3
+        devices = tuple(CudaDevice(i, f"Fake GPU {i}", int(g * gib), int(g * gib * 0.9), (8, 0), True)
+                        for i, g in enumerate(self.gpus_gib))
+        return HardwareInfo(self.cores, int(self.ram_gib * gib), int(self.ram_gib * gib * 0.5), devices)

@@ -41,24 +41,23 @@ class MemoryLevels:
             raise ValueError("max_waits and wait_seconds must not be negative")
 
 
+def _verdict(what: str, free_mb: float, pause: float | None, abort: float | None) -> tuple[Pressure, str]:
+    if abort is not None and free_mb < abort:
+        return Pressure.ABORT, f"{what} {free_mb:.0f} MB is below the abort level {abort:g} MB"
+    if pause is not None and free_mb < pause:
+        return Pressure.PAUSE, f"{what} {free_mb:.0f} MB is below the pause level {pause:g} MB"
+    return Pressure.OK, ""
+
+
 def assess(sample: MemorySample, levels: MemoryLevels) -> tuple[Pressure, str]:
     """The worse of the RAM and GPU verdicts for one reading, with the figure that decided it."""
-    free_ram = sample.system_available_bytes / MB
-    verdicts: list[tuple[Pressure, str]] = []
-    if free_ram < levels.abort_free_mb:
-        verdicts.append((Pressure.ABORT, f"free RAM {free_ram:.0f} MB is below the abort level {levels.abort_free_mb:g} MB"))
-    elif free_ram < levels.pause_free_mb:
-        verdicts.append((Pressure.PAUSE, f"free RAM {free_ram:.0f} MB is below the pause level {levels.pause_free_mb:g} MB"))
+    verdicts = [
+        _verdict("free RAM", sample.system_available_bytes / MB, levels.pause_free_mb, levels.abort_free_mb)
+    ]
     if sample.cuda_free_bytes is not None:
-        free_gpu = sample.cuda_free_bytes / MB
-        if levels.abort_free_gpu_mb is not None and free_gpu < levels.abort_free_gpu_mb:
-            verdicts.append(
-                (Pressure.ABORT, f"free GPU memory {free_gpu:.0f} MB is below the abort level {levels.abort_free_gpu_mb:g} MB")
-            )
-        elif levels.pause_free_gpu_mb is not None and free_gpu < levels.pause_free_gpu_mb:
-            verdicts.append(
-                (Pressure.PAUSE, f"free GPU memory {free_gpu:.0f} MB is below the pause level {levels.pause_free_gpu_mb:g} MB")
-            )
+        verdicts.append(
+            _verdict("free GPU memory", sample.cuda_free_bytes / MB, levels.pause_free_gpu_mb, levels.abort_free_gpu_mb)
+        )
     order = {Pressure.OK: 0, Pressure.PAUSE: 1, Pressure.ABORT: 2}
     return max(verdicts, key=lambda v: order[v[0]], default=(Pressure.OK, ""))
 

@@ -94,7 +94,8 @@ def _charts(report: RunReport) -> str:
     if speeds:
         charts.append(chart_svg([("tokens/s", speeds)], title="TTT training speed", y_label="tokens/s",
                                 x_label="trained task", kind="bar"))
-    return f'<section id="charts"><h2>Time and memory over the batch</h2><div class="charts">{"".join(charts)}</div></section>'
+    return (f'<section id="charts"><h2>Time and memory over the batch</h2>'
+            f'<div class="charts">{"".join(charts)}</div></section>')
 
 
 def _failures(report: RunReport) -> str:

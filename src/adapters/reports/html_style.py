@@ -4,7 +4,8 @@ STYLE = """
 :root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--right:#16a34a;--wrong:#dc2626;
 --partial:#d97706;--unknown:#64748b;--failed:#7f1d1d;--skipped:#cbd5e1;--accent:#2563eb}
 *{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
+background:var(--bg)}
 header#summary{padding:28px 32px 20px;background:linear-gradient(135deg,#0f172a,#1e3a8a);color:#fff}
 h1{margin:0 0 4px;font-size:24px;font-weight:650}
 .sub{margin:0 0 18px;color:#c7d2fe}
@@ -13,7 +14,7 @@ h1{margin:0 0 4px;font-size:24px;font-weight:650}
 .kpi{background:rgba(255,255,255,.09);border:1px solid rgba(255,255,255,.16);border-radius:12px;padding:12px 14px;
 display:flex;flex-direction:column}
 .kpi .label{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#c7d2fe}
-.kpi .value{font-size:22px;white-space:nowrap;font-weight:700;margin:2px 0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.kpi .value{font-size:22px;white-space:nowrap;font-weight:700;margin:2px 0;font-variant-numeric:tabular-nums}
 .kpi .detail{font-size:12px;color:#e0e7ff}
 .kpi.accent{background:#fff;color:var(--fg)}.kpi.accent .label,.kpi.accent .detail{color:var(--muted)}
 .kpi.accent .value{color:var(--accent);font-size:30px}
@@ -42,13 +43,15 @@ article.task.partial{border-left-color:var(--partial)}article.task.failed{border
 article.task.unknown{border-left-color:var(--unknown)}
 article.task>header{display:flex;align-items:baseline;gap:12px;flex-wrap:wrap}
 article.task h3{margin:0;font:600 16px ui-monospace,SFMono-Regular,Menlo,monospace}
-.badge{font-size:12px;font-weight:600;padding:2px 8px;border-radius:999px;background:var(--skipped);color:#fff}
+.badge{font-size:12px;font-weight:600;padding:2px 8px;border-radius:999px;background:var(--skipped);
+color:#fff}
 .badge.right{background:var(--right)}.badge.wrong{background:var(--wrong)}.badge.partial{background:var(--partial)}
 .badge.failed{background:var(--failed)}.badge.unknown{background:var(--unknown)}.badge.skipped{color:var(--fg)}
 .meta,.muted{color:var(--muted);font-size:12px}
 h4{margin:10px 0 6px;font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
 .pairs,.row{display:flex;flex-wrap:wrap;gap:14px;align-items:center}
-.pair{display:flex;align-items:center;gap:6px;padding:6px;border:1px solid var(--line);border-radius:8px;background:#fafafa}
+.pair{display:flex;align-items:center;gap:6px;padding:6px;border:1px solid var(--line);border-radius:8px;
+background:#fafafa}
 .arrow{color:var(--muted);font-size:18px}
 figure{margin:0;display:flex;flex-direction:column;align-items:center;gap:4px;max-width:220px}
 figcaption{font-size:11px;color:var(--muted);text-align:center}

@@ -63,7 +63,8 @@ def report_markdown(report: RunReport) -> str:
     if p.failures:
         lines += ["", "## Failures by kind", "", "| kind | tasks |", "|---|---|",
                   *(f"| {k} | {v} |" for k, v in sorted(p.failures.items(), key=lambda kv: -kv[1]))]
-    lines += ["", "## Tasks", "", "| task | status | score | seconds | attempt 1 | attempt 2 |", "|---|---|---|---|---|---|"]
+    lines += ["", "## Tasks", "", "| task | status | score | seconds | attempt 1 | attempt 2 |",
+              "|---|---|---|---|---|---|"]
     for r in report.ordered:
         firsts = r.attempts[0] if r.attempts else None
 

@@ -52,9 +52,9 @@ def solve(
     profile: Annotated[str | None, typer.Option(help="hardware profile (configs/hardware) or auto")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
+    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
     from arc_ttt.application.cli.progress import RichProgress
     from arc_ttt.application.container import build_container, solver_names
-    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
     from arc_ttt.application.hardware_profiles import settings_with_profile
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
 

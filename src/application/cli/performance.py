@@ -39,7 +39,7 @@ def report(
 
 
 def validate(
-    dataset: Annotated[str, typer.Option(help="the benchmark set (tune and measure on training sets)")] = "arc1/training",
+    dataset: Annotated[str, typer.Option(help="the benchmark set (a training set)")] = "arc1/training",
     limit: Annotated[int, typer.Option(min=1, help="how many tasks of it")] = 20,
     out_dir: Annotated[Path, typer.Option("--out", help="run folder of the benchmark")] = Path("runs/validate"),
     profile: Annotated[str, typer.Option(help="hardware profile name, or auto")] = "auto",
@@ -105,9 +105,9 @@ def estimate(
     except (ValueError, ArcTttError) as exc:
         raise _fail(str(exc).splitlines()[0]) from None
     result = estimate_training_memory(KNOWN_MODELS[model], plan)
+    checkpointing_word = "on" if plan.gradient_checkpointing else "off"
     out.print(f"profile {why}: {plan.quantization}, {plan.dtype_bytes}-byte compute, LoRA rank {plan.lora_rank}, "
-              f"{plan.batch_size} x {plan.seq_len} tokens, checkpointing {'on' if plan.gradient_checkpointing else 'off'}",
-              highlight=False)
+              f"{plan.batch_size} x {plan.seq_len} tokens, checkpointing {checkpointing_word}", highlight=False)
     for line in result.lines():
         out.print(line, highlight=False)
     budget = settings.hardware.memory_budget_gb

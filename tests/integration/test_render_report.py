@@ -1,0 +1,56 @@
+"""`solve` then `report` on a real SQLite run folder: reports from results.db, tasks reloaded from the
+source the run recorded, attempts only once that source is gone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.report_support import PageStructure, check_structure
+
+from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
+from arc_ttt.application.container import build_container
+from arc_ttt.application.settings import load_settings
+from arc_ttt.application.use_cases.render_report import RenderReport
+from arc_ttt.application.use_cases.solve_batch import SolveRequest
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.task import Example, Task
+
+
+def write_tasks(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    a, b = Grid.of([[1, 2], [3, 4]]), Grid.of([[2, 1], [4, 3]])
+    for i in range(4):
+        task = Task(f"task{i}", (Example(a, b), Example(b, a)), (Example(a, b),))
+        (folder / f"{task.id}.json").write_text(json.dumps({
+            "train": [{"input": e.input.to_list(), "output": e.output.to_list()} for e in task.train],  # type: ignore[union-attr]
+            "test": [{"input": a.to_list(), "output": b.to_list()}],
+        }))
+
+
+def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> None:
+    tasks_dir, run_dir = tmp_path / "tasks", tmp_path / "run"
+    write_tasks(tasks_dir)
+    container = build_container(load_settings(["hardware/cpu"]))
+    outcome = container.solve_batch()(SolveRequest(JsonFolderSource(tasks_dir), run_dir, 600, 60))
+    assert {p.name for p in outcome.reports} >= {"report.json", "report.md", "report.html"}
+    solved = json.loads((run_dir / "report.json").read_text())
+    assert solved["performance"]["memory"]["peak_rss_bytes"] > 0
+    assert solved["performance"]["profile"]["name"] == "cpu"
+    assert all(t["memory"]["rss_bytes"] > 0 for t in solved["tasks"])
+
+    for name in ("report.json", "report.md", "report.html"):
+        (run_dir / name).unlink()
+    written = RenderReport(container.report_writers())(run_dir)
+    assert {p.name for p in written} >= {"report.json", "report.md", "report.html"}
+    again = json.loads((run_dir / "report.json").read_text())
+    assert again["performance"]["pass_at_2"] == solved["performance"]["pass_at_2"]
+    assert again["run"]["complete"] is True and again["performance"]["hardware"]["cpu_cores"] >= 1
+    check_structure(PageStructure((run_dir / "report.html").read_text()), tasks=4)
+
+    shutil.rmtree(tasks_dir)
+    RenderReport(container.report_writers())(run_dir)
+    page = PageStructure((run_dir / "report.html").read_text())
+    check_structure(page, tasks=4, drawn=False)
+    assert page.classes["figure.attempt"] == 8

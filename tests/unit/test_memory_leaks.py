@@ -1,0 +1,57 @@
+"""The leak monitor: a robust slope of memory over the batch, one warning above the threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from arc_ttt.domain.hardware import MB
+from arc_ttt.domain.memory_leaks import LeakMonitor, leak_mb_per_task, theil_sen_slope
+
+
+def test_theil_sen_recovers_a_line_and_ignores_outliers() -> None:
+    xs = list(range(20))
+    ys = [3.0 * x + 7 for x in xs]
+    assert theil_sen_slope(xs, ys) == pytest.approx(3.0)
+    ys[5] += 10_000  # one huge task
+    ys[12] -= 5_000
+    assert theil_sen_slope(xs, ys) == pytest.approx(3.0)
+
+
+def test_theil_sen_degenerate_inputs() -> None:
+    assert theil_sen_slope([], []) == 0.0
+    assert theil_sen_slope([1, 1, 1], [5, 6, 7]) == 0.0
+    with pytest.raises(ValueError):
+        theil_sen_slope([1, 2], [1])
+
+
+def test_long_series_are_thinned_but_keep_their_slope() -> None:
+    xs = list(range(2000))
+    assert theil_sen_slope(xs, [0.5 * x for x in xs]) == pytest.approx(0.5)
+
+
+def test_warns_once_when_growth_is_over_the_threshold() -> None:
+    monitor = LeakMonitor(threshold_mb_per_task=1.0, min_samples=8)
+    warnings = [monitor.observe(i, int((500 + 2.5 * i) * MB)) for i in range(30)]
+    given = [w for w in warnings if w]
+    assert len(given) == 1
+    assert "2.50 MB per task" in given[0]
+    assert monitor.slope_mb_per_task() == pytest.approx(2.5)
+
+
+def test_no_warning_for_flat_memory_with_a_warmup_step_and_noise() -> None:
+    monitor = LeakMonitor(threshold_mb_per_task=1.0)
+    readings = [300 * MB] + [(900 + (7 if i % 3 == 0 else -4)) * MB for i in range(1, 60)]
+    readings[30] += 400 * MB  # one task that briefly held a lot
+    assert all(monitor.observe(i, r) is None for i, r in enumerate(readings))
+    assert abs(monitor.slope_mb_per_task()) < 0.5
+
+
+def test_no_verdict_before_enough_samples() -> None:
+    monitor = LeakMonitor(threshold_mb_per_task=1.0, min_samples=8, warmup=1)
+    assert all(monitor.observe(i, i * 100 * MB) is None for i in range(8))  # 7 counted readings
+    assert monitor.observe(8, 800 * MB) is not None
+
+
+def test_leak_of_a_finished_series() -> None:
+    assert leak_mb_per_task([(0, 0), (1, MB)]) is None
+    assert leak_mb_per_task([(i, i * 4 * MB) for i in range(10)]) == pytest.approx(4.0)

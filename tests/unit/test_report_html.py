@@ -1,0 +1,67 @@
+"""report.html, report.json and report.md without a browser: structure, marks, self-containment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.report_support import PageStructure, check_structure, sample_summary
+
+from arc_ttt.adapters.reports.html_report import HtmlReportWriter, report_html
+from arc_ttt.adapters.reports.run_report import RunReport
+from arc_ttt.adapters.reports.svg import ARC_PALETTE, grid_svg
+from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
+from arc_ttt.domain.grid import Grid
+
+
+def test_page_structure_and_marks(tmp_path: Path) -> None:
+    [path] = HtmlReportWriter().write(tmp_path, sample_summary())
+    page = PageStructure(path.read_text(encoding="utf-8"))
+    check_structure(page, tasks=3)
+    t1, t2, t3 = page.articles["t1"], page.articles["t2"], page.articles["t3"]
+    assert t1["figure.right"] == 1 and t1["figure.wrong"] == 1  # attempt 1 right, attempt 2 wrong
+    assert t1["span.sure"] == 1 and t1["span.expl"] == 1
+    assert t2["figure.right"] == 0 and t2["figure.wrong"] == 2 and t2["dl.ttt"] == 1
+    assert t3["p.error"] == 1
+    for article in (t1, t2, t3):
+        assert article["div.pair"] == 2 and article["figure.expected"] == 1 and article["svg.grid"] == 8
+    text = " ".join(page.text)
+    assert "flip left-right" in text and "RuntimeError: <boom> & more" in text
+    assert "memory grows by 10.00 MB per task" in text
+    assert "66.7%" not in text and "33.3%" in text  # pass@2 = 1 of 3
+
+
+def test_attempts_only_when_the_tasks_are_gone(tmp_path: Path) -> None:
+    html = report_html(RunReport.of(sample_summary(with_tasks=False)))
+    page = PageStructure(html)
+    check_structure(page, tasks=3, drawn=False)
+    assert page.classes["figure.expected"] == 0 and page.classes["div.pair"] == 0
+    assert page.classes["figure.attempt"] == 6
+    assert "showing the attempts only" in " ".join(page.text)
+
+
+def test_grid_svg_draws_each_color_and_the_shape() -> None:
+    grid = Grid.of([[0, 1, 1, 9], [2, 2, 2, 2]])
+    svg = grid_svg(grid)
+    assert 'viewBox="0 0 4 2"' in svg and 'data-shape="2x4"' in svg
+    assert 'class="c1" d="M1 0h2v1h-2z"' in svg and 'class="c2" d="M0 1h4v1h-4z"' in svg
+    assert 'class="c9"' in svg and 'class="c5"' not in svg
+    assert len(ARC_PALETTE) == 10 and ARC_PALETTE[0] == "#000000"
+
+
+def test_json_and_markdown_reports(tmp_path: Path) -> None:
+    summary = sample_summary()
+    [jpath] = JsonReportWriter().write(tmp_path, summary)
+    [mpath] = MarkdownReportWriter().write(tmp_path, summary)
+    data = json.loads(jpath.read_text())
+    perf = data["performance"]
+    assert perf["pass_at_2"] == 1 / 3
+    assert perf["failures"] == {"failed: RuntimeError": 1}
+    assert perf["ttt"]["tokens_per_second"]["mean"] == 3000.0
+    assert perf["memory"]["peak_rss_bytes"] == 320 * 1024 * 1024
+    assert perf["profile"]["fits"] is True
+    assert [t["task_id"] for t in data["tasks"]] == ["t1", "t2", "t3"]
+    assert data["tasks"][0]["attempts"][0]["attempt_1"] == {"source": "program", "sure": True,
+                                                            "explanation": "flip left-right", "score": 1.0}
+    md = mpath.read_text()
+    assert "| pass@2 | 33.33%" in md and "program (sure): flip left-right" in md and "TTT tokens/s" in md
