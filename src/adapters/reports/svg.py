@@ -24,9 +24,9 @@ def palette_css() -> str:
 
 
 def grid_svg(grid: Grid, max_px: int = 150, *, css_class: str = "grid", title: str = "") -> str:
-    """One grid as an <svg>: the longer side at most `max_px` pixels, cells at least 3 and at most 18."""
+    """One grid as an <svg>: the longer side at most `max_px` pixels, cells at least 3 and at most 22."""
     h, w = grid.shape
-    cell = max(3, min(18, max_px // max(h, w)))
+    cell = max(3, min(22, max_px // max(h, w)))
     paths: dict[int, list[str]] = {}
     for y, row in enumerate(grid.rows):
         x = 0
@@ -121,6 +121,9 @@ def chart_svg(
             d = "M" + "L".join(f"{px(i):.1f} {py(v):.1f}" for i, v in enumerate(vals))
             parts.append(f'<path class="series" data-series="{escape(name)}" fill="none" stroke="{color}" '
                          f'stroke-width="2" d="{d}"/>')
+            if len(vals) <= 40:  # few points: mark each, so a single reading is visible too
+                parts.extend(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
+                             for i, v in enumerate(vals))
         parts.append(f'<rect x="{width - right - 150}" y="{6 + 14 * s}" width="10" height="10" fill="{color}"/>'
                      f'<text class="tick" x="{width - right - 136}" y="{15 + 14 * s}">{escape(name)}</text>')
     parts.append(f'<line class="axisline" x1="{left}" x2="{width - right}" y1="{py(0):.1f}" y2="{py(0):.1f}"/>')
