@@ -65,3 +65,14 @@ def test_json_and_markdown_reports(tmp_path: Path) -> None:
                                                             "explanation": "flip left-right", "score": 1.0}
     md = mpath.read_text()
     assert "| pass@2 | 33.33%" in md and "program (sure): flip left-right" in md and "TTT tokens/s" in md
+
+
+def test_a_batch_stopped_for_memory_says_why() -> None:
+    from dataclasses import replace
+
+    summary = sample_summary()
+    reason = "stopped for memory: free RAM 90 MB"
+    stopped = replace(summary, complete=False, meta={**summary.meta, "stop_reason": reason})
+    page = PageStructure(report_html(RunReport.of(stopped)))
+    assert page.classes["p.stopped"] == 1
+    assert "Stopped early: stopped for memory: free RAM 90 MB" in " ".join(page.text)
