@@ -4,7 +4,7 @@ errors everywhere, so a typo in a config file is caught, not silently ignored.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +110,15 @@ def load_settings(
     env_layer = Settings().model_dump(exclude_unset=True)  # only what the environment set
     merged = deep_merge(deep_merge(layered, env_layer), overrides)
     return Settings(**merged)
+
+
+def validate_overlay(path: Path) -> Settings:
+    """Check that a top-level configs/*.yaml file is a valid settings overlay on its own."""
+    return Settings(**deep_merge(read_yaml(path.parent / "default.yaml"), read_yaml(path)))
+
+
+# Each folder of configs/ holds one kind of file; this says which model validates which folder.
+# Folders without an entry are an error in the test that loads every file, so none is forgotten.
+CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
+    ".": validate_overlay,
+}

@@ -17,7 +17,7 @@ from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Solve ARC tasks with test-time training.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE = 2
 
