@@ -15,11 +15,30 @@ from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.settings import Settings, load_settings
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+from arc_ttt.application.use_cases.runners import (
+    BatchRunner,
+    LaunchedRankRunner,
+    LocalProcessRunner,
+    RayRunner,
+    launched_rank,
+)
 from arc_ttt.application.use_cases.solve_batch import SolveBatch
 
 
 def _solver_name(settings: Settings) -> str:
     return settings.solve.solver
+
+
+def _runner(settings: Settings, clock: MonotonicClock, solver: object) -> BatchRunner | None:
+    """How the batch is spread: in-process (None), local worker processes, or Ray."""
+    if settings.solve.backend == "ray":
+        return RayRunner(settings, settings.solve.ray_address)
+    rank, world_size, local_rank = launched_rank()
+    if world_size > 1:
+        return LaunchedRankRunner(rank, world_size, local_rank, clock, solver)  # type: ignore[arg-type]
+    if settings.solve.workers > 1:
+        return LocalProcessRunner(settings, settings.solve.workers, clock, solver)  # type: ignore[arg-type]
+    return None
 
 
 class Container(containers.DeclarativeContainer):
@@ -36,12 +55,15 @@ class Container(containers.DeclarativeContainer):
 
     report_writers = providers.List(providers.Factory(SummaryWriter))
 
+    runner = providers.Factory(_runner, settings, clock, solver)
+
     solve_batch = providers.Factory(
         SolveBatch,
         solver=solver,
         store_factory=result_store.provider,
         clock=clock,
         report_writers=report_writers,
+        runner=runner,
     )
 
     evaluate_submission = providers.Factory(EvaluateSubmission)

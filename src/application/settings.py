@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,6 +27,9 @@ class SolveSettings(Section):
     out: Path = Path("runs/latest")
     time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
+    backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
 
     @field_validator("time_budget", "task_time_limit", mode="before")
     @classmethod

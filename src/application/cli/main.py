@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,10 @@ from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Solve ARC tasks with test-time training.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Solve ARC tasks with test-time training.",
+)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -45,6 +49,9 @@ def solve(
     task_time_limit: Annotated[str | None, typer.Option(help="per task, e.g. 60s")] = None,
     solver: Annotated[str | None, typer.Option(help="which solver answers each task")] = None,
     resume: Annotated[bool, typer.Option(help="keep finished tasks of an earlier run in --out")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes sharing the run's store")] = None,
+    backend: Annotated[str | None, typer.Option(help="local (default) or ray")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray)")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
@@ -59,6 +66,9 @@ def solve(
             if solver not in solver_names():
                 raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
             overrides["solve"]["solver"] = solver
+        for key, value in (("workers", workers), ("backend", backend), ("ray_address", address)):
+            if value is not None:
+                overrides["solve"][key] = value
         settings = load_settings(config or (), **overrides)
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
@@ -80,12 +90,17 @@ def solve(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
 
+    from arc_ttt.application.use_cases.runners import launched_rank
+
+    primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
     container = build_container(settings)
-    use_case = container.solve_batch(progress=RichProgress(out))
+    use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
     try:
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
+    if not primary:
+        return
     report_problems(outcome.problems)
     if not outcome.results and not outcome.complete:
         raise typer.Exit(130)
@@ -167,9 +182,15 @@ def datasets() -> None:
 
 
 def run() -> None:
-    """Entry point: turn stray errors into one line and exit code 2 instead of a traceback."""
+    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback."""
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("ARC_TTT_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                  "(set ARC_TTT_DEBUG=1 for the traceback)", highlight=False)
+        sys.exit(1)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arc_ttt.adapters.persistence.files import write_json_atomic
+from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.attempts import fallback_attempts
 from arc_ttt.domain.errors import TaskFormatError
 from arc_ttt.domain.ports import (
@@ -76,12 +77,14 @@ class SolveBatch:
         clock: Clock,
         report_writers: Sequence[ReportWriter] = (),
         progress: ProgressListener | None = None,
+        runner: BatchRunner | None = None,
     ) -> None:
         self.solver = solver
         self.store_factory = store_factory
         self.clock = clock
         self.report_writers = list(report_writers)
         self.progress = progress or _SilentProgress()
+        self.runner = runner  # None: solve in this process, one task after another
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
@@ -98,13 +101,20 @@ class SolveBatch:
             self.progress.started(len(tasks), len(tasks) - len(todo))
             complete = True
             try:
-                self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit)
+                if self.runner is None:
+                    self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit)
+                else:
+                    budget_left = started + request.time_budget - self.clock.now()
+                    work = BatchWork(request.source, out_dir, todo, budget_left, request.task_time_limit)
+                    self.runner.run(work, store, self.progress)
             except KeyboardInterrupt:
                 complete = False
             results = self._results_for(tasks, store)
         finally:
             store.close()
             self.progress.finished()
+        if not getattr(self.runner, "primary", True):  # a secondary rank: rank 0 writes the outputs
+            return SolveOutcome(out_dir, out_dir / SUBMISSION_FILE, results, loaded.problems, None, [], complete)
         return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
 
     def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float) -> None:
