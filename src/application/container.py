@@ -20,6 +20,13 @@ from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.settings import Settings, load_settings
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+from arc_ttt.application.use_cases.runners import (
+    BatchRunner,
+    LaunchedRankRunner,
+    LocalProcessRunner,
+    RayRunner,
+    launched_rank,
+)
 from arc_ttt.application.use_cases.solve_batch import SolveBatch
 from arc_ttt.domain.memory_leaks import LeakMonitor
 from arc_ttt.domain.memory_pressure import MemoryPressureGuard
@@ -27,6 +34,18 @@ from arc_ttt.domain.memory_pressure import MemoryPressureGuard
 
 def _solver_name(settings: Settings) -> str:
     return settings.solve.solver
+
+
+def _runner(settings: Settings, clock: MonotonicClock, solver: object) -> BatchRunner | None:
+    """How the batch is spread: in-process (None), local worker processes, or Ray."""
+    if settings.solve.backend == "ray":
+        return RayRunner(settings, settings.solve.ray_address)
+    rank, world_size, local_rank = launched_rank()
+    if world_size > 1:
+        return LaunchedRankRunner(rank, world_size, local_rank, clock, solver)  # type: ignore[arg-type]
+    if settings.solve.workers > 1:
+        return LocalProcessRunner(settings, settings.solve.workers, clock, solver)  # type: ignore[arg-type]
+    return None
 
 
 class Container(containers.DeclarativeContainer):
@@ -61,6 +80,8 @@ class Container(containers.DeclarativeContainer):
         providers.Factory(HtmlReportWriter),
     )
 
+    runner = providers.Factory(_runner, settings, clock, solver)
+
     solve_batch = providers.Factory(
         SolveBatch,
         solver=solver,
@@ -71,6 +92,7 @@ class Container(containers.DeclarativeContainer):
         pressure_guard=pressure_guard,
         leak_monitor=leak_monitor,
         run_meta=run_meta,
+        runner=runner,
     )
 
     evaluate_submission = providers.Factory(EvaluateSubmission)

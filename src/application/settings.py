@@ -4,7 +4,7 @@ errors everywhere, so a typo in a config file is caught, not silently ignored.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,9 @@ class SolveSettings(Section):
     out: Path = Path("runs/latest")
     time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
+    backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
 
     @field_validator("time_budget", "task_time_limit", mode="before")
     @classmethod
@@ -143,3 +146,24 @@ def load_settings(
     env_layer = Settings().model_dump(exclude_unset=True)  # only what the environment set
     merged = deep_merge(deep_merge(layered, env_layer), overrides)
     return Settings(**merged)
+
+
+def validate_overlay(path: Path) -> Settings:
+    """Check that a top-level configs/*.yaml file is a valid settings overlay on its own."""
+    return Settings(**deep_merge(read_yaml(path.parent / "default.yaml"), read_yaml(path)))
+
+
+def validate_hardware_profile(path: Path) -> HardwareSettings:
+    """A configs/hardware/*.yaml profile: a settings overlay that names itself in `hardware.profile`."""
+    settings = Settings(**deep_merge(read_yaml(path.parent.parent / "default.yaml"), read_yaml(path)))
+    if settings.hardware.profile != path.stem:
+        raise ValueError(f"{path}: hardware.profile is {settings.hardware.profile!r}, expected {path.stem!r}")
+    return settings.hardware
+
+
+# Each folder of configs/ holds one kind of file; this says which model validates which folder.
+# Folders without an entry are an error in the test that loads every file, so none is forgotten.
+CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
+    ".": validate_overlay,
+    "hardware": validate_hardware_profile,
+}

@@ -140,6 +140,25 @@ class CheckpointRepository(Protocol):
         ...
 
 
+class WorkQueue(Protocol):
+    """Hands out a batch's tasks to any number of workers, each task to one worker at a time.
+
+    A claim is a lease: it expires unless renewed, so a task whose worker died goes back to the queue.
+    """
+
+    def seed(self, task_ids: Sequence[str], *, reset: bool) -> None: ...
+
+    def claim(self, owner: str, lease_seconds: float) -> str | None: ...
+
+    def renew(self, owner: str, task_id: str, lease_seconds: float) -> bool: ...
+
+    def complete(self, owner: str, task_id: str) -> None: ...
+
+    def pending(self) -> int:
+        """Tasks not yet completed (unclaimed or leased)."""
+        ...
+
+
 class HardwareProbe(Protocol):
     """What this machine offers: cores, RAM, CUDA devices. Read once per run to pick a profile."""
 

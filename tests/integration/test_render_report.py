@@ -7,8 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.report_support import PageStructure, check_structure
-
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
 from arc_ttt.application.container import build_container
 from arc_ttt.application.settings import load_settings
@@ -16,6 +14,7 @@ from arc_ttt.application.use_cases.render_report import RenderReport
 from arc_ttt.application.use_cases.solve_batch import SolveRequest
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.task import Example, Task
+from tests.report_support import PageStructure, check_structure
 
 
 def write_tasks(folder: Path) -> None:

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.report_support import PageStructure, check_structure, sample_summary
 
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter
+from tests.report_support import PageStructure, check_structure, sample_summary
 
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from tests.fakes import FakeHardwareProbe
 
 from arc_ttt.application.hardware_profiles import (
     describe_run,
@@ -19,6 +18,7 @@ from arc_ttt.application.hardware_profiles import (
 )
 from arc_ttt.application.settings import HardwareSettings, default_config_dir
 from arc_ttt.domain.hardware import HardwareInfo, choose_profile
+from tests.fakes import FakeHardwareProbe
 
 EXPECTED = {"cpu", "gpu-16gb", "gpu-24gb", "gpu-40gb", "gpu-80gb"}
 

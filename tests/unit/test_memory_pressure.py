@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.fakes import FakeClock, FakeMemoryProbe
 
 from arc_ttt.domain.hardware import MB, MemorySample
 from arc_ttt.domain.memory_pressure import MemoryLevels, MemoryPressureGuard, Pressure, assess
+from tests.fakes import FakeClock, FakeMemoryProbe
 
 LEVELS = MemoryLevels(pause_free_mb=1000, abort_free_mb=200, pause_free_gpu_mb=500, abort_free_gpu_mb=100,
                       max_waits=3, wait_seconds=5)

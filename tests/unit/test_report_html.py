@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.report_support import PageStructure, check_structure, sample_summary
-
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter, report_html
 from arc_ttt.adapters.reports.run_report import RunReport
 from arc_ttt.adapters.reports.svg import ARC_PALETTE, grid_svg
 from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
 from arc_ttt.domain.grid import Grid
+from tests.report_support import PageStructure, check_structure, sample_summary
 
 
 def test_page_structure_and_marks(tmp_path: Path) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes import FakeClock, FakeMemoryProbe, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
-
 from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.memory_leaks import LeakMonitor
 from arc_ttt.domain.memory_pressure import MemoryLevels, MemoryPressureGuard
 from arc_ttt.domain.results import TaskStatus
 from arc_ttt.domain.task import Example, Task
+from tests.fakes import FakeClock, FakeMemoryProbe, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
 
 
 def tasks(n: int) -> list[Task]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -33,3 +34,17 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def create_tables(engine: Engine, metadata: MetaData, tables: list[Table] | None = None, attempts: int = 5) -> None:
+    """create_all, tolerating another process creating the same tables at the same moment."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except OperationalError as exc:  # SQLite: "table ... already exists" when a peer won the race
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+        except ProgrammingError as exc:  # PostgreSQL: duplicate table / type
+            if ("already exists" not in str(exc) and "duplicate" not in str(exc).lower()) or attempt == attempts - 1:
+                raise

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from sqlalchemy import Engine, Float, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from arc_ttt.adapters.persistence.engine import make_engine
+from arc_ttt.adapters.persistence.engine import create_tables, make_engine
 from arc_ttt.domain.attempts import Attempts
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate
@@ -87,10 +87,9 @@ class SqlResultStore:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
-        ResultBase.metadata.create_all(self.engine)
+        create_tables(self.engine, ResultBase.metadata)
         with Session(self.engine) as session, session.begin():
-            if session.get(MetaRow, "schema_version") is None:
-                session.add(MetaRow(key="schema_version", value=SCHEMA_VERSION))
+            session.merge(MetaRow(key="schema_version", value=SCHEMA_VERSION))
 
     def record(self, result: TaskResult) -> None:
         with Session(self.engine) as session, session.begin():

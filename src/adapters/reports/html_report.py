@@ -4,6 +4,7 @@ its train pairs, test input, both attempts and the expected output drawn as ARC 
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 from pathlib import Path
 
@@ -73,8 +74,9 @@ def _overview(report: RunReport) -> str:
         score = f"{r.score:.2f}" if r.score is not None else "n/a"
         cells.append(f'<a class="cell {verdict(r)}" href="#t-{escape(r.task_id)}" '
                      f'title="{escape(r.task_id)}: {r.status.value}, score {score}"></a>')
-    legend = "".join(f'<span class="key"><i class="cell {k}"></i>{k}</span>'
-                     for k in ("right", "partial", "wrong", "unknown", "failed", "skipped"))
+    counts = Counter(verdict(r) for r in report.ordered)
+    legend = "".join(f'<span class="key"><i class="cell {k}"></i>{k} {counts[k]}</span>'
+                     for k in ("right", "partial", "wrong", "unknown", "failed", "skipped") if counts[k])
     return (f'<section id="overview"><h2>Every task</h2><div class="map">{"".join(cells)}</div>'
             f'<p class="legend">{legend}</p></section>')
 

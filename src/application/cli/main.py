@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,9 +18,12 @@ from arc_ttt.application.cli.performance import register as register_performance
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Solve ARC tasks with test-time training.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Solve ARC tasks with test-time training.",
+)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE = 2
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
@@ -48,6 +52,9 @@ def solve(
     task_time_limit: Annotated[str | None, typer.Option(help="per task, e.g. 60s")] = None,
     solver: Annotated[str | None, typer.Option(help="which solver answers each task")] = None,
     resume: Annotated[bool, typer.Option(help="keep finished tasks of an earlier run in --out")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes sharing the run's store")] = None,
+    backend: Annotated[str | None, typer.Option(help="local (default) or ray")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray)")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
     profile: Annotated[str | None, typer.Option(help="hardware profile (configs/hardware) or auto")] = None,
 ) -> None:
@@ -64,6 +71,9 @@ def solve(
             if solver not in solver_names():
                 raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
             overrides["solve"]["solver"] = solver
+        for key, value in (("workers", workers), ("backend", backend), ("ray_address", address)):
+            if value is not None:
+                overrides["solve"][key] = value
         settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
@@ -85,13 +95,19 @@ def solve(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
 
-    out.print(f"hardware profile: {profile_why}", highlight=False)
+    from arc_ttt.application.use_cases.runners import launched_rank
+
+    primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
+    if primary:
+        out.print(f"hardware profile: {profile_why}", highlight=False)
     container = build_container(settings)
-    use_case = container.solve_batch(progress=RichProgress(out))
+    use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
     try:
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
+    if not primary:
+        return
     report_problems(outcome.problems)
     if not outcome.results and not outcome.complete:
         raise typer.Exit(130)
@@ -181,9 +197,15 @@ register_performance_commands(app)
 
 
 def run() -> None:
-    """Entry point: turn stray errors into one line and exit code 2 instead of a traceback."""
+    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback."""
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("ARC_TTT_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                  "(set ARC_TTT_DEBUG=1 for the traceback)", highlight=False)
+        sys.exit(1)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.persistence.files import write_json_atomic
+from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.attempts import fallback_attempts
 from arc_ttt.domain.errors import TaskFormatError
 from arc_ttt.domain.memory_leaks import LeakMonitor
@@ -90,6 +91,7 @@ class SolveBatch:
         pressure_guard: MemoryPressureGuard | None = None,
         leak_monitor: LeakMonitor | None = None,
         run_meta: Mapping[str, object] | None = None,
+        runner: BatchRunner | None = None,
     ) -> None:
         self.solver = solver
         self.store_factory = store_factory
@@ -102,6 +104,7 @@ class SolveBatch:
         self.run_meta = dict(run_meta or {})
         self.stop_reason = ""
         self.warnings: list[str] = []
+        self.runner = runner  # None: solve in this process, one task after another
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
@@ -121,7 +124,12 @@ class SolveBatch:
             self.progress.started(len(tasks), len(tasks) - len(todo))
             complete = True
             try:
-                self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit)
+                if self.runner is None:
+                    self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit)
+                else:
+                    budget_left = started + request.time_budget - self.clock.now()
+                    work = BatchWork(request.source, out_dir, todo, budget_left, request.task_time_limit)
+                    self.runner.run(work, store, self.progress)
             except KeyboardInterrupt:
                 complete = False
             results = self._results_for(tasks, store)
@@ -131,8 +139,10 @@ class SolveBatch:
         finally:
             store.close()
             self.progress.finished()
-        return self._finish(request, out_dir, tasks, results, loaded.problems, started,
-                            complete and not self.stop_reason)
+        complete = complete and not self.stop_reason
+        if not getattr(self.runner, "primary", True):  # a secondary rank: rank 0 writes the outputs
+            return SolveOutcome(out_dir, out_dir / SUBMISSION_FILE, results, loaded.problems, None, [], complete)
+        return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
 
     def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float) -> None:
         for index, task in enumerate(todo):

@@ -1,0 +1,135 @@
+"""Workers: claim tasks from the shared queue, solve them, record them; one loop for every way of scaling.
+
+The same loop runs in the solving process, in `--workers N` child processes, and in each rank of an
+`accelerate launch`; every result lands in the shared result store the moment it is done.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from arc_ttt.domain.ports import Clock, ResultStore, Solver, TaskSource, WorkQueue
+from arc_ttt.domain.results import TaskResult
+from arc_ttt.domain.solving import out_of_time_result, solve_task
+from arc_ttt.domain.task import Task
+
+DEFAULT_LEASE_SECONDS = 120.0
+
+
+def worker_name(label: str = "") -> str:
+    return f"{socket.gethostname()}:{os.getpid()}{':' + label if label else ''}"
+
+
+class LeaseKeeper:
+    """Renews the lease of the task being solved every third of its length, from a daemon thread."""
+
+    def __init__(self, queue: WorkQueue, owner: str, lease_seconds: float) -> None:
+        self.queue, self.owner, self.lease_seconds = queue, owner, lease_seconds
+
+    @contextmanager
+    def holding(self, task_id: str):  # type: ignore[no-untyped-def]
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.lease_seconds / 3):
+                try:
+                    self.queue.renew(self.owner, task_id, self.lease_seconds)
+                except Exception:  # a missed renewal only risks a duplicate solve, never lost work
+                    continue
+
+        thread = threading.Thread(target=renew, name=f"lease-{task_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(5)
+
+
+def work_loop(
+    *,
+    owner: str,
+    solver: Solver,
+    store: ResultStore,
+    queue: WorkQueue,
+    clock: Clock,
+    tasks: Mapping[str, Task],
+    deadline: float,
+    task_time_limit: float,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    on_result: Callable[[TaskResult], None] | None = None,
+    linger: bool = False,
+    poll_seconds: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Claim and solve until the queue is empty; returns how many tasks this worker finished.
+
+    With `linger`, a worker that finds nothing to claim waits while other workers still hold leases, and
+    takes over any lease that expires (its worker died): the batch then ends only when every task is done.
+    """
+    keeper = LeaseKeeper(queue, owner, lease_seconds)
+    finished = 0
+    while True:
+        task_id = queue.claim(owner, lease_seconds)
+        if task_id is None:
+            if linger and queue.pending():
+                sleep(poll_seconds)
+                continue
+            return finished
+        task = tasks.get(task_id)
+        if task is None:  # not a task of this batch (a stale queue row): give it up
+            queue.complete(owner, task_id)
+            continue
+        with keeper.holding(task_id):
+            remaining = deadline - clock.now()
+            if remaining <= 0:
+                result = out_of_time_result(task, solver.name)
+            else:
+                result = solve_task(solver, task, time_limit=min(task_time_limit, remaining), clock=clock)
+            store.record(result)
+        queue.complete(owner, task_id)
+        finished += 1
+        if on_result is not None:
+            on_result(result)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs to rebuild its own solver and store (picklable)."""
+
+    settings: object  # arc_ttt.application.settings.Settings
+    source: TaskSource
+    out_dir: Path
+    task_ids: tuple[str, ...]
+    budget_seconds: float
+    task_time_limit: float
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    device_index: int | None = None
+
+
+def run_worker(spec: WorkerSpec, label: str = "") -> int:
+    """Entry point of a worker process: a fresh container, the shared store and queue, the loop."""
+    if spec.device_index is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(spec.device_index)
+    from arc_ttt.adapters.persistence.work_queue import SqlWorkQueue
+    from arc_ttt.application.container import build_container
+
+    container = build_container(spec.settings)  # type: ignore[arg-type]
+    clock = container.clock()
+    deadline = clock.now() + spec.budget_seconds
+    wanted = set(spec.task_ids)
+    tasks = {t.id: t for t in spec.source.load().tasks if t.id in wanted}
+    store = container.result_store(spec.out_dir)
+    try:
+        return work_loop(owner=worker_name(label), solver=container.solver(), store=store,
+                         queue=SqlWorkQueue(store.engine), clock=clock, tasks=tasks, deadline=deadline,
+                         task_time_limit=spec.task_time_limit, lease_seconds=spec.lease_seconds)
+    finally:
+        store.close()

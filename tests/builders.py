@@ -1,0 +1,76 @@
+"""Small builders for tasks and grids used across test levels."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.task import Example, Task
+
+
+def grid(*rows: str) -> Grid:
+    """grid("012", "340") -> a 2x3 grid; one digit per cell."""
+    return Grid(tuple(tuple(int(c) for c in row) for row in rows))
+
+
+def random_grid(rng: random.Random, height: int, width: int, colors: int = 10) -> Grid:
+    return Grid(tuple(tuple(rng.randrange(colors) for _ in range(width)) for _ in range(height)))
+
+
+def symmetry_task(task_id: str, sym: Dihedral, *, seed: int = 0, pairs: int = 3, size: tuple[int, int] = (4, 5),
+                  with_solution: bool = True) -> Task:
+    """A task whose rule is one dihedral symmetry, on random grids."""
+    rng = random.Random(seed)
+    train = tuple(Example(g, sym.apply(g)) for g in (random_grid(rng, *size) for _ in range(pairs)))
+    test_in = random_grid(rng, *size)
+    return Task(task_id, train, (Example(test_in, sym.apply(test_in) if with_solution else None),))
+
+
+def task_json(task: Task) -> dict:
+    def ex(e: Example) -> dict:
+        d = {"input": e.input.to_list()}
+        if e.output is not None:
+            d["output"] = e.output.to_list()
+        return d
+
+    return {"train": [ex(e) for e in task.train], "test": [ex(e) for e in task.test]}
+
+
+def write_task_dir(folder: Path, tasks: list[Task]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for task in tasks:
+        (folder / f"{task.id}.json").write_text(json.dumps(task_json(task)))
+    return folder
+
+
+def write_broken_files(folder: Path) -> dict[str, str]:
+    """One broken task file per kind of problem; returns file name -> a word its error must contain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ok_pair = {"input": [[1, 2], [3, 4]], "output": [[4, 3], [2, 1]]}
+    cases = {
+        "bad_json.json": ("{ this is not json", "invalid JSON"),
+        "ragged.json": (json.dumps({"train": [{"input": [[1, 2], [3]], "output": [[1]]}], "test": [ok_pair]}),
+                        "ragged"),
+        "color.json": (json.dumps({"train": [{"input": [[1, 12]], "output": [[1]]}], "test": [ok_pair]}), "color"),
+        "big.json": (json.dumps({"train": [{"input": [[0] * 31] * 31, "output": [[1]]}], "test": [ok_pair]}),
+                     "outside 1..30"),
+        "nokeys.json": (json.dumps({"train": [ok_pair]}), "missing key 'test'"),
+        "noout.json": (json.dumps({"train": [{"input": [[1]]}], "test": [ok_pair]}), "missing key 'output'"),
+        "float.json": (json.dumps({"train": [{"input": [[1.5]], "output": [[1]]}], "test": [ok_pair]}),
+                       "not an integer"),
+        "empty.json": ("", "invalid JSON"),
+        "list.json": ("[1, 2, 3]", "expected a JSON object"),
+        "..evil.json": (json.dumps({"train": [ok_pair], "test": [ok_pair]}), "unsafe task id"),
+        "bad id$.json": (json.dumps({"train": [ok_pair], "test": [ok_pair]}), "unsafe task id"),
+        "latin1.json": (b"\xff\xfe{}", "not UTF-8"),
+    }
+    for name, (content, _) in cases.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return {name: word for name, (_, word) in cases.items()}

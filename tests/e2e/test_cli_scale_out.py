@@ -1,0 +1,51 @@
+"""Spreading a batch over worker processes or Ray must not change the answers."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Cli
+
+
+def _solve(cli: Cli, out: Path, *extra: str) -> dict:
+    result = cli("solve", "--dataset", "arc1/training", "--solver", "baseline", "--limit", "24", "--out", str(out),
+                 *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "submission.json").read_text())
+
+
+def test_two_local_workers_give_the_same_submission_as_one(cli: Cli, tmp_path: Path) -> None:
+    single = _solve(cli, tmp_path / "one")
+    double = _solve(cli, tmp_path / "two", "--workers", "2")
+    assert double == single and len(single) == 24
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["tasks_finished"] == 24
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed (arc-ttt[ray])")
+def test_a_local_ray_cluster_gives_the_same_submission(cli: Cli, tmp_path: Path) -> None:
+    single = _solve(cli, tmp_path / "one")
+    on_ray = _solve(cli, tmp_path / "ray", "--backend", "ray")
+    assert on_ray == single
+
+
+def test_ranks_of_a_launcher_share_the_batch_and_rank_0_writes_the_submission(cli: Cli, tmp_path: Path) -> None:
+    """`accelerate launch -m arc_ttt solve` starts ranks the way torchrun does; torchrun runs here on CPU."""
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import cli_env
+
+    single = _solve(cli, tmp_path / "one")
+    out = tmp_path / "ranks"
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "arc_ttt", "solve", "--dataset", "arc1/training", "--solver", "baseline", "--limit", "24",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=cli_env(), cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((out / "submission.json").read_text()) == single
+    assert result.stdout.count("arc-ttt solve (baseline)") == 1  # only rank 0 closes the run

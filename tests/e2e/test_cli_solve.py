@@ -1,0 +1,108 @@
+"""The command line in a subprocess, as a user runs it."""
+
+import json
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from arc_ttt.domain.geometry import Dihedral
+from tests.builders import random_grid, symmetry_task, write_broken_files, write_task_dir
+from tests.e2e.conftest import Cli, cli_command, cli_env
+
+
+def test_solve_the_embedded_evaluation_set_and_evaluate_it_to_the_same_score(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solved = cli("solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(out))
+    assert solved.returncode == 0, solved.stderr
+    submission = json.loads((out / "submission.json").read_text())
+    assert len(submission) == 400
+    assert all(len(entry) >= 1 and set(entry[0]) == {"attempt_1", "attempt_2"} for entry in submission.values())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tasks"] == 400 and summary["complete"] is True
+    assert (out / "results.db").exists() and (out / "summary.md").exists()
+
+    evaluated = cli("evaluate", str(out / "submission.json"), "--dataset", "arc1/evaluation")
+    assert evaluated.returncode == 0, evaluated.stderr
+    percent = float(re.search(r"pass@2: ([\d.]+)%", evaluated.stdout).group(1))
+    assert percent == round(100 * summary["pass_at_2"], 2)
+    assert f"pass@2: {percent:.2f}%" in solved.stdout.replace("\n", " ") or f"{percent:.2f}%" in solved.stdout
+
+
+def test_a_folder_of_broken_files_gives_one_line_each_and_a_submission_for_the_rest(cli: Cli,
+                                                                                    tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks"
+    broken = write_broken_files(tasks)
+    write_task_dir(tasks, [symmetry_task("good1", Dihedral.ROT90), symmetry_task("good2", Dihedral.TRANSPOSE)])
+    result = cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == len(broken)
+    for name, word in broken.items():
+        assert sum(name in line and word in line for line in skipped) == 1, name
+    submission = json.loads((tmp_path / "run" / "submission.json").read_text())
+    assert sorted(submission) == ["good1", "good2"]
+
+
+def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    for args in (["solve", "--dataset", "arc7/evaluation"], ["solve", "--solver", "nope"],
+                 ["solve", "--dataset", "arc1/evaluation", "--time-budget", "soon"],
+                 ["evaluate", str(tmp_path / "missing.json"), "--dataset", "arc1/evaluation"]):
+        result = cli(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli("solve", "--tasks-dir", str(empty), "--out", str(tmp_path / "r")).returncode == 2
+
+
+def _heavy_tasks(folder: Path, count: int) -> Path:
+    """Large generated tasks, so that a batch takes long enough to be killed in the middle."""
+    import random
+
+    tasks = []
+    for i in range(count):
+        task = symmetry_task(f"gen{i:03d}", list(Dihedral)[i % 8], seed=i, pairs=8, size=(30, 30))
+        tasks.append(task)
+    write_task_dir(folder, tasks)
+    # a few tasks nobody can solve, so fallbacks take part in the comparison too
+    write_task_dir(folder, [symmetry_task("zz_noise", Dihedral.ROT90, seed=99)])
+    noise = json.loads((folder / "zz_noise.json").read_text())
+    noise["train"][0]["output"] = random_grid(random.Random(1), 3, 3).to_list()
+    (folder / "zz_noise.json").write_text(json.dumps(noise))
+    return folder
+
+
+def _rows(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM task_results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_mid_batch_then_resume_gives_the_same_submission(cli: Cli, tmp_path: Path) -> None:
+    tasks = _heavy_tasks(tmp_path / "tasks", 120)
+    reference = cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(tmp_path / "ref"))
+    assert reference.returncode == 0, reference.stderr
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(cli_command("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out",
+                                        str(out)), env=cli_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _rows(out / "results.db") < 10 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    finished_before = _rows(out / "results.db")
+    assert 10 <= finished_before < 121, "the batch must be killed in the middle"
+
+    resumed = cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {finished_before} of 121" in resumed.stdout
+    assert (out / "submission.json").read_bytes() == (tmp_path / "ref" / "submission.json").read_bytes()

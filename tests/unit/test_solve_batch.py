@@ -1,0 +1,102 @@
+"""SolveBatch with fakes: guarded solving, budgets, resume, complete submissions."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
+from arc_ttt.domain.attempts import FALLBACK
+from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.results import TaskStatus
+from tests.builders import symmetry_task
+from tests.fakes import FakeClock, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
+
+TASKS = [symmetry_task(f"t{i}", Dihedral.ROT90, seed=i) for i in range(4)]
+
+
+def _right(task_index: int) -> TaskSolution:
+    truth = TASKS[task_index].test[0].output
+    return TaskSolution(((Candidate(truth, "scripted"),),))
+
+
+def _run(tmp_path: Path, solver: ScriptedSolver, clock: FakeClock, store: InMemoryResultStore, **kw: object):
+    use_case = SolveBatch(solver, lambda _d: store, clock)
+    request = SolveRequest(InMemoryTaskSource(TASKS), tmp_path, time_budget=kw.pop("budget", 100.0),
+                           task_time_limit=10.0, **kw)  # type: ignore[arg-type]
+    return use_case(request)
+
+
+def test_every_task_gets_two_attempts_even_when_the_solver_breaks(tmp_path: Path) -> None:
+    clock = FakeClock()
+    solver = ScriptedSolver({"t0": _right(0), "t1": RuntimeError("boom\nsecond line"), "t2": "garbage"}, clock)
+    outcome = _run(tmp_path, solver, clock, InMemoryResultStore())
+    by_id = {r.task_id: r for r in outcome.results}
+    assert by_id["t0"].status is TaskStatus.SOLVED and by_id["t0"].score == 1.0
+    assert by_id["t1"].status is TaskStatus.FAILED and by_id["t1"].error == "RuntimeError: boom"
+    assert by_id["t2"].status is TaskStatus.FAILED and "not a TaskSolution" in by_id["t2"].error
+    submission = json.loads((tmp_path / "submission.json").read_text())
+    assert sorted(submission) == ["t0", "t1", "t2", "t3"]
+    assert all(set(entry[0]) == {"attempt_1", "attempt_2"} for entry in submission.values())
+    assert outcome.score is not None and outcome.score.score == 0.25
+
+
+def test_the_solver_never_sees_test_outputs(tmp_path: Path) -> None:
+    seen = []
+
+    class Peeking(ScriptedSolver):
+        def solve(self, task, time_limit):  # type: ignore[no-untyped-def]
+            seen.append(task.has_solutions)
+            return super().solve(task, time_limit)
+
+    _run(tmp_path, Peeking({}), FakeClock(), InMemoryResultStore())
+    assert seen == [False] * 4
+
+
+def test_budget_exhaustion_leaves_fallbacks_and_resume_redoes_only_those(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = InMemoryResultStore()
+    slow = ScriptedSolver({f"t{i}": _right(i) for i in range(4)}, clock, seconds=40.0)
+    outcome = _run(tmp_path, slow, clock, store, budget=100.0)
+    statuses = [r.status for r in outcome.results]
+    assert statuses == [TaskStatus.SOLVED] * 3 + [TaskStatus.OUT_OF_TIME]
+    assert [limit for _, limit in slow.calls] == [10.0, 10.0, 10.0]
+    assert outcome.results[3].attempts[0].attempt_1.source == FALLBACK
+
+    again = ScriptedSolver({f"t{i}": _right(i) for i in range(4)}, clock)
+    resumed = _run(tmp_path, again, clock, store, resume=True)
+    assert [tid for tid, _ in again.calls] == ["t3"]
+    assert resumed.score is not None and resumed.score.score == 1.0
+
+
+def test_time_limit_shrinks_to_what_the_budget_has_left(tmp_path: Path) -> None:
+    clock = FakeClock()
+    solver = ScriptedSolver({}, clock, seconds=7.0)
+    outcome = _run(tmp_path, solver, clock, InMemoryResultStore(), budget=24.0)
+    assert [round(limit, 6) for _, limit in solver.calls] == [10.0, 10.0, 10.0, 3.0]
+    assert all(r.status is TaskStatus.SOLVED for r in outcome.results)
+
+
+def test_without_resume_earlier_results_are_discarded(tmp_path: Path) -> None:
+    store = InMemoryResultStore()
+    _run(tmp_path, ScriptedSolver({"t0": _right(0)}), FakeClock(), store)
+    solver = ScriptedSolver({})
+    _run(tmp_path, solver, FakeClock(), store)
+    assert len(solver.calls) == 4
+
+
+def test_limit_and_task_selection(tmp_path: Path) -> None:
+    solver = ScriptedSolver({})
+    outcome = _run(tmp_path, solver, FakeClock(), InMemoryResultStore(), limit=2)
+    assert [r.task_id for r in outcome.results] == ["t0", "t1"]
+    with pytest.raises(ValueError, match="nope"):
+        _run(tmp_path, ScriptedSolver({}), FakeClock(), InMemoryResultStore(), task_ids=["nope"])
+
+
+def test_an_interrupt_keeps_finished_work_and_a_complete_submission(tmp_path: Path) -> None:
+    store = InMemoryResultStore()
+    outcome = _run(tmp_path, ScriptedSolver({"t0": _right(0), "t1": KeyboardInterrupt()}), FakeClock(), store)
+    assert not outcome.complete
+    assert [r.task_id for r in outcome.results] == ["t0"]
+    assert sorted(json.loads((tmp_path / "submission.json").read_text())) == ["t0", "t1", "t2", "t3"]
