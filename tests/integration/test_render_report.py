@@ -53,3 +53,22 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
     page = PageStructure((run_dir / "report.html").read_text())
     check_structure(page, tasks=4, drawn=False)
     assert page.classes["figure.attempt"] == 8
+
+
+def test_a_partial_run_killed_mid_batch_still_gets_reports(tmp_path: Path) -> None:
+    from arc_ttt.adapters.persistence.run_store import open_result_store
+    from tests.report_support import sample_summary
+
+    store = open_result_store(tmp_path)  # what a killed run leaves: start meta and two finished rows
+    store.set_meta("source", "arc1/evaluation")
+    store.set_meta("source_spec", json.dumps({"kind": "dataset", "dataset": "arc1/evaluation"}))
+    for result in sample_summary().results[:2]:
+        store.record(result)
+    store.close()
+    summary = RenderReport([]).summary(tmp_path)
+    assert summary.complete is False and len(summary.results) == 2
+    assert summary.tasks == ()  # t1, t2 are not arc1/evaluation ids: nothing to draw, attempts only
+    RenderReport(build_container(load_settings(["hardware/cpu"])).report_writers())(tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["run"]["complete"] is False and data["run"]["tasks_finished"] == 2
+    check_structure(PageStructure((tmp_path / "report.html").read_text()), tasks=2, drawn=False)

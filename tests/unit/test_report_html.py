@@ -20,7 +20,7 @@ def test_page_structure_and_marks(tmp_path: Path) -> None:
     t1, t2, t3 = page.articles["t1"], page.articles["t2"], page.articles["t3"]
     assert t1["figure.right"] == 1 and t1["figure.wrong"] == 1  # attempt 1 right, attempt 2 wrong
     assert t1["span.sure"] == 1 and t1["span.expl"] == 1
-    assert t2["figure.right"] == 0 and t2["figure.wrong"] == 2 and t2["dl.ttt"] == 1
+    assert t2["figure.right"] == 0 and t2["figure.wrong"] == 2 and t2["div.ttt"] == 1
     assert t3["p.error"] == 1
     for article in (t1, t2, t3):
         assert article["div.pair"] == 2 and article["figure.expected"] == 1 and article["svg.grid"] == 8
@@ -75,3 +75,13 @@ def test_a_batch_stopped_for_memory_says_why() -> None:
     page = PageStructure(report_html(RunReport.of(stopped)))
     assert page.classes["p.stopped"] == 1
     assert "Stopped early: stopped for memory: free RAM 90 MB" in " ".join(page.text)
+
+
+def test_chart_axis_reaches_above_the_data() -> None:
+    from arc_ttt.adapters.reports.svg import _nice_ticks, chart_svg
+
+    for high in (0.0123, 1.0, 4.5, 286.0, 320.0, 3000.0, 123456.0):
+        ticks = _nice_ticks(0.0, high)
+        assert ticks[0] <= 0.0 and ticks[-1] >= high and len(ticks) <= 12
+    svg = chart_svg([("a", [1.0, 2.0]), ("b", [3.0])], title="t", y_label="y")
+    assert svg.count('class="series"') == 2 and svg.count("<circle") == 3

@@ -57,7 +57,8 @@ def _kpis(report: RunReport) -> str:
              f"per task · warns above {p.leak_threshold_mb:g} MB", "bad" if p.leaking else ""),
     ]
     if p.tokens_per_second is not None:
-        cards.append(_kpi("TTT tokens/s", f"{p.tokens_per_second.mean:,.0f}", f"{p.ttt_tasks} tasks trained"))
+        trained = f"{p.ttt_tasks} task{'s' if p.ttt_tasks != 1 else ''} trained"
+        cards.append(_kpi("TTT tokens/s", f"{p.tokens_per_second.mean:,.0f}", trained))
     if p.profile:
         fit = p.fits_profile
         cards.append(_kpi("profile", p.profile, f"budget {_mb(p.budget_bytes)}"
@@ -139,13 +140,21 @@ def _ttt_block(result: TaskResult) -> str:
     note = ttt_note(result)
     if not note:
         return ""
-    names = ("train_tokens", "train_seconds", "tokens_per_second", "steps", "val_loss_before", "val_loss_after")
-    cells = "".join(f"<dt>{escape(k.replace('_', ' '))}</dt><dd>{escape(_short(note[k]))}</dd>"
-                    for k in names if k in note)
-    return f'<dl class="ttt"><dt class="head">TTT</dt><dd class="head"></dd>{cells}</dl>' if cells else ""
+    figures = [(label, _short(note[key])) for key, label in (
+        ("train_tokens", "train tokens"), ("train_seconds", "train seconds"), ("tokens_per_second", "tokens/s"),
+        ("steps", "steps")) if key in note]
+    if "val_loss_before" in note or "val_loss_after" in note:
+        before, after = note.get("val_loss_before", "?"), note.get("val_loss_after", "?")
+        figures.append(("validation loss", f"{_short(before)} → {_short(after)}"))
+    if not figures:
+        return ""
+    cells = "".join(f'<div class="fig"><span>{escape(k)}</span><b>{escape(v)}</b></div>' for k, v in figures)
+    return f'<div class="ttt"><span class="head">TTT</span>{cells}</div>'
 
 
 def _short(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

@@ -67,8 +67,9 @@ figure.expected{padding:5px;border-radius:8px;border:2px solid #94a3b8;backgroun
 .sure{font-weight:600;color:#fff;background:var(--accent);border-radius:4px;padding:0 4px}
 .expl{display:block;font-weight:400;color:var(--fg);font-style:italic;max-width:210px}
 .error{color:var(--wrong);font-family:ui-monospace,monospace;font-size:12px;margin:6px 0}
-dl.ttt{display:grid;grid-template-columns:repeat(auto-fill,minmax(120px,auto));gap:2px 14px;font-size:12px;
-background:#eff6ff;border-radius:8px;padding:8px 12px;margin:10px 0 4px}
-dl.ttt dt{color:var(--muted)}dl.ttt dd{margin:0 0 4px;font-weight:600;font-variant-numeric:tabular-nums}
-dl.ttt .head{grid-column:1/-1;font-weight:700;color:var(--accent)}
+div.ttt{display:flex;flex-wrap:wrap;align-items:center;gap:6px 22px;font-size:12px;background:#eff6ff;
+border-radius:8px;padding:8px 12px;margin:10px 0 4px}
+div.ttt .head{font-weight:700;color:var(--accent)}
+div.ttt .fig{display:flex;flex-direction:column}div.ttt .fig span{color:var(--muted)}
+div.ttt .fig b{font-variant-numeric:tabular-nums}
 """

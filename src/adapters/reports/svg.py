@@ -57,7 +57,7 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     start = math.floor(low / step) * step
     ticks = []
     value = start
-    while value <= high + step * 0.5 and len(ticks) < 12:
+    while (not ticks or ticks[-1] < high) and len(ticks) < 12:  # the top tick is at or above the data
         ticks.append(round(value, 10))
         value += step
     return ticks
@@ -84,7 +84,7 @@ def chart_svg(
     height: int = 240,
 ) -> str:
     """A line or bar chart of one or more series over the batch index, with axes, ticks and a legend."""
-    left, right, top, bottom = 64, 16, 28, 40
+    left, right, top, bottom = 64, 16, 34, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max((len(v) for _, v in series), default=0)
     values = [x for _, v in series for x in v]
@@ -113,7 +113,7 @@ def chart_svg(
     for s, (name, vals) in enumerate(series):
         color = SERIES_COLORS[s % len(SERIES_COLORS)]
         if kind == "bar":
-            bar_w = max(0.5, plot_w / max(n, 1) * 0.8)
+            bar_w = min(40.0, max(0.5, plot_w / max(n, 1) * 0.8))
             d = "".join(f"M{px(i) - bar_w / 2:.1f} {py(v):.1f}h{bar_w:.1f}V{py(0):.1f}h{-bar_w:.1f}z"
                         for i, v in enumerate(vals))
             parts.append(f'<path class="series" data-series="{escape(name)}" fill="{color}" d="{d}"/>')
