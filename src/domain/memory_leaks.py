@@ -38,7 +38,8 @@ def theil_sen_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 @dataclass
 class LeakMonitor:
-    """Collects (task index, bytes) readings and warns once when the per-task growth exceeds a threshold.
+    """Collects (task index, bytes) readings per series (process RSS, CUDA allocated) and warns once per
+    series when its per-task growth exceeds the threshold.
 
     `warmup` readings at the start are left out (the first tasks load libraries and fill caches);
     `min_samples` readings are needed before any verdict.
@@ -47,28 +48,27 @@ class LeakMonitor:
     threshold_mb_per_task: float = 1.0
     min_samples: int = 8
     warmup: int = 1
-    samples: list[tuple[int, int]] = field(default_factory=list)
-    warned: bool = False
+    series: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    warned: set[str] = field(default_factory=set)
 
-    def observe(self, task_index: int, used_bytes: int) -> str | None:
-        """Record one reading; return a warning the first time the growth is over the threshold."""
-        self.samples.append((task_index, used_bytes))
-        if self.warned:
+    def observe(self, task_index: int, used_bytes: int, what: str = "process RSS") -> str | None:
+        """Record one reading; return a warning the first time this series grows faster than the threshold."""
+        readings = self.series.setdefault(what, [])
+        readings.append((task_index, used_bytes))
+        counted = readings[self.warmup :]
+        if what in self.warned or len(counted) < self.min_samples:
             return None
-        counted = self.samples[self.warmup :]
-        if len(counted) < self.min_samples:
-            return None
-        slope = self.slope_mb_per_task()
+        slope = self.slope_mb_per_task(what)
         if slope > self.threshold_mb_per_task:
-            self.warned = True
+            self.warned.add(what)
             return (
-                f"memory grows by {slope:.2f} MB per task over {len(counted)} tasks "
+                f"{what} grows by {slope:.2f} MB per task over {len(counted)} tasks "
                 f"(threshold {self.threshold_mb_per_task:g} MB per task): a possible leak"
             )
         return None
 
-    def slope_mb_per_task(self) -> float:
-        counted = self.samples[self.warmup :]
+    def slope_mb_per_task(self, what: str = "process RSS") -> float:
+        counted = self.series.get(what, [])[self.warmup :]
         return theil_sen_slope([i for i, _ in counted], [b for _, b in counted]) / MB
 
 

@@ -55,3 +55,14 @@ def test_no_verdict_before_enough_samples() -> None:
 def test_leak_of_a_finished_series() -> None:
     assert leak_mb_per_task([(0, 0), (1, MB)]) is None
     assert leak_mb_per_task([(i, i * 4 * MB) for i in range(10)]) == pytest.approx(4.0)
+
+
+def test_each_series_is_judged_and_warned_on_its_own() -> None:
+    monitor = LeakMonitor(threshold_mb_per_task=1.0, min_samples=4)
+    given = []
+    for i in range(12):
+        given.append(monitor.observe(i, 500 * MB))  # flat RSS
+        given.append(monitor.observe(i, (100 + 8 * i) * MB, "CUDA allocated"))  # leaking GPU memory
+    warnings = [w for w in given if w]
+    assert len(warnings) == 1 and warnings[0].startswith("CUDA allocated grows by 8.00 MB")
+    assert monitor.slope_mb_per_task() == 0.0 and monitor.slope_mb_per_task("CUDA allocated") == pytest.approx(8.0)

@@ -175,9 +175,11 @@ class SolveBatch:
         if waits:
             note["pressure_waits"] = waits
         if self.leak_monitor is not None:
-            warning = self.leak_monitor.observe(index, sample.rss_bytes)
-            if warning:
-                self._warn(warning)
+            readings = [("process RSS", sample.rss_bytes), ("CUDA allocated", sample.cuda_allocated_bytes)]
+            for what, used in readings:
+                warning = self.leak_monitor.observe(index, used, what) if used is not None else None
+                if warning:
+                    self._warn(warning)
         return replace(result, notes=MappingProxyType({**dict(result.notes), "memory": note}))
 
     def _warn(self, message: str) -> None:
