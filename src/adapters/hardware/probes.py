@@ -67,8 +67,20 @@ class PsutilHardwareProbe:
         )
 
 
+def _cuda_in_use() -> ModuleType | None:
+    """torch, when this process has already initialized CUDA. Sampling never imports torch nor creates a
+    CUDA context (hundreds of MB of GPU memory) for a batch whose solver does not use the GPU."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        return torch if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    except Exception:
+        return None
+
+
 class ProcessMemoryProbe:
-    """Memory of this process (RSS) and the machine (available RAM), plus CUDA device 0 when present."""
+    """Memory of this process (RSS) and the machine (available RAM), plus CUDA device 0 once in use."""
 
     def __init__(self, device: int = 0) -> None:
         self.device = device
@@ -77,7 +89,7 @@ class ProcessMemoryProbe:
     def sample(self) -> MemorySample:
         rss = int(self._process.memory_info().rss)
         available = int(psutil.virtual_memory().available)
-        torch = _cuda() if "torch" in sys.modules else None  # never pay for importing torch just to sample
+        torch = _cuda_in_use()
         if torch is None:
             return MemorySample(rss, available)
         free, _ = torch.cuda.mem_get_info(self.device)
@@ -92,11 +104,11 @@ class ProcessMemoryProbe:
 
     def free_caches(self) -> None:
         gc.collect()
-        torch = _cuda() if "torch" in sys.modules else None
+        torch = _cuda_in_use()
         if torch is not None:
             torch.cuda.empty_cache()
 
     def reset_peak(self) -> None:
-        torch = _cuda() if "torch" in sys.modules else None
+        torch = _cuda_in_use()
         if torch is not None:
             torch.cuda.reset_peak_memory_stats(self.device)
