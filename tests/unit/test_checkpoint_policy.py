@@ -1,9 +1,9 @@
 import pytest
+from tests.checkpoint_builders import SAVE_META, info, weights
+from tests.fakes import InMemoryCheckpointRepository
 
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.domain.checkpoint_policy import CleanupPolicy, best_of, plan_cleanup, protected_version, rank_versions
-from tests.checkpoint_builders import SAVE_META, info, weights
-from tests.fakes import InMemoryCheckpointRepository
 
 
 def versions(infos) -> list[tuple[str, int]]:

@@ -148,14 +148,14 @@ def show(
         if info is None:
             raise _fail(f"no checkpoint for task {task!r}" + (f" version {version}" if version else ""))
         path = repository.files.path(info.task_id, info.version)
-    table = Table(show_header=False, title=f"checkpoint {info.task_id} v{info.version}")
-    for name in ("task_id", "version", "base_model", "base_model_hash", "created_at", "size_bytes", "sha256"):
-        table.add_row(name, str(getattr(info, name)))
-    table.add_row("lora_config", json.dumps(dict(info.lora_config), sort_keys=True))
-    table.add_row("metrics", json.dumps(dict(info.metrics), sort_keys=True))
-    table.add_row("tags", ", ".join(info.tags))
-    table.add_row("file", str(path))
-    out.print(table)
+    rows = {name: str(getattr(info, name)) for name in ("task_id", "version", "base_model", "base_model_hash",
+                                                          "created_at", "size_bytes", "sha256")}
+    rows["lora_config"] = json.dumps(dict(info.lora_config), sort_keys=True)
+    rows["metrics"] = json.dumps(dict(info.metrics), sort_keys=True)
+    rows["tags"] = ", ".join(info.tags)
+    rows["file"] = str(path)
+    for name, value in rows.items():  # plain lines: a hash or a path is never cut short
+        out.print(f"{name + ':':<16} {value}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -168,13 +168,13 @@ def verify(
     with _one_line_errors():
         report = _repository(ctx).verify(_task_id(task) if task else None)
     for info, reason in report.corrupted:
-        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False)
+        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True)
     for info in report.missing:
-        out.print(f"missing: task {info.task_id} v{info.version}: file not found", highlight=False)
+        out.print(f"missing: task {info.task_id} v{info.version}: file not found", highlight=False, soft_wrap=True)
     for stray in report.stray:
-        out.print(f"stray: {stray.path}: {stray.reason}", highlight=False)
+        out.print(f"stray: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True)
     out.print(f"{report.checked} checkpoints checked: {len(report.corrupted)} corrupted, {len(report.missing)} "
-              f"missing, {len(report.stray)} stray files", highlight=False)
+              f"missing, {len(report.stray)} stray files", highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -206,12 +206,13 @@ def cleanup(
     plan = outcome.plan
     verb = "would delete" if dry_run else "deleted"
     for info in plan.delete:
-        out.print(f"{verb}: task {info.task_id} v{info.version} ({format_size(info.size_bytes)})", highlight=False)
+        out.print(f"{verb}: task {info.task_id} v{info.version} ({format_size(info.size_bytes)})",
+                  highlight=False, soft_wrap=True)
     out.print(f"{verb} {len(plan.delete)} checkpoints, kept {len(plan.keep)}: {format_size(plan.bytes_before)} -> "
-              f"{format_size(plan.bytes_after)}", highlight=False)
+              f"{format_size(plan.bytes_after)}", highlight=False, soft_wrap=True)
     if not plan.cap_met:
         err.print(f"note: still over the size cap; only the best version of each task remains where needed "
-                  f"({format_size(plan.bytes_after)} kept)", highlight=False)
+                  f"({format_size(plan.bytes_after)} kept)", highlight=False, soft_wrap=True)
 
 
 @app.command("export")
@@ -226,8 +227,9 @@ def export_archive(
     with _one_line_errors():
         report = export_checkpoints(_repository(ctx), archive, _task_ids(task))
     for info, reason in report.skipped:
-        err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})", highlight=False)
-    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False)
+        err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})",
+                  highlight=False, soft_wrap=True)
+    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -247,6 +249,6 @@ def import_archive(
     for outcome in report.outcomes:
         if outcome.action == "skipped":
             err.print(f"[yellow]skipped:[/yellow] task {outcome.info.task_id} v{outcome.info.version}: "
-                      f"{outcome.reason}", highlight=False)
+                      f"{outcome.reason}", highlight=False, soft_wrap=True)
     out.print(f"imported {report.count('added')} checkpoints, replaced {report.count('replaced')}, "
-              f"skipped {report.count('skipped')}", highlight=False)
+              f"skipped {report.count('skipped')}", highlight=False, soft_wrap=True)

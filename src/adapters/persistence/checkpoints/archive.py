@@ -14,7 +14,9 @@ import json
 import os
 import tarfile
 import tempfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -180,7 +182,7 @@ def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo, origin: str) -
     entries = manifest.get("checkpoints")
     if not isinstance(entries, list):
         raise CheckpointArchiveError(f"{origin}: manifest 'checkpoints' must be a list")
-    return [_parse_entry(raw, origin) for raw in entries]
+    return [_parse_entry(raw, f"{origin}: {MANIFEST}") for raw in entries]
 
 
 def _validated(tar: tarfile.TarFile, max_member_bytes: int, origin: str) -> list[tuple[CheckpointInfo,
@@ -201,7 +203,7 @@ def _validated(tar: tarfile.TarFile, max_member_bytes: int, origin: str) -> list
     except CheckpointArchiveError:
         raise
     except ArcTttError as exc:  # a malformed id, version, metric or tag in the manifest
-        raise CheckpointArchiveError(f"{origin}: {MANIFEST}: {exc}") from None
+        raise CheckpointArchiveError(str(exc)) from None
     named = {relative_path(i.task_id, i.version): i for i in infos}
     if len(named) != len(infos):
         raise CheckpointArchiveError(f"{origin}: the manifest lists a task version twice")
@@ -236,18 +238,26 @@ def import_checkpoints(
     path = Path(path)
     origin = str(path)
     try:
-        tar = tarfile.open(path, mode="r:*")
+        tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 (closed by the `with tar` below)
     except FileNotFoundError:
         raise CheckpointArchiveError(f"{origin}: no such file") from None
     except (tarfile.TarError, OSError) as exc:
         raise CheckpointArchiveError(f"{origin}: not a readable tar archive ({exc})") from None
+    outcomes = []
     with tar:
-        try:
+        with _damage_as_archive_error(origin):
             checked = _validated(tar, max_member_bytes, origin)
-            outcomes = []
-            for info, member in checked:
+        for info, member in checked:
+            with _damage_as_archive_error(origin):
                 data = _read(tar, member, origin)
-                outcomes.append(repository.restore(info, data, overwrite=overwrite))
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise CheckpointArchiveError(f"{origin}: damaged archive ({exc})") from None
+            # `restore` checks the hash again, so an archive changed since validation cannot slip through
+            outcomes.append(repository.restore(info, data, overwrite=overwrite))
     return ImportReport(tuple(outcomes))
+
+
+@contextmanager
+def _damage_as_archive_error(origin: str) -> Iterator[None]:
+    try:
+        yield
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise CheckpointArchiveError(f"{origin}: damaged archive ({exc})") from None

@@ -235,7 +235,8 @@ class SqlCheckpointRepository:
             self.delete(task_id, version)
         if self.files.write_new(task_id, version, weights) is None:
             if not overwrite:
-                return RestoreOutcome(info, "skipped", "a stray file holds this version; use overwrite (--force) to replace")
+                return RestoreOutcome(info, "skipped",
+                                      "a stray file holds this version; use overwrite (--force) to replace")
             self.files.replace(task_id, version, weights)
             replaced = True
         for _ in range(MAX_ATTEMPTS):
