@@ -28,11 +28,20 @@ def cli(store: Path, *args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["checkpoints", "--root", str(store), *args])
 
 
+def rows(table: str) -> list[tuple[str, str]]:
+    """(task, version) of each table row; the first two cells of a line that has a task id."""
+    cells = [line.split("│")[1:3] for line in table.splitlines() if line.startswith("│")]
+    return [(t.strip(), v.strip()) for t, v in cells if t.strip()]
+
+
 def test_list_show_and_best(store: Path) -> None:
     listed = cli(store, "list", "--tag", "nightly")
     assert listed.exit_code == 0 and "1 checkpoints" in listed.stdout
     best = cli(store, "list", "--best")
     assert best.exit_code == 0 and "2 checkpoints" in best.stdout
+    by_loss = cli(store, "list", "--best", "--metric", "val_accuracy", "--lower-is-better")
+    assert by_loss.exit_code == 0
+    assert rows(best.stdout) == [("a", "2"), ("b", "1")] and rows(by_loss.stdout) == [("a", "1"), ("b", "1")]
     shown = cli(store, "show", "a", "--version", "2")
     assert shown.exit_code == 0 and "val_accuracy" in shown.stdout and "v000002.safetensors" in shown.stdout
 

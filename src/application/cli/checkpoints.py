@@ -114,7 +114,9 @@ def list_checkpoints(
     task: Annotated[str | None, typer.Option(help="only this task")] = None,
     model: Annotated[str | None, typer.Option(help="only adapters of this base model")] = None,
     tag: Annotated[str | None, typer.Option(help="only adapters with this tag")] = None,
-    best: Annotated[bool, typer.Option(help="only the best version of each task (by the settings' metric)")] = False,
+    best: Annotated[bool, typer.Option(help="only the best version of each task")] = False,
+    metric: Annotated[str | None, typer.Option(help="what --best means (default from settings)")] = None,
+    lower_is_better: Annotated[bool, typer.Option(help="the metric is a loss: smaller is better")] = False,
 ) -> None:
     """List stored adapters, oldest version first."""
     from arc_ttt.domain.checkpoint_policy import best_of
@@ -127,7 +129,8 @@ def list_checkpoints(
             by_task: dict[str, list[CheckpointInfo]] = {}
             for info in infos:
                 by_task.setdefault(info.task_id, []).append(info)
-            chosen = (best_of(v, settings.metric, higher_is_better=settings.higher_is_better) for v in by_task.values())
+            higher = False if lower_is_better else settings.higher_is_better
+            chosen = (best_of(v, metric or settings.metric, higher_is_better=higher) for v in by_task.values())
             infos = [i for i in chosen if i is not None]
     out.print(_table(infos, f"{len(infos)} checkpoints in {settings.root}"))
 

@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -92,23 +92,19 @@ class RestoreOutcome:
     reason: str = ""
 
 
-@dataclass
 class SqlCheckpointRepository:
     """`on_file_durable` is an observer hook, called with the path after a weight file is durable and
     before its row is committed (e.g. to replicate files, or for a test to stop the process exactly there).
     """
 
-    url: str
-    root: Path
-    engine: Engine = field(default=None)  # type: ignore[assignment]
-    on_file_durable: FileHook | None = None
-
-    def __post_init__(self) -> None:
-        self.root = Path(self.root)
+    def __init__(self, url: str, root: Path, *, engine: Engine | None = None,
+                 on_file_durable: FileHook | None = None) -> None:
+        self.url = url
+        self.root = Path(root)
         self.files = WeightFiles(self.root)
-        if self.engine is None:
-            self.engine = make_engine(self.url)
-        if make_url(self.url).get_backend_name() == "sqlite":
+        self.on_file_durable = on_file_durable
+        self.engine = engine or make_engine(url)
+        if make_url(url).get_backend_name() == "sqlite":
             _immediate_sqlite_writes(self.engine)
         with self.engine.connect() as conn:
             conn.execution_options(**_WRITE)

@@ -70,8 +70,19 @@ class WeightFiles:
     def path(self, task_id: str, version: int) -> Path:
         return self.root / relative_path(task_id, version)
 
+    def _make_folder(self, folder: Path) -> None:
+        """Create missing folders and fsync each parent, so a new task folder survives a power loss too."""
+        if folder.is_dir():
+            return
+        self._make_folder(folder.parent)
+        try:
+            folder.mkdir()
+        except FileExistsError:  # another process made it first
+            return
+        _fsync_dir(folder.parent)
+
     def _temp(self, final: Path, data: bytes) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folder(final.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
