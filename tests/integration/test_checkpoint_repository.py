@@ -182,3 +182,16 @@ def test_the_container_builds_the_store_from_settings(tmp_path: Path) -> None:
     other = build_container(load_settings(checkpoints={"root": tmp_path / "ck2",
                                                        "url": f"sqlite:///{tmp_path / 'meta.db'}"})).checkpoints()
     assert other.find() == [] and (tmp_path / "meta.db").exists()
+
+
+def test_adapters_saved_by_torch_round_trip(repo: SqlCheckpointRepository) -> None:
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load
+    from safetensors.torch import save as save_tensors
+
+    state = {"layers.0.q_proj.lora_A.weight": torch.randn(4, 32, dtype=torch.bfloat16),
+             "layers.0.q_proj.lora_B.weight": torch.zeros(32, 4), "scale": torch.tensor(2.0)}
+    info = repo.save("torch-task", save_tensors(state), metrics={"val_accuracy": 1.0}, **SAVE_META)
+    back = load(repo.load_latest_good("torch-task")[1])
+    assert info.version == 1 and back.keys() == state.keys()
+    assert all(torch.equal(back[k], state[k]) for k in state)

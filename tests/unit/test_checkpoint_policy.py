@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.checkpoint_builders import SAVE_META, info, weights
 from tests.fakes import InMemoryCheckpointRepository
 
@@ -72,3 +74,30 @@ def test_cleanup_use_case_applies_the_plan_and_a_dry_run_deletes_nothing() -> No
     assert versions(done.deleted) == [("a", 1), ("a", 3)]
     assert versions(repo.find()) == [("a", 2), ("b", 1)]
     assert repo.save("a", weights(), metrics={}, **SAVE_META).version == 4  # type: ignore[arg-type]
+
+
+@st.composite
+def stores(draw):  # type: ignore[no-untyped-def]
+    infos = []
+    for task in draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=4, unique=True)):
+        for version in range(1, draw(st.integers(1, 6)) + 1):
+            accuracy = draw(st.one_of(st.none(), st.sampled_from([0.0, 0.25, 0.5, 1.0])))
+            infos.append(info(task, version, accuracy, size=draw(st.integers(0, 1000))))
+    return infos
+
+
+@settings(max_examples=200, deadline=None)
+@given(stores(), st.one_of(st.none(), st.integers(1, 4)), st.one_of(st.none(), st.integers(0, 4000)))
+def test_cleanup_invariants(infos, keep_best, cap) -> None:  # type: ignore[no-untyped-def]
+    plan = plan_cleanup(infos, CleanupPolicy(keep_best=keep_best, max_total_bytes=cap))
+    kept, deleted = set(versions(plan.keep)), set(versions(plan.delete))
+    assert kept | deleted == set(versions(infos)) and not kept & deleted
+    for task in {i.task_id for i in infos}:
+        of_task = [i for i in infos if i.task_id == task]
+        assert (task, protected_version(of_task, "val_accuracy").version) in kept  # never the best
+        assert keep_best is None or sum(1 for t, _ in kept if t == task) <= keep_best
+    assert plan.bytes_after == sum(i.size_bytes for i in plan.keep)
+    if cap is not None and plan.cap_met:
+        assert plan.bytes_after <= cap
+    if not plan.cap_met:  # only each task's best is left
+        assert len(plan.keep) == len({i.task_id for i in infos})
