@@ -27,8 +27,9 @@ def files_under(root: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("name", ["set.tar", "set.tar.gz"])
 def test_export_then_import_into_an_empty_store_round_trips_bit_for_bit(tmp_path: Path, name: str) -> None:
     source = filled(tmp_path / "source")
-    report = export_checkpoints(source, tmp_path / name, ["a", "b"])
+    report = export_checkpoints(source, tmp_path / name, ["a", "b", "zz"])
     assert [(i.task_id, i.version) for i in report.exported] == [("a", 1), ("a", 2), ("b", 1)]
+    assert report.unknown_tasks == ("zz",)
     target = open_checkpoint_repository(tmp_path / "target")
     imported = import_checkpoints(target, tmp_path / name)
     assert imported.count("added") == 3

@@ -232,6 +232,8 @@ def export_archive(
     for info, reason in report.skipped:
         err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)
+    for task_id in report.unknown_tasks:
+        err.print(f"[yellow]note:[/yellow] no checkpoints stored for task {task_id}", highlight=False, soft_wrap=True)
     out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True)
 
 

@@ -52,6 +52,7 @@ class ExportReport:
     path: Path
     exported: tuple[CheckpointInfo, ...]
     skipped: tuple[tuple[CheckpointInfo, str], ...]
+    unknown_tasks: tuple[str, ...] = ()  # asked for, but nothing is stored for them
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,8 @@ def export_checkpoints(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return ExportReport(path, tuple(exported), tuple(skipped))
+    found = {i.task_id for i in exported} | {i.task_id for i, _ in skipped}
+    return ExportReport(path, tuple(exported), tuple(skipped), tuple(t for t in wanted if t not in found))
 
 
 def _check_member(member: tarfile.TarInfo, max_member_bytes: int, origin: str) -> str:
