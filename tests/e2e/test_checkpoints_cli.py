@@ -56,7 +56,13 @@ def test_verify_reports_problems_with_exit_code_1(store: Path) -> None:
     assert "corrupted: task a v2: sha256 mismatch" in result.stdout
     assert "missing: task a v1: file not found" in result.stdout
     assert "v000009.safetensors: no row for this file" in result.stdout
-    assert "4 checkpoints checked: 1 corrupted, 1 missing, 1 stray files" in result.stdout
+    assert "4 checkpoints checked: 1 corrupted, 1 missing, 1 stray files (0 removed)" in result.stdout
+    young = cli(store, "verify", "--task", "b", "--remove-strays")  # too new to be a crash leftover
+    assert young.exit_code == 1 and "0 removed" in young.stdout
+    assert (store / "adapters/b/v000009.safetensors").exists()
+    removed = cli(store, "verify", "--task", "b", "--remove-strays", "--grace", "0s")
+    assert removed.exit_code == 0 and "removed stray:" in removed.stdout
+    assert not (store / "adapters/b/v000009.safetensors").exists()
 
 
 def test_cleanup_dry_run_then_for_real(store: Path) -> None:

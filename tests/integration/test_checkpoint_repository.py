@@ -1,4 +1,5 @@
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,11 @@ def test_verify_reports_stray_files_and_odd_entries(repo: SqlCheckpointRepositor
     }
     assert report.checked == 1 and not report.corrupted and not report.missing
     assert {p.path.name for p in repo.verify("b").stray} == {"v000001.safetensors"}
+    assert repo.remove_strays(older_than_seconds=3600) == []  # all of them are too young
+    old = (folder / "a" / "v000009.safetensors")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert [s.path for s in repo.remove_strays(older_than_seconds=3600)] == [old] and not old.exists()
+    assert (folder / "b").is_dir() and len(repo.verify().stray) == 4
     # a stray in the way of the next version is never overwritten: that number is skipped
     assert repo.files.path("a", 2).exists() is False
     (folder / "a" / "v000002.safetensors").write_bytes(b"junk")
@@ -195,3 +201,15 @@ def test_adapters_saved_by_torch_round_trip(repo: SqlCheckpointRepository) -> No
     back = load(repo.load_latest_good("torch-task")[1])
     assert info.version == 1 and back.keys() == state.keys()
     assert all(torch.equal(back[k], state[k]) for k in state)
+
+
+def test_a_stray_whose_row_appears_meanwhile_is_not_removed(repo: SqlCheckpointRepository) -> None:
+    from arc_ttt.adapters.persistence.checkpoints.verification import remove_strays
+
+    save(repo, "a", 1)
+    late = repo.files.path("a", 2)
+    late.write_bytes(weights(2))
+    os.utime(late, (1_000_000, 1_000_000))
+    assert remove_strays(repo.files, repo.find, lambda t, v: (t, v) == ("a", 2), older_than_seconds=0) == []
+    assert late.exists()
+    assert repo.files.parse(late) == ("a", 2) and repo.files.parse(late.with_name("v2.safetensors")) is None

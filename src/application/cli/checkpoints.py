@@ -165,20 +165,30 @@ def show(
 def verify(
     ctx: typer.Context,
     task: Annotated[str | None, typer.Option(help="only this task")] = None,
+    remove_strays: Annotated[bool, typer.Option(help="delete stray files older than --grace")] = False,
+    grace: Annotated[str, typer.Option(help="age a stray must have before removal, e.g. 1h")] = "1h",
 ) -> None:
     """Hash every adapter file; report corrupted and missing files and stray files that no row accounts for.
-    Exit code 1 when anything is wrong."""
+    Exit code 1 when anything is wrong (strays that were removed do not count)."""
+    from arc_ttt.application.durations import parse_duration
+
     with _one_line_errors():
-        report = _repository(ctx).verify(_task_id(task) if task else None)
+        repository = _repository(ctx)
+        task_id = _task_id(task) if task else None
+        grace_seconds = parse_duration(grace)
+        report = repository.verify(task_id)
+        removed = repository.remove_strays(older_than_seconds=grace_seconds, task_id=task_id) if remove_strays else []
+    gone = {stray.path for stray in removed}
     for info, reason in report.corrupted:
         out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True)
     for info in report.missing:
         out.print(f"missing: task {info.task_id} v{info.version}: file not found", highlight=False, soft_wrap=True)
     for stray in report.stray:
-        out.print(f"stray: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True)
+        label = "removed stray" if stray.path in gone else "stray"
+        out.print(f"{label}: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True)
     out.print(f"{report.checked} checkpoints checked: {len(report.corrupted)} corrupted, {len(report.missing)} "
-              f"missing, {len(report.stray)} stray files", highlight=False, soft_wrap=True)
-    if not report.ok:
+              f"missing, {len(report.stray)} stray files ({len(removed)} removed)", highlight=False, soft_wrap=True)
+    if report.corrupted or report.missing or len(report.stray) > len(gone):
         raise typer.Exit(EXIT_PROBLEMS)
 
 

@@ -41,7 +41,8 @@ from arc_ttt.adapters.persistence.checkpoints.schema import (
     TaskCounterRow,
     ensure_schema,
 )
-from arc_ttt.adapters.persistence.checkpoints.weight_files import StrayFile, WeightFiles, sha256_file
+from arc_ttt.adapters.persistence.checkpoints.verification import VerifyReport, remove_strays, verify_store
+from arc_ttt.adapters.persistence.checkpoints.weight_files import StrayFile, WeightFiles
 from arc_ttt.adapters.persistence.engine import make_engine, sqlite_url
 from arc_ttt.domain.checkpoint_policy import best_of
 from arc_ttt.domain.errors import CheckpointFormatError, CheckpointIntegrityError
@@ -69,18 +70,6 @@ def _immediate_sqlite_writes(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("checkpoint_write") else "BEGIN")
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    checked: int = 0
-    corrupted: tuple[tuple[CheckpointInfo, str], ...] = ()
-    missing: tuple[CheckpointInfo, ...] = ()
-    stray: tuple[StrayFile, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not (self.corrupted or self.missing or self.stray)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +180,9 @@ class SqlCheckpointRepository:
             except IntegrityError:  # the version was taken after all: our file is ours alone, so drop it
                 self.files.remove(task_id, version)
                 continue
+            except BaseException:  # the row may or may not be in: keeping the file is the safe side
+                log.error("%s v%d: row not recorded; %s is left as a stray file", origin, version, path)
+                raise
             return to_info(row)
         raise CheckpointIntegrityError(f"{origin}: could not store a new version after {MAX_ATTEMPTS} tries")
 
@@ -314,27 +306,13 @@ class SqlCheckpointRepository:
         return None
 
     def verify(self, task_id: str | None = None) -> VerifyReport:
-        """Hash every file against its row, and list files that no row accounts for. Files are listed
-        before rows are read, so a save that commits meanwhile is not reported; one still between its
-        file and its row is (run verify again to tell it from a crash leftover)."""
-        on_disk = list(self.files.scan(task_id))
-        infos = self.find(task_id)
-        known = {(i.task_id, i.version) for i in infos}
-        stray = [e if isinstance(e, StrayFile) else StrayFile(self.files.path(*e), "no row for this file")
-                 for e in on_disk if isinstance(e, StrayFile) or e not in known]
-        corrupted: list[tuple[CheckpointInfo, str]] = []
-        missing: list[CheckpointInfo] = []
-        for info in infos:
-            path = self.files.path(info.task_id, info.version)
-            if path.is_symlink() or not path.is_file():
-                missing.append(info)
-                continue
-            digest, size = sha256_file(path)
-            if size != info.size_bytes:
-                corrupted.append((info, f"size {size} bytes, expected {info.size_bytes}"))
-            elif digest != info.sha256:
-                corrupted.append((info, "sha256 mismatch"))
-        return VerifyReport(len(infos), tuple(corrupted), tuple(missing), tuple(stray))
+        """Corrupted, missing and stray files (see verification.py for what a stray is)."""
+        return verify_store(self.files, self.find, task_id)
+
+    def remove_strays(self, *, older_than_seconds: float, task_id: str | None = None) -> list[StrayFile]:
+        """Delete stray files older than the grace period; a save in flight is younger than that."""
+        return remove_strays(self.files, self.find, lambda t, v: self.get(t, v) is not None,
+                             older_than_seconds=older_than_seconds, task_id=task_id)
 
     def schema_version(self) -> int:
         with self._reading() as session:

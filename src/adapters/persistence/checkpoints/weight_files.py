@@ -70,6 +70,17 @@ class WeightFiles:
     def path(self, task_id: str, version: int) -> Path:
         return self.root / relative_path(task_id, version)
 
+    def parse(self, path: Path) -> tuple[str, int] | None:
+        """(task id, version) when `path` is exactly where that version's file belongs, else None."""
+        match = _NAME.fullmatch(path.name)
+        if match is None or path.parent.parent != self.adapters:
+            return None
+        try:
+            task_id, version = check_task_id(path.parent.name), int(match.group(1))
+            return (task_id, version) if version >= 1 and self.path(task_id, version) == path else None
+        except ValueError:
+            return None
+
     def _make_folder(self, folder: Path) -> None:
         """Create missing folders and fsync each parent, so a new task folder survives a power loss too."""
         if folder.is_dir():
