@@ -2,6 +2,7 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 from tests.checkpoint_builders import SAVE_META, weights
@@ -124,7 +125,8 @@ def test_verify_reports_stray_files_and_odd_entries(repo: SqlCheckpointRepositor
     ({"tags": "single"}, "tags must be a list"),
     ({"tags": [""]}, "tag must be printable"),
     ({"base_model": ""}, "base_model must be"),
-    ({"lora_config": {"target": {1, 2}}}, "lora_config is not plain JSON"),
+    ({"lora_config": {"target": object()}}, "lora_config is not plain JSON"),
+    ({"metrics": {"loss": np.float32("inf")}}, "must be a finite number"),
 ])
 def test_bad_payloads_and_metadata_are_refused_and_nothing_is_written(repo: SqlCheckpointRepository, change,
                                                                       problem: str) -> None:
@@ -213,3 +215,12 @@ def test_a_stray_whose_row_appears_meanwhile_is_not_removed(repo: SqlCheckpointR
     assert remove_strays(repo.files, repo.find, lambda t, v: (t, v) == ("a", 2), older_than_seconds=0) == []
     assert late.exists()
     assert repo.files.parse(late) == ("a", 2) and repo.files.parse(late.with_name("v2.safetensors")) is None
+
+
+def test_values_as_training_code_produces_them_are_accepted(repo: SqlCheckpointRepository) -> None:
+    info = repo.save("a", weights(1), base_model="m", base_model_hash="h",
+                     lora_config={"r": 8, "target_modules": {"v_proj", "q_proj"}, "dropout": 0.05},
+                     metrics={"loss": np.float32(0.5), "steps": np.int64(96), "seconds": 12})
+    assert info.lora_config == {"dropout": 0.05, "r": 8, "target_modules": ["q_proj", "v_proj"]}
+    assert info.metrics == {"loss": 0.5, "seconds": 12.0, "steps": 96.0}
+    assert all(type(v) is float for v in repo.get("a", 1).metrics.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 
@@ -35,7 +36,7 @@ def check_metrics(metrics: object, *, origin: str) -> dict[str, float]:
     checked: dict[str, float] = {}
     for name, value in metrics.items():
         _text(name, "metric name", MAX_NAME, origin=origin)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
             raise CheckpointFormatError(f"{origin}: metric {name!r} must be a finite number, got {value!r:.40}")
         checked[name] = float(value)
     return checked
@@ -47,12 +48,20 @@ def check_tags(tags: object, *, origin: str) -> tuple[str, ...]:
     return tuple(sorted({_text(tag, "tag", MAX_NAME, origin=origin) for tag in tags}))
 
 
+def _plain(value: object) -> object:
+    """Sets (peft keeps `target_modules` as one) become sorted lists; anything else stays an error."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def lora_config_json(lora_config: object, *, origin: str) -> str:
     """Canonical JSON (sorted keys), so equal configs compare equal as text."""
     if not isinstance(lora_config, Mapping):
         raise CheckpointFormatError(f"{origin}: lora_config must be a mapping")
     try:
-        return json.dumps(dict(lora_config), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return json.dumps(dict(lora_config), sort_keys=True, separators=(",", ":"), allow_nan=False,
+                          default=_plain)
     except (TypeError, ValueError) as exc:
         raise CheckpointFormatError(f"{origin}: lora_config is not plain JSON ({exc})") from None
 
