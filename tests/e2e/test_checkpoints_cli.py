@@ -97,6 +97,13 @@ def test_bad_input_is_one_line_and_exit_code_2(store: Path, args: list[str]) -> 
     assert "Traceback" not in result.output
 
 
+def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
+    for args in (["list"], ["verify"], ["cleanup"], ["export", str(tmp_path / "x.tar")]):
+        result = cli(tmp_path / "typo", *args)
+        assert result.exit_code == 2 and "no checkpoint store at" in result.stderr
+    assert not (tmp_path / "typo").exists()
+
+
 def test_a_bad_database_url_is_one_line_too(tmp_path: Path) -> None:
     result = runner.invoke(app, ["checkpoints", "--url", "nosuchdb://x", "list"])
     assert result.exit_code == 2 and "checkpoint database" in result.stderr

@@ -68,10 +68,13 @@ def _settings(ctx: typer.Context) -> CheckpointSettings:
     return load_settings(options.config, checkpoints=section).checkpoints
 
 
-def _repository(ctx: typer.Context) -> SqlCheckpointRepository:
-    from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
+def _repository(ctx: typer.Context, *, create: bool = False) -> SqlCheckpointRepository:
+    """The configured store; only `import` may create one (a typo in --root should not make a new store)."""
+    from arc_ttt.adapters.persistence.checkpoints.repository import DB_NAME, open_checkpoint_repository
 
     settings = _settings(ctx)
+    if not create and settings.url is None and not (settings.root / DB_NAME).is_file():
+        raise _fail(f"no checkpoint store at {settings.root} (no {DB_NAME} there)")
     return open_checkpoint_repository(settings.root, settings.url)
 
 
@@ -259,7 +262,7 @@ def import_archive(
 
     with _one_line_errors():
         settings = _settings(ctx)
-        report = import_checkpoints(_repository(ctx), archive, overwrite=force,
+        report = import_checkpoints(_repository(ctx, create=True), archive, overwrite=force,
                                     max_member_bytes=settings.max_import_member_size)
     for outcome in report.outcomes:
         if outcome.action == "skipped":
