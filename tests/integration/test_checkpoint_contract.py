@@ -17,9 +17,12 @@ MAKERS: dict[str, Callable[[Path], CheckpointRepository]] = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(MAKERS))
-def test_repositories_agree(kind: str, tmp_path: Path) -> None:
-    repo = MAKERS[kind](tmp_path)
+@pytest.mark.parametrize("kind", [*sorted(MAKERS), "postgresql"])
+def test_repositories_agree(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if kind == "postgresql":  # the same store with its metadata on a real PostgreSQL server, by URL alone
+        repo = open_checkpoint_repository(tmp_path / "store", url=request.getfixturevalue("new_pg_database")())
+    else:
+        repo = MAKERS[kind](tmp_path)
     for seed, (accuracy, model_hash) in enumerate([(0.5, "h1"), (0.9, "h1"), (0.9, "h2"), (0.1, "h2")]):
         meta = {**SAVE_META, "base_model_hash": model_hash}
         repo.save("a", weights(seed), metrics={"val_accuracy": accuracy, "loss": 1.0 - accuracy},
