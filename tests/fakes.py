@@ -93,11 +93,12 @@ class InMemoryCheckpointRepository:
 
     def __init__(self) -> None:
         self.items: list[tuple[CheckpointInfo, bytes]] = []
+        self.last_version: dict[str, int] = {}
 
     def save(self, task_id: str, weights: bytes, *, base_model: str, base_model_hash: str,
              lora_config: Mapping[str, object], metrics: Mapping[str, float],
              tags: Sequence[str] = ()) -> CheckpointInfo:
-        version = 1 + sum(1 for info, _ in self.items if info.task_id == task_id)
+        self.last_version[task_id] = version = self.last_version.get(task_id, 0) + 1  # never reused
         info = CheckpointInfo(task_id, version, base_model, base_model_hash, dict(lora_config), dict(metrics),
                               tuple(tags), "1970-01-01T00:00:00", len(weights), hashlib.sha256(weights).hexdigest())
         self.items.append((info, bytes(weights)))
@@ -133,6 +134,22 @@ class InMemoryCheckpointRepository:
             except CheckpointIntegrityError:
                 continue
         return None
+
+    def get(self, task_id: str, version: int) -> CheckpointInfo | None:
+        return next((i for i, _ in self.items if i.task_id == task_id and i.version == version), None)
+
+    def find(self, task_id: str | None = None, *, base_model: str | None = None,
+             base_model_hash: str | None = None, tag: str | None = None) -> list[CheckpointInfo]:
+        found = [i for i, _ in self.items
+                 if (task_id is None or i.task_id == task_id) and (base_model is None or i.base_model == base_model)
+                 and (base_model_hash is None or i.base_model_hash == base_model_hash)
+                 and (tag is None or tag in i.tags)]
+        return sorted(found, key=lambda i: (i.task_id, i.version))
+
+    def delete(self, task_id: str, version: int) -> bool:
+        before = len(self.items)
+        self.items = [(i, w) for i, w in self.items if not (i.task_id == task_id and i.version == version)]
+        return len(self.items) < before
 
 
 class FakeMemoryProbe:

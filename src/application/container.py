@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.adapters.hardware.probes import ProcessMemoryProbe, PsutilHardwareProbe
+from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
 from arc_ttt.adapters.persistence.run_store import open_result_store
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
@@ -19,6 +20,7 @@ from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWri
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.settings import Settings, load_settings
+from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 from arc_ttt.application.use_cases.runners import (
     BatchRunner,
@@ -79,6 +81,12 @@ class Container(containers.DeclarativeContainer):
         providers.Factory(MarkdownReportWriter),
         providers.Factory(HtmlReportWriter),
     )
+
+    checkpoints = providers.Singleton(
+        open_checkpoint_repository, root=settings.provided.checkpoints.root, url=settings.provided.checkpoints.url
+    )
+
+    cleanup_checkpoints = providers.Factory(CleanupCheckpoints, repository=checkpoints)
 
     runner = providers.Factory(_runner, settings, clock, solver)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from arc_ttt.application.durations import parse_duration
+from arc_ttt.application.sizes import parse_size
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 
@@ -73,6 +74,23 @@ class HardwareSettings(Section):
         return value
 
 
+class CheckpointSettings(Section):
+    """Where TTT adapters are kept, and the defaults of `arc-ttt checkpoints cleanup` and `import`."""
+
+    root: Path = Field(default=Path("checkpoints"), description="folder of the adapter files")
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default: checkpoints.db in `root`")
+    metric: str = Field(default="val_accuracy", description="what 'best' means")
+    higher_is_better: bool = True
+    keep_best: int | None = Field(default=3, ge=1, description="versions cleanup keeps per task")
+    max_total_size: int | None = Field(default=None, ge=0, description="bytes cleanup stays under, e.g. 20GB")
+    max_import_member_size: int = Field(default=4 * 1024**3, ge=1, description="largest file import accepts")
+
+    @field_validator("max_total_size", "max_import_member_size", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> object:
+        return None if value is None else parse_size(value)  # type: ignore[arg-type]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -81,6 +99,7 @@ class Settings(BaseSettings):
     solve: SolveSettings = SolveSettings()
     store: StoreSettings = StoreSettings()
     hardware: HardwareSettings = HardwareSettings()
+    checkpoints: CheckpointSettings = CheckpointSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -34,3 +34,13 @@ class UnsafeTaskIdError(TaskFormatError):
 
 class CheckpointIntegrityError(ArcTttError):
     """A stored adapter file is missing or its bytes no longer match the recorded sha256."""
+
+
+class CheckpointFormatError(ArcTttError, ValueError):
+    """Adapter bytes or metadata that cannot be stored: not a well-formed safetensors payload, a metric that
+    is not a finite number, a tag or name that is empty or too long."""
+
+
+class CheckpointArchiveError(ArcTttError, ValueError):
+    """A checkpoint archive that is refused as a whole: an unsafe member (absolute path, '..', a link or
+    device, too large), a missing or malformed manifest, or a hash that does not match."""

@@ -139,6 +139,23 @@ class CheckpointRepository(Protocol):
         """The newest version whose file is intact, falling back past corrupted or missing ones."""
         ...
 
+    def get(self, task_id: str, version: int) -> CheckpointInfo | None: ...
+
+    def find(
+        self,
+        task_id: str | None = None,
+        *,
+        base_model: str | None = None,
+        base_model_hash: str | None = None,
+        tag: str | None = None,
+    ) -> list[CheckpointInfo]:
+        """Every matching checkpoint, ordered by task id then version."""
+        ...
+
+    def delete(self, task_id: str, version: int) -> bool:
+        """Forget one version (its row first, then its file); False when there was none."""
+        ...
+
 
 class WorkQueue(Protocol):
     """Hands out a batch's tasks to any number of workers, each task to one worker at a time.

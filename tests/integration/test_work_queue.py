@@ -6,12 +6,9 @@ import multiprocessing
 import os
 import signal
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.adapters.persistence.engine import make_engine, sqlite_url
@@ -21,29 +18,13 @@ from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.use_cases.workers import work_loop
 from arc_ttt.domain.geometry import Dihedral
 from tests.builders import symmetry_task
-from tests.integration import postgres
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[str]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return sqlite_url(tmp_path / "queue.db")
-    server: str = request.getfixturevalue("pg_server")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + f"/{name}"
+    return request.getfixturevalue("new_pg_database")()
 
 
 def _claim_all(url: str, owner: str, out: str) -> None:

