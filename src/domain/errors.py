@@ -34,3 +34,7 @@ class UnsafeTaskIdError(TaskFormatError):
 
 class CheckpointIntegrityError(ArcTttError):
     """A stored adapter file is missing or its bytes no longer match the recorded sha256."""
+
+
+class OutOfMemory(ArcTttError):
+    """The accelerator (or host) ran out of memory for one step; the caller may retry smaller."""
