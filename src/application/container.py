@@ -14,6 +14,7 @@ from arc_ttt.adapters.persistence.run_store import open_result_store
 from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.settings import Settings, load_settings
+from arc_ttt.application.ttt_wiring import build_ttt_solver
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 from arc_ttt.application.use_cases.solve_batch import SolveBatch
 
@@ -30,6 +31,7 @@ class Container(containers.DeclarativeContainer):
     solver = providers.Selector(
         providers.Callable(_solver_name, settings),
         baseline=providers.Factory(SymmetryBaselineSolver),
+        ttt=providers.Factory(build_ttt_solver, settings, clock),
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)

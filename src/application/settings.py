@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from arc_ttt.application.durations import parse_duration
+from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
 
     solve: SolveSettings = SolveSettings()
     store: StoreSettings = StoreSettings()
+    ttt: TTTSettings = TTTSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -56,6 +58,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings)
+
+
+# Files in these configs/ subfolders are not overlays of Settings; each validates against its own model.
+CONFIG_SCHEMAS: dict[str, type[BaseModel]] = {"strategies": TTTStrategyFile}
 
 
 def default_config_dir() -> Path:

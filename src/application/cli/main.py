@@ -12,6 +12,7 @@ from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
+from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
@@ -46,6 +47,7 @@ def solve(
     solver: Annotated[str | None, typer.Option(help="which solver answers each task")] = None,
     resume: Annotated[bool, typer.Option(help="keep finished tasks of an earlier run in --out")] = False,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
+    model: Annotated[str | None, typer.Option(help="TTT base model: a folder or hub id (sets ttt.model)")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
     from arc_ttt.application.cli.progress import RichProgress
@@ -59,7 +61,11 @@ def solve(
             if solver not in solver_names():
                 raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
             overrides["solve"]["solver"] = solver
+        if model:
+            overrides["ttt"] = {"model": model}
         settings = load_settings(config or (), **overrides)
+        if settings.solve.solver == "ttt" and not settings.ttt.model:
+            raise fail("--solver ttt needs a model: --model DIR (`arc-ttt init-model DIR` writes a small one)")
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,
@@ -164,6 +170,9 @@ def datasets() -> None:
             name = f"{collection.name}/{split}"
             table.add_row(name, str(len(ArckitSource(name).load().tasks)), collection.description)
     out.print(table)
+
+
+app.command("init-model")(init_model)
 
 
 def run() -> None:
