@@ -26,10 +26,11 @@ class TTTDataset:
 
 @dataclass(frozen=True, slots=True)
 class StepLoss:
-    """Mean loss of one micro-batch over its target tokens, and how many tokens that was."""
+    """Mean loss of one micro-batch over its target tokens; `tokens` counts every token processed."""
 
     loss: float
     tokens: int
+    target_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,14 +222,14 @@ class TransformersBackend:
         correct = ((shifted_logits.argmax(-1) == shifted_labels) & mask).sum()
         return loss, correct, int(mask.sum().item())
 
-    def _forward(self, examples: Sequence[TTTExample]) -> tuple[Any, Any, int] | None:
+    def _forward(self, examples: Sequence[TTTExample]) -> tuple[Any, Any, int, int] | None:
         encoded = [e for e in (self.encoder.encode(x, with_answer=True) for x in examples) if e and e.target_tokens]
         if not encoded:
             return None
         ids, mask, labels = pad_batch(encoded, self.tokenizer.pad_token_id, left=False, device=self.device)
         with self._autocast():
             logits = self.model(input_ids=ids, attention_mask=mask).logits
-        return self._token_stats(logits, labels)
+        return (*self._token_stats(logits, labels), int(mask.sum().item()))
 
     def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss:
         self._require_adapter()
@@ -238,11 +238,11 @@ class TransformersBackend:
             stats = self._forward(batch)
             if stats is None:
                 return StepLoss(0.0, 0)
-            summed, _, tokens = stats
-            loss = summed / tokens
+            summed, _, targets, processed = stats
+            loss = summed / targets
             scaled = loss * weight
             (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-        return StepLoss(float(loss.item()), tokens)
+        return StepLoss(float(loss.item()), processed, targets)
 
     def apply_update(self, learning_rate: float) -> None:
         import torch
@@ -276,7 +276,7 @@ class TransformersBackend:
                 stats = self._forward(examples[i : i + size])
                 if stats is None:
                     continue
-                summed, correct, tokens = stats
+                summed, correct, tokens, _ = stats
                 total_loss += float(summed.item())
                 total_correct += int(correct.item())
                 total_tokens += tokens
