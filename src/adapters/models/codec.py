@@ -58,9 +58,9 @@ class GridFormat:
     def parse_answer(self, text: str) -> Grid | None:
         """The grid at the start of a generated answer, or None if there is none there."""
         body = text.split(self.input_marker, 1)[0] if self.input_marker.strip() else text
-        if self.example_end:
-            body = body.split(self.example_end, 1)[0]
         lines = [line.strip() for line in body.split(self.row_end)]
+        if self.example_end.strip() == "" and self.example_end:  # a blank line ends the example
+            lines = lines[: lines.index("")] if "" in lines else lines
         while lines and not lines[-1]:
             lines.pop()
         if not lines or any(not line or not line.isdigit() or not line.isascii() for line in lines):

@@ -157,7 +157,7 @@ def model_fingerprint(model: PreTrainedModel) -> str:
     import torch
 
     settings = {k: v for k, v in model.config.to_dict().items()
-                if not k.startswith("_") and k not in ("transformers_version", "dtype", "torch_dtype")}
+                if not k.startswith("_") and k not in ("transformers_version", "dtype", "torch_dtype", "architectures")}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in sorted(model.state_dict().items()):
