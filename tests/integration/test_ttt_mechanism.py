@@ -7,10 +7,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
 from arc_ttt.adapters.models.loading import build_model
 from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.task import Example, Task
 from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy

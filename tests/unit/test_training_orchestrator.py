@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -132,5 +133,5 @@ def test_cosine_schedule_with_warmup() -> None:
     policy = TrainingPolicy(learning_rate=1.0, warmup_steps=3, min_lr_ratio=0.1)
     rates = [learning_rate_at(step, 20, policy) for step in range(20)]
     assert rates[0] < rates[1] < rates[2] < rates[3] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(rates[3:], rates[4:]))
+    assert all(a >= b for a, b in itertools.pairwise(rates[3:]))
     assert rates[-1] > 0.1 and learning_rate_at(20, 20, policy) == pytest.approx(0.1)

@@ -62,6 +62,8 @@ def solve(
                 raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
             overrides["solve"]["solver"] = solver
         if model:
+            if model.startswith((".", "/", "~")) and not Path(model).expanduser().is_dir():
+                raise fail(f"model folder {model} does not exist (`arc-ttt init-model {model}` writes one)")
             overrides["ttt"] = {"model": model}
         settings = load_settings(config or (), **overrides)
         if settings.solve.solver == "ttt" and not settings.ttt.model:

@@ -15,9 +15,9 @@ def init_model(
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
 ) -> None:
     """Write a small Llama-architecture model with the project's grid tokenizer, randomly initialised."""
+    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.adapters.models.loading import init_model as write_model
     from arc_ttt.application.cli.main import fail, out
-
-    from arc_ttt.adapters.models.loading import SIZES, init_model as write_model
 
     if size not in SIZES:
         raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
