@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class _Knobs(BaseModel):
@@ -99,8 +99,8 @@ class TTTStrategyFile(BaseModel):
         for name, values in self.presets.items():
             try:
                 TTTKnobs(**_merge(self.defaults.model_dump(), values))
-            except ValueError as exc:
-                raise ValueError(f"preset {name!r}: {exc}") from None
+            except ValidationError as exc:
+                raise ValueError(f"preset {name!r}: {validation_summary(exc)}") from None
         return self
 
     def knobs(self, preset: str) -> dict[str, Any]:
@@ -110,6 +110,11 @@ class TTTStrategyFile(BaseModel):
             known = ", ".join(["default", *sorted(self.presets)])
             raise ValueError(f"unknown ttt preset {preset!r}; known: {known}")
         return _merge(self.defaults.model_dump(), self.presets[preset])
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Every problem on one line: `where: what`."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +142,7 @@ def resolve_ttt(section: TTTSettings, presets_file: Path) -> TTTSettings:
 
     try:
         strategy_file = TTTStrategyFile(**read_yaml(presets_file))
-    except ValueError as exc:
-        raise ValueError(f"{presets_file}: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        raise ValueError(f"{presets_file}: {validation_summary(exc)}") from None
     layered = _merge(strategy_file.knobs(section.preset), _explicit(section))
     return TTTSettings(**layered)

@@ -74,3 +74,12 @@ def test_an_unloadable_model_fails_its_tasks_not_the_batch(tmp_path: Path) -> No
         errors = [row[0] for row in db.execute("select error from task_results")]
     assert len(errors) == 2 and all("cannot load model from hub id nobody/no-such-model" in e for e in errors)
     assert len(json.loads((tmp_path / "run" / "submission.json").read_text())) == 2
+
+
+def test_an_unknown_preset_is_one_clear_error(tmp_path: Path) -> None:
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    result = arc_ttt("solve", "--solver", "ttt", "--model", str(model_dir), "--limit", "1", "--out",
+                     str(tmp_path / "run"), env={**os.environ, "ARC_TTT_TTT__PRESET": "nope"})
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "unknown ttt preset 'nope'" in message and "Traceback" not in message

@@ -88,9 +88,9 @@ def solve(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
 
-    container = build_container(settings)
-    use_case = container.solve_batch(progress=RichProgress(out))
     try:
+        container = build_container(settings)
+        use_case = container.solve_batch(progress=RichProgress(out))
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
