@@ -45,6 +45,8 @@ class TrainingKnobs(_Knobs):
     patience: int = Field(default=3, ge=1)
     target_accuracy: float = Field(default=1.01, ge=0.0)
     spike_factor: float = Field(default=4.0, gt=1.0)
+    spike_after: int = Field(default=3, ge=0)
+    lr_backoff: float = Field(default=0.5, gt=0.0, le=1.0)
     max_restores: int = Field(default=3, ge=0)
     weight_decay: float = Field(default=0.0, ge=0.0)
     max_grad_norm: float = Field(default=1.0, gt=0.0)
