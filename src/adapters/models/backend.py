@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
 from arc_ttt.adapters.models.encoding import IGNORE, EpisodeEncoder, pad_batch
-from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint
+from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.domain.errors import ArcTttError, OutOfMemory
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
@@ -67,6 +68,7 @@ class AdapterMismatchError(ArcTttError):
 
 class TransformersBackend:
     def __init__(self, loaded: LoadedModel, options: BackendOptions | None = None) -> None:
+        quiet_libraries()
         import torch
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
@@ -86,7 +88,9 @@ class TransformersBackend:
         self.lora = LoraConfig(r=self.options.lora_rank, lora_alpha=self.options.lora_alpha,
                                lora_dropout=self.options.lora_dropout, target_modules=self.targets,
                                bias="none", task_type="CAUSAL_LM")
-        self.model = get_peft_model(base, self.lora)
+        with warnings.catch_warnings():  # peft still calls a transformers method renamed in v5
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            self.model = get_peft_model(base, self.lora)
         self.device = next(self.model.parameters()).device
         if not quantized and self.device.type == "cpu" and torch.cuda.is_available():
             self.model.to("cuda")

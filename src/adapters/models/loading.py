@@ -52,6 +52,16 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def quiet_libraries() -> None:
+    """No progress bars while loading, and no bitsandbytes notes about CPU kernels this project never
+    uses (peft imports bitsandbytes whenever it is installed)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    if not cuda_available():
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
 def llama_config(size: str, vocab_size: int, **overrides: Any) -> Any:
     from transformers import LlamaConfig
 
@@ -76,6 +86,7 @@ def build_model(size: str = "tiny", seed: int = 0, **overrides: Any) -> LoadedMo
 
     from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
 
+    quiet_libraries()
     tokenizer = build_compact_tokenizer()
     torch.manual_seed(seed)
     model = LlamaForCausalLM(llama_config(size, len(tokenizer), **overrides))
@@ -127,6 +138,7 @@ def load_model(source: str, *, quantization: Quantization = "none", offline: boo
     """A causal LM and its tokenizer from a local folder or a hub id (cached only, when offline)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_libraries()
     directory = Path(source).expanduser()
     is_dir = directory.is_dir()
     if not is_dir and (source.startswith((".", "/", "~")) or directory.suffix):
