@@ -185,7 +185,12 @@ class _Run:
                 self.lr_scale *= policy.lr_backoff
                 continue
             self.lr = learning_rate_at(step, total, policy) * self.lr_scale
-            backend.apply_update(self.lr)
+            try:
+                backend.apply_update(self.lr)
+            except OutOfMemory:  # the optimizer state itself does not fit: nothing smaller to try
+                backend.discard_gradients()
+                stop = "out of memory"
+                break
             self.tokens += tokens
             self.losses.append(loss)
             self.healthy += 1

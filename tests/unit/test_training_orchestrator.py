@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from arc_ttt.domain.errors import OutOfMemory
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.task import Example
 from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy, learning_rate_at
@@ -53,6 +54,18 @@ def test_out_of_memory_at_one_example_stops_cleanly() -> None:
     backend = FakeModelBackend(oom_above=0)
     report = fit(backend, batch_size=2, micro_batch_size=2)
     assert report.stop_reason == "out of memory" and backend.updates == 0
+
+
+def test_out_of_memory_in_the_optimizer_step_stops_and_keeps_the_best_state() -> None:
+    class UpdateOOM(FakeModelBackend):
+        def apply_update(self, learning_rate: float) -> None:
+            if self.updates == 3:
+                raise OutOfMemory("fake: optimizer state")
+            super().apply_update(learning_rate)
+
+    backend = UpdateOOM()
+    report = fit(backend, max_steps=10, eval_every=2)
+    assert report.stop_reason == "out of memory" and backend.updates == 3 and backend.pending == 0.0
 
 
 def test_divergence_restores_the_last_good_state_and_lowers_the_learning_rate() -> None:
