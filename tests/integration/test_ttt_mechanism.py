@@ -52,3 +52,27 @@ def test_ttt_lowers_held_out_loss_and_raises_token_accuracy_on_most_tasks() -> N
         improved.append(report.val_loss_after < report.val_loss_before
                         and report.val_accuracy_after > report.val_accuracy_before)
     assert sum(improved) >= len(tasks) - 1, improved
+
+
+def test_the_whole_service_answers_a_rule_the_tiny_model_can_learn() -> None:
+    """Every output is the 1x1 background grid: learnable in seconds, so the path from training through
+    generation, inverse transforms and voting must deliver it, and it must come from training."""
+    from arc_ttt.domain.ttt import TTTExample
+    from arc_ttt.domain.ttt_service import TTTModelService
+
+    rng = random.Random(1)
+
+    def grid() -> Grid:
+        h, w = rng.randint(2, 4), rng.randint(2, 4)
+        return Grid.of([[rng.choice([0, 1, 2, 5]) for _ in range(w)] for _ in range(h)])
+
+    dot = Grid.of([[0]])
+    task = Task("dot", tuple(Example(grid(), dot) for _ in range(4)), (Example(grid()),))
+    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    untrained = backend.generate([TTTExample(task.train, Example(task.test[0].input))])
+    assert untrained != [dot]
+    strategy = MitTTTStrategy(MitTTTOptions(max_examples=32, inference_samples=1))
+    policy = TrainingPolicy(max_steps=40, learning_rate=1e-2, batch_size=4, micro_batch_size=4, eval_every=10)
+    solution = TTTModelService(backend, strategy, policy, MonotonicClock()).solve(task, time_limit=120)
+    best = solution.candidates[0][0]
+    assert best.grid == dot and best.score >= 6  # most of the 8 symmetries agree
