@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
-from arc_ttt.domain.errors import CheckpointIntegrityError, TaskFormatError
+from arc_ttt.domain.errors import CheckpointIntegrityError, OutOfMemory, TaskFormatError
+from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.hardware import CudaDevice, HardwareInfo, MemorySample
 from arc_ttt.domain.ports import CheckpointInfo, TaskLoad
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult, TaskStatus
 from arc_ttt.domain.task import Task
+from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
 
 
 class FakeClock:
@@ -204,3 +208,86 @@ class FakeHardwareProbe:
         devices = tuple(CudaDevice(i, f"Fake GPU {i}", int(g * gib), int(g * gib * 0.9), (8, 0), True)
                         for i, g in enumerate(self.gpus_gib))
         return HardwareInfo(self.cores, int(self.ram_gib * gib), int(self.ram_gib * gib * 0.5), devices)
+
+class FakeModelBackend:
+    """A ModelBackend whose "adapter" is a counter of applied updates, so orchestrator policies can be
+    checked exactly. Losses and held-out evaluations are functions of that counter (scriptable);
+    `oom_above` makes any micro-batch larger than it run out of memory; generation answers through
+    `answer` (default: the query input, i.e. the identity rule)."""
+
+    def __init__(self, loss: Callable[[FakeModelBackend], float] | None = None,
+                 evaluation: Callable[[FakeModelBackend], Evaluation] | None = None,
+                 oom_above: int | None = None, answer: Callable[[TTTExample], Grid | None] | None = None,
+                 model_hash: str = "fakehash") -> None:
+        self.updates = 0
+        self.loss_fn = loss or (lambda b: 2.0 / (1 + b.updates))
+        self.eval_fn = evaluation or (lambda b: Evaluation(2.0 / (1 + b.updates), min(1.0, 0.1 * b.updates), 10))
+        self.oom_above = oom_above
+        self.answer = answer or (lambda ex: ex.query.input)
+        self._hash = model_hash
+        self.pending = 0.0  # summed weights of micro-batches since the last update
+        self.micro_batches: list[int] = []
+        self.update_weights: list[float] = []  # pending weight at each update (1.0 = a full effective batch)
+        self.update_sizes: list[int] = []  # examples accumulated into each update
+        self._pending_examples = 0
+        self.learning_rates: list[float] = []
+        self.imports: list[int] = []
+        self.generated = 0
+        self.new_adapters = 0
+
+    @property
+    def model_name(self) -> str:
+        return "fake"
+
+    @property
+    def model_hash(self) -> str:
+        return self._hash
+
+    def lora_config(self) -> Mapping[str, object]:
+        return {"rank": 1}
+
+    def new_adapter(self, seed: int) -> None:
+        self.updates, self.pending, self._pending_examples = 0, 0.0, 0
+        self.new_adapters += 1
+
+    def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss:
+        if self.oom_above is not None and len(batch) > self.oom_above:
+            raise OutOfMemory(f"fake: {len(batch)} examples do not fit")
+        self.micro_batches.append(len(batch))
+        self.pending += weight
+        self._pending_examples += len(batch)
+        return StepLoss(self.loss_fn(self), 10 * len(batch), 5 * len(batch))
+
+    def apply_update(self, learning_rate: float) -> None:
+        self.update_weights.append(round(self.pending, 9))
+        self.update_sizes.append(self._pending_examples)
+        self.learning_rates.append(learning_rate)
+        self.pending, self._pending_examples = 0.0, 0
+        self.updates += 1
+
+    def discard_gradients(self) -> None:
+        self.pending, self._pending_examples = 0.0, 0
+
+    def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation:
+        return self.eval_fn(self)
+
+    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
+        self.generated += len(prompts)
+        return [self.answer(p) for p in prompts]
+
+    def export_adapter(self) -> bytes:
+        return json.dumps({"updates": self.updates}).encode()
+
+    def import_adapter(self, weights: bytes) -> None:
+        self.updates = int(json.loads(weights)["updates"])
+        self.pending, self._pending_examples = 0.0, 0
+        self.imports.append(self.updates)
+
+    def save_adapter(self, directory: Path) -> None:
+        (directory / "fake_adapter.json").write_bytes(self.export_adapter())
+
+    def load_adapter(self, directory: Path) -> None:
+        self.import_adapter((directory / "fake_adapter.json").read_bytes())
+
+    def merge_adapter(self) -> None:
+        raise NotImplementedError("the fake has no base weights to merge into")

@@ -20,6 +20,7 @@ from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWri
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.settings import Settings, load_settings
+from arc_ttt.application.ttt_wiring import build_ttt_solver
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 from arc_ttt.application.use_cases.runners import (
@@ -58,6 +59,7 @@ class Container(containers.DeclarativeContainer):
     solver = providers.Selector(
         providers.Callable(_solver_name, settings),
         baseline=providers.Factory(SymmetryBaselineSolver),
+        ttt=providers.Factory(build_ttt_solver, settings, clock),
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from arc_ttt.application.durations import parse_duration
 from arc_ttt.application.sizes import parse_size
+from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 
@@ -100,6 +101,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     hardware: HardwareSettings = HardwareSettings()
     checkpoints: CheckpointSettings = CheckpointSettings()
+    ttt: TTTSettings = TTTSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -113,6 +115,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
+# Files in these configs/ subfolders are not overlays of Settings; each validates against its own model.
 def default_config_dir() -> Path:
     """configs/ of the source checkout, unless ARC_TTT_CONFIG_DIR points elsewhere."""
     import os
@@ -180,9 +183,15 @@ def validate_hardware_profile(path: Path) -> HardwareSettings:
     return settings.hardware
 
 
+def validate_strategy_file(path: Path) -> TTTStrategyFile:
+    """A configs/strategies/*.yaml file: TTT presets, each a partial TTT configuration."""
+    return TTTStrategyFile(**read_yaml(path))
+
+
 # Each folder of configs/ holds one kind of file; this says which model validates which folder.
 # Folders without an entry are an error in the test that loads every file, so none is forgotten.
 CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
     ".": validate_overlay,
     "hardware": validate_hardware_profile,
+    "strategies": validate_strategy_file,
 }

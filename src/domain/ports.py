@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from arc_ttt.domain.augmentation import Augmentation
 from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.hardware import HardwareInfo, MemorySample
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult
 from arc_ttt.domain.task import Task
+from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTDataset, TTTExample
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,4 +196,60 @@ class MemoryProbe(Protocol):
 
     def reset_peak(self) -> None:
         """Start a new peak window (CUDA peak statistics); a no-op where there is none."""
+
+class TTTStrategy(Protocol):
+    """How test-time training sees a task: which examples to train on and which views to predict under."""
+
+    def dataset(self, task: Task) -> TTTDataset: ...
+
+    def inference_views(self, task: Task) -> list[Augmentation]: ...
+
+
+class ModelBackend(Protocol):
+    """A causal language model with one trainable adapter on a frozen, shared base.
+
+    It does the tensor work; the training orchestrator decides when. Training is split into
+    `accumulate` (forward and backward of one micro-batch, gradients weighted and summed) and
+    `apply_update` (one optimizer step), so that the caller owns accumulation and out-of-memory
+    back-off. Any step may raise `OutOfMemory`. Adapter weights cross as safetensors bytes.
+    """
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def model_hash(self) -> str:
+        """Identifies the base weights, so a stored adapter is reused only on the base it was fit on."""
+        ...
+
+    def lora_config(self) -> Mapping[str, object]: ...
+
+    def new_adapter(self, seed: int) -> None:
+        """Start a fresh adapter (the model then behaves exactly as the base) and a fresh optimizer."""
+        ...
+
+    def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss: ...
+
+    def apply_update(self, learning_rate: float) -> None: ...
+
+    def discard_gradients(self) -> None: ...
+
+    def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation: ...
+
+    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
+        """One greedy answer per prompt; None where the model's text is not a grid."""
+        ...
+
+    def export_adapter(self) -> bytes: ...
+
+    def import_adapter(self, weights: bytes) -> None:
+        """Load adapter weights (from `export_adapter`) and reset the optimizer."""
+        ...
+
+    def save_adapter(self, directory: Path) -> None: ...
+
+    def load_adapter(self, directory: Path) -> None: ...
+
+    def merge_adapter(self) -> None:
+        """Fold the adapter into the base weights for serving one task; the base is no longer shared."""
         ...

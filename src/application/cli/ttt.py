@@ -1,0 +1,29 @@
+"""`arc-ttt init-model`: a small randomly initialised model folder, so the TTT path runs without downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def init_model(
+    directory: Annotated[Path, typer.Argument(help="folder to write (config, safetensors weights, tokenizer)")],
+    size: Annotated[str, typer.Option(help="tiny | small (Llama architecture)")] = "tiny",
+    seed: Annotated[int, typer.Option(help="initialisation seed")] = 0,
+    force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
+) -> None:
+    """Write a small Llama-architecture model with the project's grid tokenizer, randomly initialised."""
+    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.adapters.models.loading import init_model as write_model
+    from arc_ttt.application.cli.main import fail, out
+
+    if size not in SIZES:
+        raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
+    if directory.exists() and not directory.is_dir():
+        raise fail(f"{directory} exists and is not a folder")
+    if directory.is_dir() and any(directory.iterdir()) and not force:
+        raise fail(f"{directory} is not empty (use --force to write into it)")
+    write_model(directory, size=size, seed=seed)
+    out.print(f"wrote a {size} model to {directory} (use: arc-ttt solve --solver ttt --model {directory})")

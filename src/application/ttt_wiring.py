@@ -1,0 +1,53 @@
+"""From settings to a TTT solver: the preset resolved, then every knob handed to the adapters."""
+
+from __future__ import annotations
+
+from arc_ttt.adapters.models.backend import BackendOptions
+from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions
+from arc_ttt.adapters.strategies.ttt_solver import TTTSolver, TTTSolverConfig
+from arc_ttt.application.settings import Settings, default_config_dir
+from arc_ttt.application.ttt_settings import TTTSettings, resolve_ttt
+from arc_ttt.domain.ports import CheckpointRepository, Clock
+from arc_ttt.domain.training import TrainingPolicy
+from arc_ttt.domain.ttt_service import ServiceOptions
+
+PRESETS_FILE = "strategies/ttt.yaml"
+
+
+def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
+    lora, backend, training, data, inference = ttt.lora, ttt.backend, ttt.training, ttt.data, ttt.inference
+    return TTTSolverConfig(
+        model=ttt.model,
+        quantization=backend.quantization,
+        offline=ttt.offline,
+        grid_format=backend.format,
+        cpu_threads=ttt.cpu_threads,
+        backend=BackendOptions(
+            lora_rank=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+            target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
+            weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
+            gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
+        ),
+        strategy=MitTTTOptions(
+            augmentations_per_task=data.augmentations_per_task, max_examples=data.max_examples,
+            holdout=data.holdout, validation_views=data.validation_views, geometric=data.geometric,
+            colors=data.colors, shuffle=data.shuffle, inference_transforms=inference.transforms,
+            inference_samples=inference.samples, seed=ttt.seed,
+        ),
+        policy=TrainingPolicy(
+            max_steps=training.max_steps, epochs=training.epochs, wall_seconds=training.wall_seconds,
+            batch_size=training.batch_size, micro_batch_size=training.micro_batch_size,
+            learning_rate=training.learning_rate, warmup_steps=training.warmup_steps,
+            min_lr_ratio=training.min_lr_ratio, eval_every=training.eval_every, patience=training.patience,
+            target_accuracy=training.target_accuracy, spike_factor=training.spike_factor,
+            spike_after=training.spike_after, lr_backoff=training.lr_backoff, max_restores=training.max_restores,
+            seed=ttt.seed,
+        ),
+        service=ServiceOptions(training_share=inference.training_share, generation_batch=inference.generation_batch,
+                               retrain=ttt.retrain),
+    )
+
+
+def build_ttt_solver(settings: Settings, clock: Clock, checkpoints: CheckpointRepository | None = None) -> TTTSolver:
+    resolved = resolve_ttt(settings.ttt, default_config_dir() / PRESETS_FILE)
+    return TTTSolver(solver_config(resolved), clock, checkpoints)

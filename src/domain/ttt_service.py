@@ -1,0 +1,154 @@
+"""The TTT model service: one task in, two voted attempts per test input out.
+
+Dataset from the strategy -> a fresh adapter fit by the training orchestrator (or a stored one
+reused) -> predictions under every inference view -> each mapped back through its inverse ->
+hierarchical vote -> the two best grids as candidates, with their votes as scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from arc_ttt.domain.augmentation import Augmentation
+from arc_ttt.domain.errors import ArcTttError, InvalidGridError, OutOfMemory
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.ports import CheckpointRepository, Clock, ModelBackend, TTTStrategy
+from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.domain.ttt import TrainingReport, TTTExample
+from arc_ttt.domain.voting import Tally, Vote, hierarchical_vote
+
+SOURCE = "ttt"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    training_share: float = 0.6  # of a task's time limit that training may use
+    generation_batch: int = 4  # views generated per backend call (time is checked between calls)
+    retrain: bool = False  # ignore a stored adapter and train again
+    save_adapters: bool = True
+    tags: tuple[str, ...] = ("ttt",)
+
+
+def view_of(task: Task, test_input: Grid, view: Augmentation) -> TTTExample:
+    """The prompt for one test input as seen under `view` (all demonstrations, transformed)."""
+    return TTTExample(view.apply_examples(task.train), Example(view.apply_grid(test_input)))
+
+
+class TTTModelService:
+    def __init__(
+        self,
+        backend: ModelBackend,
+        strategy: TTTStrategy,
+        policy: TrainingPolicy,
+        clock: Clock,
+        checkpoints: CheckpointRepository | None = None,
+        options: ServiceOptions | None = None,
+    ) -> None:
+        self.backend = backend
+        self.strategy = strategy
+        self.policy = policy
+        self.clock = clock
+        self.checkpoints = checkpoints
+        self.options = options or ServiceOptions()
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+        start = self.clock.now()
+        self.backend.new_adapter(self.policy.seed)
+        notes: dict[str, object] = {"model": self.backend.model_name}
+        if not self._reuse_adapter(task, notes):
+            report = self._train(task, time_limit)
+            notes.update(_report_notes(report))
+            self._store_adapter(task, report, notes)
+        deadline = start + time_limit
+        views = self.strategy.inference_views(task)
+        candidates = []
+        predictions = 0
+        for test in task.test:
+            tallies, made = self._predict(task, test.input, views, deadline)
+            predictions += made
+            candidates.append(tuple(
+                Candidate(t.grid, SOURCE, score=float(t.group_votes),
+                          explanation=f"{t.group_votes} transforms, {t.total_votes} of {made} views")
+                for t in tallies))
+        notes.update(views=len(views), predictions=predictions, seconds=self.clock.now() - start)
+        return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}))
+
+    def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> bool:
+        if self.checkpoints is None or self.options.retrain:
+            return False
+        try:
+            found = self.checkpoints.load_latest_good(task.id, self.backend.model_hash)
+        except ArcTttError:
+            return False
+        if found is None:
+            return False
+        info, weights = found
+        self.backend.import_adapter(weights)
+        notes.update({"reused_adapter_version": info.version, **{k: v for k, v in info.metrics.items()}})
+        return True
+
+    def _train(self, task: Task, time_limit: float) -> TrainingReport:
+        dataset = self.strategy.dataset(task)
+        wall = min(self.policy.wall_seconds, max(0.0, time_limit * self.options.training_share))
+        policy = replace(self.policy, wall_seconds=wall)
+        return TrainingOrchestrator(self.backend, self.clock, policy).fit(dataset.train, dataset.validation)
+
+    def _store_adapter(self, task: Task, report: TrainingReport, notes: dict[str, object]) -> None:
+        if self.checkpoints is None or not self.options.save_adapters or report.steps == 0:
+            return
+        info = self.checkpoints.save(
+            task.id,
+            self.backend.export_adapter(),
+            base_model=self.backend.model_name,
+            base_model_hash=self.backend.model_hash,
+            lora_config=self.backend.lora_config(),
+            metrics=report.metrics(),
+            tags=self.options.tags,
+        )
+        notes["adapter_version"] = info.version
+
+    def _predict(self, task: Task, test_input: Grid, views: list[Augmentation],
+                 deadline: float) -> tuple[list[Tally], int]:
+        votes: list[Vote] = []
+        size = max(1, self.options.generation_batch)
+        for i in range(0, len(views), size):
+            if votes and self.clock.now() >= deadline:
+                break  # out of time: vote with what the views so far produced
+            chunk = views[i : i + size]
+            try:
+                answers = self.backend.generate([view_of(task, test_input, v) for v in chunk])
+            except OutOfMemory:
+                answers = [None] * len(chunk)
+            for view, answer in zip(chunk, answers):
+                votes.append(Vote(view.group, _undo(view, answer)))
+        return hierarchical_vote(votes, top=2), len(votes)
+
+
+def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:
+    if answer is None:
+        return None
+    try:
+        return view.invert_grid(answer)
+    except (InvalidGridError, IndexError):
+        return None
+
+
+def _report_notes(report: TrainingReport) -> dict[str, object]:
+    notes: dict[str, object] = {
+        "train_tokens": report.train_tokens,
+        "train_seconds": round(report.train_seconds, 3),
+        "tokens_per_second": round(report.tokens_per_second, 1),
+        "steps": report.steps,
+        "stop_reason": report.stop_reason,
+        "divergences": report.divergences,
+        "oom_backoffs": report.oom_backoffs,
+    }
+    for key, value in (("val_loss_before", report.val_loss_before), ("val_loss_after", report.val_loss_after),
+                       ("val_accuracy_before", report.val_accuracy_before),
+                       ("val_accuracy", report.val_accuracy_after)):
+        if value is not None:
+            notes[key] = round(value, 5)
+    return notes

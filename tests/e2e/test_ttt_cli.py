@@ -1,0 +1,85 @@
+"""`arc-ttt init-model` then `arc-ttt solve --solver ttt --model DIR --limit 5`, in a subprocess, on CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from arc_ttt.domain.grid import is_valid_grid
+
+SMALL_BUDGET = {
+    "OMP_NUM_THREADS": "1",
+    "ARC_TTT_TTT__CPU_THREADS": "1",
+    "ARC_TTT_TTT__PRESET": "cpu",
+    "ARC_TTT_TTT__TRAINING__MAX_STEPS": "2",
+    "ARC_TTT_TTT__DATA__MAX_EXAMPLES": "4",
+    "ARC_TTT_TTT__BACKEND__MAX_LENGTH": "2048",
+    "ARC_TTT_TTT__INFERENCE__TRANSFORMS": "2",
+    "ARC_TTT_TTT__INFERENCE__SAMPLES": "1",
+}
+
+
+def arc_ttt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "arc_ttt", *args], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+
+
+def test_solve_with_ttt_writes_a_valid_submission(tmp_path: Path) -> None:
+    env = {**os.environ, **SMALL_BUDGET}
+    model_dir = tmp_path / "model"
+    made = arc_ttt("init-model", str(model_dir), "--size", "tiny", env=env)
+    assert made.returncode == 0, made.stderr
+    assert (model_dir / "model.safetensors").is_file() and (model_dir / "tokenizer.json").is_file()
+
+    run_dir = tmp_path / "run"
+    solved = arc_ttt("solve", "--solver", "ttt", "--model", str(model_dir), "--limit", "5", "--out", str(run_dir),
+                     "--task-time-limit", "20s", env=env)
+    assert solved.returncode == 0, solved.stderr[-2000:]
+    submission = json.loads((run_dir / "submission.json").read_text())
+    assert len(submission) == 5
+    for attempts in submission.values():
+        assert attempts and all(is_valid_grid(a["attempt_1"]) and is_valid_grid(a["attempt_2"]) for a in attempts)
+
+    with sqlite3.connect(run_dir / "results.db") as db:
+        rows = db.execute("select status, notes_json from task_results").fetchall()
+    assert [status for status, _ in rows] == ["solved"] * 5
+    figures = [json.loads(notes)["ttt"] for _, notes in rows]
+    assert all(f["steps"] >= 1 and f["train_tokens"] > 0 and f["tokens_per_second"] > 0 for f in figures)
+
+
+def test_solve_with_ttt_and_no_model_is_one_clear_error(tmp_path: Path) -> None:
+    result = arc_ttt("solve", "--solver", "ttt", "--limit", "1", "--out", str(tmp_path / "run"),
+                     env={**os.environ, "ARC_TTT_TTT__MODEL": ""})
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "needs a model" in message and "Traceback" not in message
+
+
+def test_a_missing_model_folder_is_refused_before_the_batch(tmp_path: Path) -> None:
+    result = arc_ttt("solve", "--solver", "ttt", "--model", str(tmp_path / "absent"), "--limit", "1",
+                     "--out", str(tmp_path / "run"), env=dict(os.environ))
+    message = " ".join(result.stderr.split())  # the console wraps long lines
+    assert result.returncode == 2 and "does not exist" in message and "Traceback" not in message
+
+
+def test_an_unloadable_model_fails_its_tasks_not_the_batch(tmp_path: Path) -> None:
+    result = arc_ttt("solve", "--solver", "ttt", "--model", "nobody/no-such-model", "--limit", "2",
+                     "--out", str(tmp_path / "run"), env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "run" / "results.db") as db:
+        errors = [row[0] for row in db.execute("select error from task_results")]
+    assert len(errors) == 2 and all("cannot load model from hub id nobody/no-such-model" in e for e in errors)
+    assert len(json.loads((tmp_path / "run" / "submission.json").read_text())) == 2
+
+
+def test_an_unknown_preset_is_one_clear_error(tmp_path: Path) -> None:
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    result = arc_ttt("solve", "--solver", "ttt", "--model", str(model_dir), "--limit", "1", "--out",
+                     str(tmp_path / "run"), env={**os.environ, "ARC_TTT_TTT__PRESET": "nope"})
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "unknown ttt preset 'nope'" in message and "Traceback" not in message

@@ -1,0 +1,139 @@
+"""The transformers + peft backend on a tiny in-process Llama model with the project's tokenizer."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+import torch
+
+from arc_ttt.adapters.models.backend import AdapterMismatchError, BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.loading import build_model, init_model, load_model
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.task import Example
+from arc_ttt.domain.ttt import TTTExample
+
+TINY = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2}
+
+
+def flip_example(rng: random.Random) -> Example:
+    g = Grid.of([[rng.choice([0, 1, 2, 3]) for _ in range(3)] for _ in range(3)])
+    return Example(g, Grid(tuple(row[::-1] for row in g.rows)))
+
+
+RNG = random.Random(0)
+EXAMPLES = [TTTExample((flip_example(RNG), flip_example(RNG)), flip_example(RNG)) for _ in range(4)]
+PROBE = EXAMPLES[0]
+
+
+def backend(**options) -> TransformersBackend:
+    return TransformersBackend(build_model("tiny", seed=0, **TINY), BackendOptions(**options))
+
+
+def train(b: TransformersBackend, steps: int = 3) -> None:
+    for _ in range(steps):
+        b.accumulate(EXAMPLES, 1.0)
+        b.apply_update(0.05)
+
+
+@pytest.fixture(scope="module")
+def trained() -> TransformersBackend:
+    b = backend()
+    train(b)
+    return b
+
+
+def test_targets_every_linear_layer_of_attention_and_mlp(trained: TransformersBackend) -> None:
+    assert trained.targets == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"]
+
+
+def test_adapter_bytes_round_trip_gives_identical_logits(trained: TransformersBackend) -> None:
+    weights = trained.export_adapter()
+    before = trained.forward_logits(PROBE)
+    trained.new_adapter(seed=1)
+    assert not torch.equal(trained.forward_logits(PROBE), before)
+    trained.import_adapter(weights)
+    assert torch.equal(trained.forward_logits(PROBE), before)
+
+
+def test_adapter_folder_round_trip_is_safetensors_and_identical(trained: TransformersBackend, tmp_path) -> None:
+    before = trained.forward_logits(PROBE)
+    weights = trained.export_adapter()
+    trained.save_adapter(tmp_path)
+    assert (tmp_path / "adapter_model.safetensors").is_file() and not list(tmp_path.glob("*.bin"))
+    trained.new_adapter(seed=2)
+    trained.load_adapter(tmp_path)
+    assert torch.equal(trained.forward_logits(PROBE), before)
+    trained.import_adapter(weights)
+
+
+def test_foreign_or_corrupt_adapter_bytes_are_refused(trained: TransformersBackend) -> None:
+    other = backend(lora_rank=4)
+    with pytest.raises(AdapterMismatchError):
+        trained.import_adapter(other.export_adapter())
+    with pytest.raises(AdapterMismatchError):
+        trained.import_adapter(b"not safetensors at all")
+
+
+def test_merge_gives_the_same_logits() -> None:
+    b = backend()
+    train(b)
+    before = b.forward_logits(PROBE)
+    b.merge_adapter()
+    after = b.forward_logits(PROBE)
+    assert torch.allclose(after, before, atol=1e-5, rtol=1e-5)
+    assert not any("lora_" in name for name, _ in b.model.named_parameters())
+
+
+def test_fresh_adapter_per_task_leaves_the_base_untouched() -> None:
+    reference = build_model("tiny", seed=0, **TINY).model.eval()
+    base_state = {k: v.clone() for k, v in reference.state_dict().items()}
+    b = backend()
+    ids = torch.tensor([b.encoder.encode(PROBE, with_answer=True).ids])
+    with torch.no_grad():
+        expected = reference(input_ids=ids).logits
+    train(b, steps=4)
+    assert not torch.allclose(b.forward_logits(PROBE), expected)
+    b.new_adapter(seed=3)
+    assert torch.equal(b.forward_logits(PROBE), expected)
+    frozen = {k.replace("base_model.model.", "").replace(".base_layer", ""): v
+              for k, v in b.model.state_dict().items() if "lora_" not in k}
+    assert frozen.keys() == base_state.keys()
+    assert all(torch.equal(frozen[k], base_state[k]) for k in base_state)
+
+
+def test_training_lowers_loss_and_evaluation_counts_target_tokens() -> None:
+    b = backend()
+    start = b.evaluate(EXAMPLES)
+    assert start.tokens == sum(len(ex.query.output.rows) * 4 + 1 for ex in EXAMPLES)  # 3 cells + row end, + eos
+    train(b, steps=6)
+    assert b.evaluate(EXAMPLES).loss < start.loss
+
+
+def test_generate_returns_a_grid_or_none_per_prompt(trained: TransformersBackend) -> None:
+    prompts = [TTTExample(ex.demonstrations, Example(ex.query.input)) for ex in EXAMPLES[:3]]
+    answers = trained.generate(prompts)
+    assert len(answers) == 3 and all(a is None or isinstance(a, Grid) for a in answers)
+
+
+def test_init_model_folder_loads_back_with_the_same_fingerprint(tmp_path, caplog) -> None:
+    init_model(tmp_path / "m", size="tiny", seed=5)
+    assert (tmp_path / "m" / "model.safetensors").is_file()
+    with caplog.at_level(logging.WARNING, logger="arc_ttt.models"):
+        loaded = load_model(str(tmp_path / "m"), quantization="8bit" if not torch.cuda.is_available() else "none")
+    assert loaded.fmt.name == "compact"
+    if not torch.cuda.is_available():
+        assert any("needs a CUDA GPU" in r.message for r in caplog.records)
+    fresh = build_model("tiny", seed=5)
+    from arc_ttt.adapters.models.loading import model_fingerprint
+
+    assert model_fingerprint(loaded.model) == model_fingerprint(fresh.model)
+    assert model_fingerprint(build_model("tiny", seed=6).model) != model_fingerprint(fresh.model)
+
+
+def test_missing_model_folder_is_one_clear_error(tmp_path) -> None:
+    from arc_ttt.adapters.models.loading import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_model(str(tmp_path / "nope"))

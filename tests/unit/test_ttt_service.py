@@ -1,0 +1,77 @@
+"""The TTT model service with a fake backend: train or reuse, predict under views, undo, vote."""
+
+from __future__ import annotations
+
+from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
+from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.training import TrainingPolicy
+from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+from tests.fakes import FakeClock, FakeModelBackend, InMemoryCheckpointRepository
+
+
+def grid(*rows: str) -> Grid:
+    return Grid.of([[int(c) for c in row] for row in rows])
+
+
+TASK = Task(
+    "identity_task",
+    train=tuple(Example(g, g) for g in (grid("12", "30"), grid("045", "600"), grid("7", "8"))),
+    test=(Example(grid("102", "034")),),
+)
+POLICY = TrainingPolicy(max_steps=4, eval_every=2, warmup_steps=0)
+
+
+def service(backend: FakeModelBackend, **kwargs) -> TTTModelService:
+    strategy = MitTTTStrategy(MitTTTOptions(inference_transforms=8, inference_samples=2))
+    return TTTModelService(backend, strategy, POLICY, FakeClock(), **kwargs)
+
+
+def test_votes_the_answer_back_in_the_original_frame() -> None:
+    backend = FakeModelBackend()  # answers each view's query input: right for an identity task in any view
+    solution = service(backend).solve(TASK, time_limit=60)
+    top = solution.candidates[0]
+    assert top[0].grid == TASK.test[0].input and top[0].source == "ttt" and top[0].score == 8.0
+    notes = solution.notes["ttt"]
+    assert notes["steps"] == 4 and notes["predictions"] == 16 and notes["val_loss_after"] < notes["val_loss_before"]
+    assert backend.generated == 16
+
+
+def test_a_view_that_goes_wrong_is_outvoted() -> None:
+    wrong = grid("99", "99")
+
+    def answer(prompt: TTTExample) -> Grid | None:
+        return wrong if prompt.query.input.shape == (3, 2) else prompt.query.input  # wrong when rotated
+
+    solution = service(FakeModelBackend(answer=answer)).solve(TASK, time_limit=60)
+    grids = [c.grid for c in solution.candidates[0]]
+    assert grids[0] == TASK.test[0].input and len(grids) == 2 and grids[1] != TASK.test[0].input
+
+
+def test_stored_adapter_is_reused_for_the_same_base_and_retrained_on_request() -> None:
+    repo = InMemoryCheckpointRepository()
+    first = FakeModelBackend()
+    service(first, checkpoints=repo).solve(TASK, 60)
+    assert len(repo.items) == 1 and repo.items[0][0].metrics["steps"] == 4.0
+
+    again = FakeModelBackend()
+    solution = service(again, checkpoints=repo).solve(TASK, 60)
+    assert again.micro_batches == [] and again.imports == [4]  # no training: the stored state came back
+    assert solution.notes["ttt"]["reused_adapter_version"] == 1
+
+    other_base = FakeModelBackend(model_hash="another")
+    service(other_base, checkpoints=repo).solve(TASK, 60)
+    assert other_base.micro_batches  # an adapter of another base is never applied
+
+    forced = FakeModelBackend()
+    service(forced, checkpoints=repo, options=ServiceOptions(retrain=True)).solve(TASK, 60)
+    assert forced.micro_batches and len(repo.items) == 3
+
+
+def test_each_task_starts_from_a_fresh_adapter() -> None:
+    backend = FakeModelBackend()
+    ttt = service(backend)
+    ttt.solve(TASK, 60)
+    ttt.solve(TASK, 60)
+    assert backend.new_adapters == 2 and backend.updates == 4  # not 8: the second fit started over

@@ -1,0 +1,54 @@
+"""configs/strategies/ttt.yaml validates, presets resolve, and explicit settings win over presets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.application.settings import default_config_dir, load_settings
+from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile, resolve_ttt
+from arc_ttt.application.ttt_wiring import PRESETS_FILE, solver_config
+
+PRESETS = default_config_dir() / PRESETS_FILE
+
+
+@pytest.mark.parametrize("preset", ["default", "marc", "kaggle", "colab", "cpu"])
+def test_presets_resolve(preset: str) -> None:
+    resolved = resolve_ttt(TTTSettings(preset=preset), PRESETS)
+    assert resolved.lora.alpha == 16
+
+
+def test_marc_preset_is_the_published_recipe() -> None:
+    marc = resolve_ttt(TTTSettings(preset="marc"), PRESETS)
+    assert (marc.lora.rank, marc.lora.alpha, marc.training.learning_rate) == (128, 16, 5e-5)
+    assert (marc.training.epochs, marc.training.batch_size, marc.data.max_examples) == (2, 2, 250)
+    assert marc.backend.loss_on == "outputs"
+    config = solver_config(marc)
+    assert config.policy.total_steps(250) == 250 and config.backend.lora_rank == 128
+
+
+def test_kaggle_and_colab_fit_16_gb_gpus() -> None:
+    for name in ("kaggle", "colab"):
+        resolved = resolve_ttt(TTTSettings(preset=name), PRESETS)
+        assert resolved.backend.quantization == "4bit" and resolved.training.micro_batch_size == 1
+
+
+def test_explicit_settings_win_over_the_preset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARC_TTT_TTT__PRESET", "marc")
+    monkeypatch.setenv("ARC_TTT_TTT__TRAINING__LEARNING_RATE", "0.001")
+    settings = load_settings()
+    resolved = resolve_ttt(settings.ttt, PRESETS)
+    assert resolved.training.learning_rate == 0.001  # the environment said so
+    assert resolved.lora.rank == 128 and resolved.training.epochs == 2  # the rest is marc
+
+
+def test_bad_preset_files_and_names_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown ttt preset 'nope'"):
+        resolve_ttt(TTTSettings(preset="nope"), PRESETS)
+    bad = tmp_path / "ttt.yaml"
+    bad.write_text("presets:\n  fast:\n    training: {max_stepz: 3}\n")
+    with pytest.raises(ValueError, match="preset 'fast'"):
+        resolve_ttt(TTTSettings(preset="fast"), bad)
+    with pytest.raises(ValueError):
+        TTTStrategyFile(**{"defaults": {"lora": {"rank": 0}}})
