@@ -232,6 +232,7 @@ class FakeModelBackend:
         self._pending_examples = 0
         self.learning_rates: list[float] = []
         self.imports: list[int] = []
+        self.generate_time_limits: list[float | None] = []
         self.generated = 0
         self.new_adapters = 0
 
@@ -271,8 +272,9 @@ class FakeModelBackend:
     def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation:
         return self.eval_fn(self)
 
-    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
+    def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
         self.generated += len(prompts)
+        self.generate_time_limits.append(max_seconds)
         return [self.answer(p) for p in prompts]
 
     def export_adapter(self) -> bytes:

@@ -56,10 +56,14 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(MonotonicClock)
 
+    checkpoints = providers.Singleton(
+        open_checkpoint_repository, root=settings.provided.checkpoints.root, url=settings.provided.checkpoints.url
+    )
+
     solver = providers.Selector(
         providers.Callable(_solver_name, settings),
         baseline=providers.Factory(SymmetryBaselineSolver),
-        ttt=providers.Factory(build_ttt_solver, settings, clock),
+        ttt=providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider),
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)
@@ -82,10 +86,6 @@ class Container(containers.DeclarativeContainer):
         providers.Factory(JsonReportWriter),
         providers.Factory(MarkdownReportWriter),
         providers.Factory(HtmlReportWriter),
-    )
-
-    checkpoints = providers.Singleton(
-        open_checkpoint_repository, root=settings.provided.checkpoints.root, url=settings.provided.checkpoints.url
     )
 
     cleanup_checkpoints = providers.Factory(CleanupCheckpoints, repository=checkpoints)

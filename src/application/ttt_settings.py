@@ -85,6 +85,9 @@ class TTTSettings(TTTKnobs):
     offline: bool = Field(default=True, description="hub ids resolve from the local cache only")
     cpu_threads: int | None = Field(default=None, ge=1, description="torch threads on CPU; null: torch's default")
     retrain: bool = False
+    store_adapters: bool = Field(
+        default=True, description="keep each task's adapter in the checkpoint store and reuse it next time"
+    )
     seed: int = 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions
 from arc_ttt.adapters.strategies.ttt_solver import TTTSolver, TTTSolverConfig
@@ -48,6 +50,10 @@ def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
     )
 
 
-def build_ttt_solver(settings: Settings, clock: Clock, checkpoints: CheckpointRepository | None = None) -> TTTSolver:
+def build_ttt_solver(
+    settings: Settings, clock: Clock, checkpoints: Callable[[], CheckpointRepository] | None = None
+) -> TTTSolver:
+    """The TTT solver; with `ttt.store_adapters` it keeps adapters in (and reuses them from) the checkpoint store."""
     resolved = resolve_ttt(settings.ttt, default_config_dir() / PRESETS_FILE)
-    return TTTSolver(solver_config(resolved), clock, checkpoints)
+    repository = checkpoints() if checkpoints is not None and settings.ttt.store_adapters else None
+    return TTTSolver(solver_config(resolved), clock, repository)

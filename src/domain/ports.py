@@ -236,8 +236,8 @@ class ModelBackend(Protocol):
 
     def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation: ...
 
-    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
-        """One greedy answer per prompt; None where the model's text is not a grid."""
+    def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
+        """One greedy answer per prompt; None where the model's text is not a grid (or time ran out first)."""
         ...
 
     def export_adapter(self) -> bytes: ...

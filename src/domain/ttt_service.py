@@ -119,7 +119,10 @@ class TTTModelService:
                 break  # out of time: vote with what the views so far produced
             chunk = views[i : i + size]
             try:
-                answers = self.backend.generate([view_of(task, test_input, v) for v in chunk])
+                left = deadline - self.clock.now()
+                # the first chunk always runs (a task needs some vote); later ones stop at the deadline
+                answers = self.backend.generate([view_of(task, test_input, v) for v in chunk],
+                                                max_seconds=left if votes else max(left, 1.0))
             except OutOfMemory:
                 answers = [None] * len(chunk)
             for view, answer in zip(chunk, answers):

@@ -75,3 +75,22 @@ def test_each_task_starts_from_a_fresh_adapter() -> None:
     ttt.solve(TASK, 60)
     ttt.solve(TASK, 60)
     assert backend.new_adapters == 2 and backend.updates == 4  # not 8: the second fit started over
+
+
+def test_generation_is_given_the_time_left_and_stops_at_the_deadline() -> None:
+    clock = FakeClock()
+    backend = FakeModelBackend()
+    original = backend.generate
+
+    def slow_generate(prompts, max_seconds=None):  # type: ignore[no-untyped-def]
+        clock.advance(4.0)  # each chunk of views takes 4 s
+        return original(prompts, max_seconds)
+
+    backend.generate = slow_generate  # type: ignore[method-assign]
+    strategy = MitTTTStrategy(MitTTTOptions(inference_transforms=8, inference_samples=2))
+    svc = TTTModelService(backend, strategy, POLICY, clock, options=ServiceOptions(generation_batch=2))
+    svc.solve(TASK, time_limit=10)
+    limits = backend.generate_time_limits
+    assert 1 <= len(limits) < 8  # 16 views in chunks of 2 would be 8 chunks; the deadline cut them short
+    assert all(limit is not None and limit <= 10 for limit in limits)
+    assert limits == sorted(limits, reverse=True)  # each chunk gets only what is left

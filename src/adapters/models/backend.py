@@ -290,7 +290,7 @@ class TransformersBackend:
         return Evaluation(total_loss / total_tokens, total_correct / total_tokens, total_tokens)
 
     # --- inference --------------------------------------------------------------------------------
-    def generate(self, prompts: Sequence[TTTExample]) -> list[Grid | None]:
+    def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
         import torch
 
         answers: list[Grid | None] = [None] * len(prompts)
@@ -304,7 +304,8 @@ class TransformersBackend:
         with torch.no_grad(), self._oom_guard(), self._autocast():
             out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=budget, do_sample=False,
                                       eos_token_id=self.tokenizer.eos_token_id,
-                                      pad_token_id=self.tokenizer.pad_token_id)
+                                      pad_token_id=self.tokenizer.pad_token_id,
+                                      max_time=max_seconds if max_seconds and max_seconds > 0 else None)
         self.model.train()
         for row, (index, _) in enumerate(ready):
             text = self.tokenizer.decode(out[row, ids.shape[1]:].tolist(), skip_special_tokens=True)
