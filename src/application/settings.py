@@ -4,7 +4,7 @@ errors everywhere, so a typo in a config file is caught, not silently ignored.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from arc_ttt.application.durations import parse_duration
+from arc_ttt.application.mappings import deep_merge
 from arc_ttt.application.sizes import parse_size
 from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile
 
@@ -124,16 +125,6 @@ def default_config_dir() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parents[2] / "configs"
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

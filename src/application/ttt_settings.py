@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from arc_ttt.application.mappings import deep_merge
+
 
 class _Knobs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -103,7 +105,7 @@ class TTTStrategyFile(BaseModel):
     def _presets_are_valid(self) -> TTTStrategyFile:
         for name, values in self.presets.items():
             try:
-                TTTKnobs(**_merge(self.defaults.model_dump(), values))
+                TTTKnobs(**deep_merge(self.defaults.model_dump(), values))
             except ValidationError as exc:
                 raise ValueError(f"preset {name!r}: {validation_summary(exc)}") from None
         return self
@@ -114,22 +116,12 @@ class TTTStrategyFile(BaseModel):
         if preset not in self.presets:
             known = ", ".join(["default", *sorted(self.presets)])
             raise ValueError(f"unknown ttt preset {preset!r}; known: {known}")
-        return _merge(self.defaults.model_dump(), self.presets[preset])
+        return deep_merge(self.defaults.model_dump(), self.presets[preset])
 
 
 def validation_summary(exc: ValidationError) -> str:
     """Every problem on one line: `where: what`."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _explicit(model: BaseModel) -> dict[str, Any]:
@@ -149,5 +141,5 @@ def resolve_ttt(section: TTTSettings, presets_file: Path) -> TTTSettings:
         strategy_file = TTTStrategyFile(**read_yaml(presets_file))
     except ValidationError as exc:
         raise ValueError(f"{presets_file}: {validation_summary(exc)}") from None
-    layered = _merge(strategy_file.knobs(section.preset), _explicit(section))
+    layered = deep_merge(strategy_file.knobs(section.preset), _explicit(section))
     return TTTSettings(**layered)
