@@ -33,6 +33,8 @@ def test_a_local_ray_cluster_gives_the_same_submission(cli: Cli, tmp_path: Path)
 
 def test_ranks_of_a_launcher_share_the_batch_and_rank_0_writes_the_submission(cli: Cli, tmp_path: Path) -> None:
     """`accelerate launch -m arc_ttt solve` starts ranks the way torchrun does; torchrun runs here on CPU."""
+    import os
+    import signal
     import subprocess
     import sys
 
@@ -40,12 +42,19 @@ def test_ranks_of_a_launcher_share_the_batch_and_rank_0_writes_the_submission(cl
 
     single = _solve(cli, tmp_path / "one")
     out = tmp_path / "ranks"
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "arc_ttt", "solve", "--dataset", "arc1/training", "--solver", "baseline", "--limit", "24",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=300, env=cli_env(), cwd=tmp_path,
-    )
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "arc_ttt", "solve", "--dataset", "arc1/training", "--solver", "baseline", "--limit", "24",
+               "--out", str(out)]
+    # its own process group, so that on a timeout the ranks go too, not only the launcher
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+                            cwd=tmp_path, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    result = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((out / "submission.json").read_text()) == single
     assert result.stdout.count("arc-ttt solve (baseline)") == 1  # only rank 0 closes the run
