@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from benchmarks.sections import machine, write_section  # noqa: E402
+from benchmarks.sections import machine, write_section
 
 SECTION = "## TTT training: arc-ttt loop vs Trainer + peft"
 LR, WARMUP, MIN_LR_RATIO = 1e-3, 2, 0.1

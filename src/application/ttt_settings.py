@@ -32,6 +32,7 @@ class BackendKnobs(_Knobs):
     max_length: int = Field(default=8192, ge=64)
     format: Literal["auto", "compact", "text"] = "auto"
     loss_on: Literal["query", "outputs"] = "query"
+    constrained_decoding: bool = True
 
 
 class TrainingKnobs(_Knobs):
@@ -67,7 +68,7 @@ class DataKnobs(_Knobs):
 class InferenceKnobs(_Knobs):
     transforms: int = Field(default=8, ge=1, le=8)
     samples: int = Field(default=2, ge=1)
-    generation_batch: int = Field(default=4, ge=1)
+    generation_batch: int = Field(default=16, ge=1)
     training_share: float = Field(default=0.6, gt=0.0, le=1.0)
 
 

@@ -26,7 +26,8 @@ SOURCE = "ttt"
 @dataclass(frozen=True, slots=True)
 class ServiceOptions:
     training_share: float = 0.6  # of a task's time limit that training may use
-    generation_batch: int = 4  # views generated per backend call (time is checked between calls)
+    generation_batch: int = 16  # views per batched backend call (16: all default views at once; time is
+    # checked between calls)
     retrain: bool = False  # ignore a stored adapter and train again
     save_adapters: bool = True
     tags: tuple[str, ...] = ("ttt",)

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
+from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.domain.errors import ArcTttError, OutOfMemory
 from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.output_shape import predicted_output_shape
 from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
 
 ADAPTER = "default"
@@ -39,6 +41,7 @@ class BackendOptions:
     gradient_checkpointing: bool = False
     mixed_precision: Literal["auto", "no"] = "auto"
     eval_batch_size: int = 4
+    constrained_decoding: bool = True  # only grid tokens, stopping at the demonstrations' implied shape
 
 
 def find_target_modules(model: Any) -> list[str]:
@@ -122,6 +125,8 @@ class TransformersBackend:
         self.dtype = self._autocast_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
         self._logits_to_keep = _accepts_logits_to_keep(base)
+        self._grid_ids = grid_token_ids(self.tokenizer, self.fmt)
+        self._vocab_size = int(base.get_output_embeddings().weight.shape[0])
         self.encoder = EpisodeEncoder(self.tokenizer, self.fmt, self.options.max_length, self.options.loss_on)
         self.merged = False
         self.optimizer: Any = None
@@ -330,7 +335,13 @@ class TransformersBackend:
 
     # --- inference --------------------------------------------------------------------------------
     def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
+        """Greedy answers of every prompt in one batched, left-padded `generate` call.
+
+        With a tokenizer that spells grids one token per cell (and `constrained_decoding` on), only
+        grid tokens can be emitted and an answer whose shape the demonstrations imply ends at exactly
+        that shape, so the call needs no more steps than the largest such answer."""
         import torch
+        from transformers import LogitsProcessorList
 
         answers: list[Grid | None] = [None] * len(prompts)
         budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
@@ -339,10 +350,16 @@ class TransformersBackend:
         if not ready:
             return answers
         ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
+        processors = LogitsProcessorList()
+        steps = budget
+        if self._grid_ids is not None and self.options.constrained_decoding:
+            shapes = [predicted_output_shape(prompts[i].demonstrations, prompts[i].query.input) for i, _ in ready]
+            steps = min(budget, max(tokens_needed(s, budget) for s in shapes)) if all(shapes) else budget
+            processors.append(GridConstraint(ids.shape[1], self._grid_ids, shapes, self._vocab_size, self.device))
         self.model.eval()
         with torch.no_grad(), self._oom_guard(), self._autocast():
-            out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=budget, do_sample=False,
-                                      eos_token_id=self.tokenizer.eos_token_id,
+            out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
+                                      logits_processor=processors, eos_token_id=self.tokenizer.eos_token_id,
                                       pad_token_id=self.tokenizer.pad_token_id,
                                       max_time=max_seconds if max_seconds and max_seconds > 0 else None)
         self.model.train()
