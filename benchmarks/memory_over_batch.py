@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.sections import machine, write_section  # noqa: E402
+from benchmarks.sections import machine, write_section
 
 SECTION = "## Memory over a long batch"
 MB = 1024 * 1024
