@@ -46,8 +46,10 @@ def naive_loop(backend: Any, prompts: list[Any]) -> list[Any]:
                                          logits_processor=LogitsProcessorList([constraint]),
                                          eos_token_id=backend.tokenizer.eos_token_id,
                                          pad_token_id=backend.tokenizer.pad_token_id)
-        text = backend.tokenizer.decode(out[0, ids.shape[1]:].tolist(), skip_special_tokens=True)
-        answers.append(backend.fmt.parse_answer(text))
+        tokens = out[0, ids.shape[1]:].tolist()
+        ended = backend.tokenizer.eos_token_id in tokens  # a grid cut short is no answer (as in the product)
+        answers.append(backend.fmt.parse_answer(backend.tokenizer.decode(tokens, skip_special_tokens=True))
+                       if ended else None)
     return answers
 
 

@@ -87,3 +87,9 @@ def test_batched_constrained_generation_equals_one_call_per_view(backend: Transf
             shape = predicted_output_shape(prompt.demonstrations, prompt.query.input)
             if shape is not None:
                 assert answer.shape == shape
+
+
+def test_an_answer_cut_short_by_time_is_no_answer(backend: TransformersBackend) -> None:
+    t = task(3, True)
+    prompts = [view_of(t, t.test[0].input, v) for v in MitTTTStrategy().inference_views(t)[:2]]
+    assert backend.generate(prompts, max_seconds=1e-9) == [None, None]

@@ -364,8 +364,10 @@ class TransformersBackend:
                                       max_time=max_seconds if max_seconds and max_seconds > 0 else None)
         self.model.train()
         for row, (index, _) in enumerate(ready):
-            text = self.tokenizer.decode(out[row, ids.shape[1]:].tolist(), skip_special_tokens=True)
-            answers[index] = self.fmt.parse_answer(text)
+            tokens = out[row, ids.shape[1]:].tolist()
+            if processors and self.tokenizer.eos_token_id not in tokens:
+                continue  # cut short (time or length) before the grid ended: not an answer
+            answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
         return answers
 
     def forward_logits(self, example: TTTExample) -> Any:
