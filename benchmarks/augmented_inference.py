@@ -39,10 +39,12 @@ def naive_loop(backend: Any, prompts: list[Any]) -> list[Any]:
         encoded = backend.encoder.encode(prompt, with_answer=False, reserve=budget + 1)
         ids = torch.tensor([encoded.ids])
         shape = predicted_output_shape(prompt.demonstrations, prompt.query.input)
-        constraint = GridConstraint(ids.shape[1], backend._grid_ids, [shape], backend._vocab_size, ids.device)
+        limit = tokens_needed(shape, budget)
+        constraint = GridConstraint(ids.shape[1], backend._grid_ids, [shape], backend._vocab_size, ids.device,
+                                    [limit])
         with torch.no_grad():
             out = backend.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                         max_new_tokens=min(budget, tokens_needed(shape, budget)),
+                                         max_new_tokens=limit,
                                          logits_processor=LogitsProcessorList([constraint]),
                                          eos_token_id=backend.tokenizer.eos_token_id,
                                          pad_token_id=backend.tokenizer.pad_token_id)

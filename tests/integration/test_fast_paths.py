@@ -83,7 +83,7 @@ def test_batched_constrained_generation_equals_one_call_per_view(backend: Transf
         one_by_one = [backend.generate([p])[0] for p in prompts]
         assert batched == one_by_one
         for prompt, answer in zip(prompts, batched):
-            assert answer is not None, "constrained decoding always yields a grid"
+            assert answer is not None, "constrained decoding yields a grid unless time runs out"
             shape = predicted_output_shape(prompt.demonstrations, prompt.query.input)
             if shape is not None:
                 assert answer.shape == shape

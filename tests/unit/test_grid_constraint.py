@@ -12,13 +12,14 @@ from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tok
 from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer  # noqa: E402
 
 
-def decode(shapes: list[tuple[int, int] | None], seed: int, steps: int) -> list[list[int]]:
+def decode(shapes: list[tuple[int, int] | None], seed: int, steps: int,
+           limits: list[int] | None = None) -> list[list[int]]:
     tok = build_compact_tokenizer()
     ids = grid_token_ids(tok, COMPACT)
     assert ids is not None
     vocab = len(tok)
     prompt = torch.full((len(shapes), 3), tok.bos_token_id)
-    constraint = GridConstraint(prompt.shape[1], ids, shapes, vocab, "cpu")
+    constraint = GridConstraint(prompt.shape[1], ids, shapes, vocab, "cpu", limits)
     gen = torch.Generator().manual_seed(seed)
     seqs = prompt
     for _ in range(steps):
@@ -58,6 +59,17 @@ def test_only_grid_tokens_and_rectangular_rows(seed: int) -> None:
             assert (len(rows), len(rows[0])) == shape
             assert tokens.index(eos) + 1 == tokens_needed(shape, 10_000)
         assert all(t == eos for t in tokens[tokens.index(eos):]), "nothing but the end after the end"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_open_shape_still_ends_within_its_token_limit(seed: int) -> None:
+    tok = build_compact_tokenizer()
+    digits, row_end, eos = grid_token_ids(tok, COMPACT)  # type: ignore[misc]
+    limits = [3, 7, 16, 40]
+    for tokens, limit in zip(decode([None] * 4, seed, 50, limits), limits):
+        rows = rows_of(tokens, digits, row_end, eos)
+        assert tokens.index(eos) + 1 <= limit
+        assert len({len(r) for r in rows}) == 1
 
 
 def test_tokenizers_that_merge_digits_are_not_constrained() -> None:

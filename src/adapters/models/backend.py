@@ -354,8 +354,10 @@ class TransformersBackend:
         steps = budget
         if self._grid_ids is not None and self.options.constrained_decoding:
             shapes = [predicted_output_shape(prompts[i].demonstrations, prompts[i].query.input) for i, _ in ready]
-            steps = min(budget, max(tokens_needed(s, budget) for s in shapes)) if all(shapes) else budget
-            processors.append(GridConstraint(ids.shape[1], self._grid_ids, shapes, self._vocab_size, self.device))
+            limits = [tokens_needed(shape, budget) for shape in shapes]
+            steps = max(limits)
+            processors.append(GridConstraint(ids.shape[1], self._grid_ids, shapes, self._vocab_size, self.device,
+                                             limits))
         self.model.eval()
         with torch.no_grad(), self._oom_guard(), self._autocast():
             out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,

@@ -2,6 +2,10 @@
 emitted, every row has the width of the first, and an answer whose shape the demonstrations imply
 stops at exactly that many rows and columns.
 
+An answer also always fits its token limit: with the shape known that is exactly the shape's size;
+with the shape open the limit caps the first row's width and the number of rows, so that the end
+token always has room and every answer not cut short by time is a whole grid.
+
 `GridConstraint` is a transformers `LogitsProcessor`, so the batched fast path and a plain
 `model.generate` loop apply the very same rule (and give the same greedy answers). It needs a
 tokenizer that spells a grid one token per cell and one per row end (the compact tokenizer does;
@@ -46,7 +50,8 @@ class GridConstraint:
     whether the answer has ended."""
 
     def __init__(self, prompt_length: int, ids: tuple[list[int], int, int],
-                 shapes: Sequence[tuple[int, int] | None], vocab_size: int, device: Any) -> None:
+                 shapes: Sequence[tuple[int, int] | None], vocab_size: int, device: Any,
+                 limits: Sequence[int] | None = None) -> None:
         import torch
 
         digits, row_end, eos = ids
@@ -58,6 +63,9 @@ class GridConstraint:
         self.column = torch.zeros(batch, dtype=torch.long, device=device)
         self.rows = torch.zeros(batch, dtype=torch.long, device=device)
         self.ended = torch.zeros(batch, dtype=torch.bool, device=device)
+        # new tokens each answer may take (at least a 1x1 grid: a cell, the row end, the end)
+        caps = limits if limits is not None else [tokens_needed(s, MAX_SIDE * (MAX_SIDE + 1) + 1) for s in shapes]
+        self.limit = torch.tensor([max(3, c) for c in caps], device=device)
         self.digit_mask = torch.zeros(vocab_size, dtype=torch.bool, device=device)
         self.digit_mask[digits] = True
         self.digit_ids = torch.tensor(digits, device=device)
@@ -77,16 +85,21 @@ class GridConstraint:
 
         if input_ids.shape[1] > self.prompt_length:
             self._observe(input_ids[:, -1])
+        room = self.limit - (input_ids.shape[1] - self.prompt_length)  # tokens left, this one included
         side = torch.where(self.width >= 0, self.width, torch.full_like(self.width, MAX_SIDE))
         row_open = self.column > 0
         row_full = self.column >= side
         last_row = torch.where(self.height >= 0, self.rows >= self.height, self.rows >= MAX_SIDE)
         # a digit: inside a row that still has room, or at a row start when more rows may follow
         digit_ok = ~row_full & ~(~row_open & last_row) & ~self.ended
+        # ...and only while the row can still end and the answer still close within the limit
+        fits = torch.where(self.width >= 0, row_open | (room >= self.width + 2), room >= 3)
+        digit_ok = digit_ok & fits
         # the row end: once the row reaches the known width (or, while the width is open, after any cell)
         row_ok = torch.where(self.width >= 0, row_full, row_open) & row_open & ~self.ended
         # the end: at a row start, after the known height (or, with the height open, after one row)
         eos_ok = ~row_open & torch.where(self.height >= 0, last_row, self.rows >= 1)
+        eos_ok = eos_ok | (~row_open & (self.rows >= 1) & ~fits)
         allowed = (digit_ok[:, None] & self.digit_mask[None, :])
         allowed[:, self.row_end] |= row_ok
         allowed[:, self.eos] |= eos_ok | self.ended
