@@ -93,6 +93,21 @@ class CheckpointSettings(Section):
         return None if value is None else parse_size(value)  # type: ignore[arg-type]
 
 
+class ProgramSettings(Section):
+    """The program-search solver (`--solver program`)."""
+
+    max_depth: int = Field(default=3, ge=1, le=4, description="longest composition of primitives tried")
+    max_states: int = Field(default=40_000, ge=100, description="distinct intermediate states per process")
+    processes: int = Field(default=0, ge=0, description="processes sharing one task's search; 0: one per core")
+    sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program whose answer is called sure")
+    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task")
+
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -103,6 +118,7 @@ class Settings(BaseSettings):
     hardware: HardwareSettings = HardwareSettings()
     checkpoints: CheckpointSettings = CheckpointSettings()
     ttt: TTTSettings = TTTSettings()
+    program: ProgramSettings = ProgramSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,104 @@
+"""Symmetry completion: cells hidden under a mask color are restored from their mirror images.
+
+A symmetry is found, not assumed: every mirror or rotation whose axis or centre lies near the
+picture is tried, and those that agree on every visible pair of cells (and see enough pairs) are
+used together to fill the hidden cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arc_ttt.domain.programs.images import Image, bounding_box
+from arc_ttt.domain.programs.primitives import Transform
+
+Mapping = tuple[np.ndarray, np.ndarray]
+
+
+def _candidates(h: int, w: int) -> list[Mapping]:
+    ys, xs = np.indices((h, w))
+    maps: list[Mapping] = []
+    for a in range(w // 2, 2 * w - 1 - w // 2):  # left-right mirror about x = a / 2
+        maps.append((ys, a - xs))
+    for b in range(h // 2, 2 * h - 1 - h // 2):  # up-down mirror about y = b / 2
+        maps.append((b - ys, xs))
+    for b in range(h - 3, h + 2):
+        for a in range(w - 3, w + 2):
+            maps.append((b - ys, a - xs))  # half turn
+    for k in range(-3, 4):
+        maps.append((xs + k, ys - k))  # main diagonal
+        maps.append((w - 1 - xs + k, h - 1 - ys + k))  # anti-diagonal
+    for s in range((h + w) // 2 - 3, (h + w) // 2 + 3):
+        for d in range((h - w) // 2 - 2, (h - w) // 2 + 3):
+            maps.append((xs + d, s - ys))  # quarter turn about ((s+d)/2, (s-d)/2)
+    return maps
+
+
+def complete(image: Image, hidden: np.ndarray) -> Image | None:
+    """Fill the `hidden` cells from symmetric visible ones, or None if some stay unknown."""
+    h, w = image.shape
+    if not hidden.any() or hidden.all():
+        return None
+    visible_count = int((~hidden).sum())
+    usable: list[Mapping] = []
+    for ty, tx in _candidates(h, w):
+        inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
+        py, px = np.where(inside, ty, 0), np.where(inside, tx, 0)
+        both = inside & ~hidden & ~hidden[py, px]
+        pairs = int(both.sum())
+        if pairs < visible_count // 2:
+            continue
+        if (image[both] == image[py[both], px[both]]).all():
+            usable.append((np.where(inside, ty, -1), np.where(inside, tx, -1)))
+    if not usable:
+        return None
+    out, unknown = image.copy(), hidden.copy()
+    changed = True
+    while unknown.any() and changed:
+        changed = False
+        for ty, tx in usable:
+            inside = ty >= 0
+            py, px = np.where(inside, ty, 0), np.where(inside, tx, 0)
+            fill = unknown & inside & ~unknown[py, px]
+            if fill.any():
+                out[fill] = out[py[fill], px[fill]]
+                unknown &= ~fill
+                changed = True
+    return None if unknown.any() else out
+
+
+def _mask_color(image: Image) -> int | None:
+    """The color that covers one solid rectangle (the usual way ARC hides a patch), if one does."""
+    best, best_area = None, 0
+    for color in set(image.ravel().tolist()):
+        cells = image == color
+        box = bounding_box(cells)
+        assert box is not None
+        top, left, bottom, right = box
+        area = (bottom - top) * (right - left)
+        if cells[top:bottom, left:right].all() and area == cells.sum() and area > best_area and area < image.size // 2:
+            best, best_area = color, area
+    return best
+
+
+def symmetry_fill(hidden_color: str) -> Transform:
+    """`hidden_color`: "zero" (color 0 hides) or "patch" (the solid-rectangle color hides)."""
+    def step(image: Image) -> Image | None:
+        color = 0 if hidden_color == "zero" else _mask_color(image)
+        return None if color is None else complete(image, image == color)
+
+    return step
+
+
+def symmetry_patch(image: Image) -> Image | None:
+    """Only the restored contents of the hidden rectangle."""
+    color = _mask_color(image)
+    if color is None:
+        return None
+    hidden = image == color
+    done = complete(image, hidden)
+    box = bounding_box(hidden)
+    if done is None or box is None:
+        return None
+    top, left, bottom, right = box
+    return done[top:bottom, left:right].copy()
