@@ -89,7 +89,9 @@ def _finish(state: _State, n_train: int, outputs: Sequence[Image]) -> Fit | None
     if any(p is None for p in predictions):
         return None
     changes = {a: b for a, b in sorted(mapping.items()) if a != b}
-    return Fit(state.steps, f"recolor {changes}", state.cost + 0.5, predictions)  # type: ignore[arg-type]
+    # every learned color pair is one more free parameter, so a bigger map is a weaker explanation
+    cost = state.cost + 0.5 + 0.25 * max(0, len(changes) - 1)
+    return Fit(state.steps, f"recolor {changes}", cost, predictions)  # type: ignore[arg-type]
 
 
 def _expand(state: _State, step: Step, n_train: int, target_shapes: Sequence[tuple[int, int]] | None) -> _State | None:

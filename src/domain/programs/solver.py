@@ -1,8 +1,9 @@
 """Program search as a solver: programs that fit all train pairs become ranked candidates.
 
 "Sure" is a promise the ensemble relies on (a sure answer is not second-guessed by TTT), so it is
-given only to the cheapest explanation when it is a composed program, not a learned cell table,
-and the task had at least two train pairs to check it against.
+given only to the cheapest explanation when it is a short composed program (not a learned cell
+table), no almost-as-simple program predicts something else, and the task had at least two train
+pairs to check it against.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
+
+import numpy as np
 
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate, TaskSolution
@@ -30,6 +33,7 @@ class ProgramSearchOptions:
     max_states: int = 40_000
     candidates_per_test: int = 2
     sure_max_cost: float = 2.5  # programs at most this costly may be called sure
+    rival_margin: float = 0.5  # a program this much costlier that disagrees makes the best one unsure
 
 
 def _rank_key(fit: Fit) -> tuple[float, tuple[int, ...], str]:
@@ -82,9 +86,16 @@ class ProgramSearch:
             grid = to_grid(fit.predictions[test_index])
             if grid is None or grid in chosen:
                 continue
-            sure = (rank == 0 and train_pairs >= 2 and fit.steps != ("local rule",)
-                    and fit.cost <= self.options.sure_max_cost)
+            sure = rank == 0 and train_pairs >= 2 and self._unrivalled(fit, fits, test_index)
             chosen[grid] = Candidate(grid, SOURCE, score=1.0 / (1.0 + fit.cost), sure=sure, explanation=fit.describe())
             if len(chosen) == self.options.candidates_per_test:
                 break
         return tuple(chosen.values())
+
+    def _unrivalled(self, best: Fit, fits: list[Fit], test_index: int) -> bool:
+        """Short, a real program, and no almost-as-simple program disagrees about this test input."""
+        if best.steps == ("local rule",) or best.cost > self.options.sure_max_cost:
+            return False
+        answer = best.predictions[test_index]
+        return all(np.array_equal(f.predictions[test_index], answer) for f in fits
+                   if f.cost <= best.cost + self.options.rival_margin)
