@@ -25,7 +25,7 @@ class Section(BaseModel):
 
 
 class SolveSettings(Section):
-    solver: str = "baseline"
+    solver: str = "program"
     dataset: str = "arc1/evaluation"
     out: Path = Path("runs/latest")
     time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
