@@ -150,3 +150,12 @@ def test_symmetry_fill_restores_a_hidden_patch() -> None:
 def test_background_prefers_zero_on_ties() -> None:
     assert background(img("01", "10")) == 0
     assert background(img("11", "12")) == 1
+
+
+def test_connect_and_rays_draw_lines_over_the_background() -> None:
+    assert np.array_equal(prim.connect(True, False)(img("20002", "30000")), img("22222", "30000"))
+    assert np.array_equal(prim.connect(False, True)(img("10", "00", "10")), img("10", "10", "10"))
+    assert np.array_equal(prim.rays(0)(img("010", "000", "020", "000")), img("010", "010", "020", "020"))
+    assert np.array_equal(prim.rays(2)(img("000", "030")), img("030", "030"))
+    filled = prim.fill_boxes(img("100", "011"))
+    assert filled is not None and filled[0, 1] == NEW and filled[0, 2] == NEW

@@ -55,6 +55,11 @@ def catalog() -> tuple[Step, ...]:
     ]
     steps += [Step(f"gravity({side})", prim.gravity(turns)) for side, turns in
               (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
+    steps += [Step(f"connect({name})", prim.connect(h, v)) for name, h, v in
+              (("rows", True, False), ("columns", False, True), ("both", True, True))]
+    steps += [Step(f"rays({side})", prim.rays(turns)) for side, turns in
+              (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
+    steps.append(Step("fill(boxes)", prim.fill_boxes))
     steps += [Step(f"symmetry_fill({how})", sym.symmetry_fill(how), cost=0.5) for how in ("patch", "zero")]
     steps.append(Step("symmetry_patch", sym.symmetry_patch, cost=0.5))
     for rule, select in prim.SELECTORS.items():

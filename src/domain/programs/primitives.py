@@ -330,3 +330,62 @@ def cell_kron(image: Image) -> Image | None:
     out = np.kron(image, mask)
     out[np.kron(np.ones_like(image), mask) == 0] = bg
     return out
+
+
+# -- lines --------------------------------------------------------------------------------------
+
+def connect(horizontal: bool, vertical: bool) -> Transform:
+    """Background cells between two cells of the same color on a row (column) take that color."""
+    def along_rows(image: Image, bg: int) -> Image:
+        out = image.copy()
+        for r, row in enumerate(image):
+            last: dict[int, int] = {}
+            for c, color in enumerate(row.tolist()):
+                if color == bg:
+                    continue
+                if color in last and (image[r, last[color] + 1:c] == bg).all():
+                    out[r, last[color] + 1:c] = color
+                last[color] = c
+        return out
+
+    def step(image: Image) -> Image | None:
+        bg = background(image)
+        out = image
+        if horizontal:
+            out = along_rows(out, bg)
+        if vertical:
+            out = along_rows(out.T, bg).T.copy()
+        return None if np.array_equal(out, image) else out
+
+    return step
+
+
+def rays(quarter_turns: int) -> Transform:
+    """Every non-background cell shoots a line of its color across the background (downwards after
+    turning the image), stopping at the first non-background cell."""
+    def step(image: Image) -> Image | None:
+        bg = background(image)
+        turned = np.rot90(image, quarter_turns).copy()
+        for col in range(turned.shape[1]):
+            color = None
+            for row in range(turned.shape[0]):
+                value = turned[row, col]
+                if value != bg:
+                    color = value
+                elif color is not None:
+                    turned[row, col] = color
+        out = np.rot90(turned, -quarter_turns).copy()
+        return None if np.array_equal(out, image) else out
+
+    return step
+
+
+def fill_boxes(image: Image) -> Image | None:
+    """Background cells inside each object's bounding box become NEW."""
+    bg = background(image)
+    out = image.copy()
+    for piece in pieces(image, 8, False, bg):
+        top, left, bottom, right = piece.box
+        window = out[top:bottom, left:right]
+        window[window == bg] = NEW
+    return None if np.array_equal(out, image) else out
