@@ -147,9 +147,11 @@ def test_symmetry_fill_restores_a_hidden_patch() -> None:
     assert np.array_equal(sym.symmetry_patch(masked), full[0:2, 3:5])
 
 
-def test_background_prefers_zero_on_ties() -> None:
+def test_background_is_zero_unless_zero_is_rare() -> None:
     assert background(img("01", "10")) == 0
+    assert background(img("10", "11")) == 0
     assert background(img("11", "12")) == 1
+    assert background(img("11111", "11110")) == 1
 
 
 def test_connect_and_rays_draw_lines_over_the_background() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 
 from arc_ttt.domain.prediction import TaskSolution
-from arc_ttt.domain.programs.search import Fit
+from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.solver import SOURCE, ProgramSearch, ProgramSearchOptions
 from arc_ttt.domain.task import Task
 

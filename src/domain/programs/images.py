@@ -37,10 +37,11 @@ def valid(image: Image | None) -> bool:
 
 
 def background(image: Image) -> int:
-    """The most frequent color; 0 wins ties, as it is ARC's usual background."""
+    """0, ARC's usual background, when it covers a fifth of the image; else the most frequent color."""
     counts = np.bincount(image.ravel(), minlength=11)
-    best = int(counts.argmax())
-    return 0 if counts[0] == counts[best] else best
+    if counts[0] * 5 >= image.size:
+        return 0
+    return int(counts.argmax())
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from arc_ttt.domain.programs.images import Image, background
-from arc_ttt.domain.programs.search import Fit
+from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit
+from arc_ttt.domain.programs.images import Image, background, pieces
 
 Features = Callable[[Image], list[tuple[int, ...]]]
 
@@ -51,15 +51,45 @@ def _count_around(image: Image) -> list[tuple[int, ...]]:
     return list(zip(image.ravel().tolist(), count.ravel().tolist()))  # type: ignore[union-attr]
 
 
+def _object_features(image: Image, describe: Callable[[np.ndarray], tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Own color plus a property of the one-color object (8-connected) the cell belongs to."""
+    found = pieces(image, 8, True, background(image))
+    owner = np.full(image.shape, -1, dtype=np.int32)
+    for i, piece in enumerate(found):
+        owner[piece.mask] = i
+    props = [describe(p.mask) for p in found]
+    none = (-1,) * (len(props[0]) if props else 1)
+    return [(int(c), *(props[k] if k >= 0 else none)) for c, k in zip(image.ravel().tolist(), owner.ravel().tolist())]
+
+
+def _size_rank(image: Image) -> list[tuple[int, ...]]:
+    sizes = [p.size for p in pieces(image, 8, True, background(image))] or [0]
+    return _object_features(image, lambda mask: (int(mask.sum()) == max(sizes), int(mask.sum()) == min(sizes)))
+
+
+def _touches_border(image: Image) -> list[tuple[int, ...]]:
+    return _object_features(image, lambda m: (bool(m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any()),))
+
+
+def _object_size(image: Image) -> list[tuple[int, ...]]:
+    return _object_features(image, lambda mask: (int(mask.sum()),))
+
+
 FEATURES: dict[str, Features] = {
     "neighbour count": _count_around,
+    "object is largest/smallest": _size_rank,
+    "object touches border": _touches_border,
+    "object size": _object_size,
     "cross": lambda image: _window(image, CROSS),
     "row and column colors": _lines,
     "3x3 window": lambda image: _window(image, SQUARE),
 }
 
 
-def learn_local_rules(train: Sequence[tuple[Image, Image]], tests: Sequence[Image]) -> list[Fit]:
+def learn_local_rules(
+    train: Sequence[tuple[Image, Image]], tests: Sequence[Image], steps: tuple[str, ...] = (), cost: float = 0.0
+) -> list[Fit]:
+    """Cell tables that map the images `steps` made from the inputs onto the train outputs."""
     if not train or any(inp.shape != out.shape for inp, out in train):
         return []
     if all(np.array_equal(inp, out) for inp, out in train):
@@ -84,5 +114,5 @@ def learn_local_rules(train: Sequence[tuple[Image, Image]], tests: Sequence[Imag
                 break
             predictions.append(np.array([table[k] for k in keys], dtype=np.uint8).reshape(image.shape))
         else:
-            fits.append(Fit(("local rule",), f"by {name}", 2.5 + rank * 0.25, tuple(predictions)))
+            fits.append(Fit((*steps, LOCAL_RULE), f"by {name}", cost + 2.5 + rank * 0.25, tuple(predictions)))
     return fits

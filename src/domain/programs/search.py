@@ -16,29 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from arc_ttt.domain.programs.catalog import Step, catalog, finishing_steps
+from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import NEW, Image, valid
+from arc_ttt.domain.programs.local_rules import learn_local_rules
 
 Now = Callable[[], float]
-
-
-@dataclass(frozen=True, slots=True)
-class Fit:
-    """A program that reproduces every train output, and what it predicts for each test input."""
-
-    steps: tuple[str, ...]
-    finish: str
-    cost: float
-    predictions: tuple[Image, ...]
-
-    def describe(self) -> str:
-        body = " -> ".join(self.steps) if self.steps else "input"
-        return body if self.finish == "as is" else f"{body} -> {self.finish}"
 
 
 @dataclass(frozen=True, slots=True)
 class SearchLimits:
     max_depth: int = 3
     max_states: int = 40_000
+    cell_rules_depth: int = 1  # learned cell tables are tried on states up to this depth
     enough_fits: int = 8  # stop once this many distinct programs fit (after finishing a depth)
 
 
@@ -141,6 +130,9 @@ def search(
             fit = _finish(state, n_train, outputs)
             if fit is not None:
                 fits.append(fit)
+            elif depth <= limits.cell_rules_depth:
+                fits += learn_local_rules(list(zip(state.images[:n_train], outputs)), state.images[n_train:],
+                                          state.steps, state.cost)
         if depth == limits.max_depth or len(fits) >= limits.enough_fits:
             break
         last = depth + 1 == limits.max_depth

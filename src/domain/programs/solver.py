@@ -19,9 +19,9 @@ import numpy as np
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate, TaskSolution
 from arc_ttt.domain.programs.catalog import catalog
+from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import to_grid, to_image
-from arc_ttt.domain.programs.local_rules import learn_local_rules
-from arc_ttt.domain.programs.search import Fit, SearchLimits, search
+from arc_ttt.domain.programs.search import SearchLimits, search
 from arc_ttt.domain.task import Task
 
 SOURCE = "program"
@@ -66,10 +66,7 @@ class ProgramSearch:
         if not train:
             return []
         limits = SearchLimits(self.options.max_depth, self.options.max_states)
-        fits = search(train, tests, started + time_limit, limits, self.now, shard)
-        if shard[0] == 0:
-            fits += learn_local_rules(train, tests)
-        return fits
+        return search(train, tests, started + time_limit, limits, self.now, shard)
 
     def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution:
         """Candidates from the cheapest fitting programs, two distinct grids per test input."""
@@ -94,7 +91,7 @@ class ProgramSearch:
 
     def _unrivalled(self, best: Fit, fits: list[Fit], test_index: int) -> bool:
         """Short, a real program, and no almost-as-simple program disagrees about this test input."""
-        if best.steps == ("local rule",) or best.cost > self.options.sure_max_cost:
+        if best.learned_cells or best.cost > self.options.sure_max_cost:
             return False
         answer = best.predictions[test_index]
         return all(np.array_equal(f.predictions[test_index], answer) for f in fits
