@@ -30,6 +30,7 @@ class SolveSettings(Section):
     out: Path = Path("runs/latest")
     time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
     workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
     backend: Literal["local", "ray"] = "local"
     ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")

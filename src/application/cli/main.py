@@ -101,6 +101,7 @@ def solve(
             limit=limit,
             resume=resume,
             task_ids=task,
+            pace=settings.solve.pace,
         )
     except typer.Exit:
         raise
