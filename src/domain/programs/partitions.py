@@ -8,6 +8,7 @@ Many ARC tasks draw two or more panels side by side and ask for a cell-wise comb
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,7 +30,14 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
 
 def split_by_lines(image: Image) -> list[Image] | None:
     """The panels between full rows/columns of one separator color, in reading order."""
-    h, w = image.shape
+    found = _split_by_lines(image.tobytes(), image.shape)
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=2048)
+def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[Image, ...] | None:
+    image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
+    h, w = shape
     for color in sorted(set(image.ravel().tolist()), key=lambda c: c == background(image)):
         full_rows = [bool((image[r] == color).all()) for r in range(h)]
         full_cols = [bool((image[:, c] == color).all()) for c in range(w)]
@@ -38,7 +46,7 @@ def split_by_lines(image: Image) -> list[Image] | None:
         row_runs, col_runs = _runs(full_rows), _runs(full_cols)
         cells = [image[r0:r1, c0:c1] for r0, r1 in row_runs for c0, c1 in col_runs]
         if len(cells) >= 2:
-            return cells
+            return tuple(cells)
     return None
 
 

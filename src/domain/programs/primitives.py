@@ -262,7 +262,7 @@ def gravity(quarter_turns: int) -> Transform:
 # -- scale and tile -----------------------------------------------------------------------------
 
 def upscale(factor: int) -> Transform:
-    return lambda image: np.kron(image, np.ones((factor, factor), dtype=np.uint8))
+    return lambda image: image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
 def downscale(factor: int) -> Transform:
@@ -271,7 +271,7 @@ def downscale(factor: int) -> Transform:
         if h % factor or w % factor:
             return None
         small = image[::factor, ::factor]
-        return small.copy() if np.array_equal(np.kron(small, np.ones((factor, factor), np.uint8)), image) else None
+        return small.copy() if np.array_equal(small.repeat(factor, axis=0).repeat(factor, axis=1), image) else None
 
     return step
 

@@ -7,58 +7,70 @@ used together to fill the hidden cells.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from arc_ttt.domain.programs.images import Image, bounding_box
 from arc_ttt.domain.programs.primitives import Transform
 
-Mapping = tuple[np.ndarray, np.ndarray]
+# a candidate symmetry: for each cell its partner's (row, col), clipped inside, and whether it is inside
+Mapping = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _candidates(h: int, w: int) -> list[Mapping]:
+@lru_cache(maxsize=64)
+def _candidates(h: int, w: int) -> tuple[Mapping, ...]:
     ys, xs = np.indices((h, w))
-    maps: list[Mapping] = []
+    raw: list[tuple[np.ndarray, np.ndarray]] = []
     for a in range(w // 2, 2 * w - 1 - w // 2):  # left-right mirror about x = a / 2
-        maps.append((ys, a - xs))
+        raw.append((ys, a - xs))
     for b in range(h // 2, 2 * h - 1 - h // 2):  # up-down mirror about y = b / 2
-        maps.append((b - ys, xs))
+        raw.append((b - ys, xs))
     for b in range(h - 3, h + 2):
         for a in range(w - 3, w + 2):
-            maps.append((b - ys, a - xs))  # half turn
+            raw.append((b - ys, a - xs))  # half turn
     for k in range(-3, 4):
-        maps.append((xs + k, ys - k))  # main diagonal
-        maps.append((w - 1 - xs + k, h - 1 - ys + k))  # anti-diagonal
+        raw.append((xs + k, ys - k))  # main diagonal
+        raw.append((w - 1 - xs + k, h - 1 - ys + k))  # anti-diagonal
     for s in range((h + w) // 2 - 3, (h + w) // 2 + 3):
         for d in range((h - w) // 2 - 2, (h - w) // 2 + 3):
-            maps.append((xs + d, s - ys))  # quarter turn about ((s+d)/2, (s-d)/2)
-    return maps
+            raw.append((xs + d, s - ys))  # quarter turn about ((s+d)/2, (s-d)/2)
+    maps = []
+    for ty, tx in raw:
+        inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
+        if inside.sum() * 2 >= h * w:  # a partner for at least half the cells, or it cannot be checked
+            maps.append((np.where(inside, ty, 0), np.where(inside, tx, 0), inside))
+    return tuple(maps)
 
 
 def complete(image: Image, hidden: np.ndarray) -> Image | None:
     """Fill the `hidden` cells from symmetric visible ones, or None if some stay unknown."""
-    h, w = image.shape
     if not hidden.any() or hidden.all():
         return None
-    visible_count = int((~hidden).sum())
+    done = _complete(image.tobytes(), image.shape, np.packbits(hidden).tobytes())
+    return None if done is None else done.copy()
+
+
+@lru_cache(maxsize=1024)
+def _complete(data: bytes, shape: tuple[int, int], packed_hidden: bytes) -> Image | None:
+    image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
+    hidden = np.unpackbits(np.frombuffer(packed_hidden, dtype=np.uint8), count=image.size).reshape(shape).astype(bool)
+    visible = ~hidden
+    need = int(visible.sum()) // 2
     usable: list[Mapping] = []
-    for ty, tx in _candidates(h, w):
-        inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
-        py, px = np.where(inside, ty, 0), np.where(inside, tx, 0)
-        both = inside & ~hidden & ~hidden[py, px]
-        pairs = int(both.sum())
-        if pairs < visible_count // 2:
+    for py, px, inside in _candidates(*shape):
+        both = inside & visible & visible[py, px]
+        if int(both.sum()) < need:
             continue
         if (image[both] == image[py[both], px[both]]).all():
-            usable.append((np.where(inside, ty, -1), np.where(inside, tx, -1)))
+            usable.append((py, px, inside))
     if not usable:
         return None
     out, unknown = image.copy(), hidden.copy()
     changed = True
     while unknown.any() and changed:
         changed = False
-        for ty, tx in usable:
-            inside = ty >= 0
-            py, px = np.where(inside, ty, 0), np.where(inside, tx, 0)
+        for py, px, inside in usable:
             fill = unknown & inside & ~unknown[py, px]
             if fill.any():
                 out[fill] = out[py[fill], px[fill]]
