@@ -161,3 +161,13 @@ def test_connect_and_rays_draw_lines_over_the_background() -> None:
     assert np.array_equal(prim.rays(2)(img("000", "030")), img("030", "030"))
     filled = prim.fill_boxes(img("100", "011"))
     assert filled is not None and filled[0, 1] == NEW and filled[0, 2] == NEW
+
+
+def test_period_tile_and_periodic_completion() -> None:
+    pattern = np.tile(img("12", "31"), (3, 4))[:5, :7]
+    assert np.array_equal(prim.period_tile(pattern), img("12", "31"))
+    assert prim.period_tile(img("12", "34")) is None
+    hidden = np.tile(img("123", "456"), (3, 3)).copy()
+    full = hidden.copy()
+    hidden[2:4, 3:5] = 0
+    assert np.array_equal(sym.symmetry_fill("zero")(hidden), full)

@@ -35,6 +35,7 @@ def catalog() -> tuple[Step, ...]:
         Step("crop(content)", prim.crop_content, finishing=True),
         Step("trim(frame)", prim.trim_uniform_border, finishing=True),
         Step("squeeze(repeats)", prim.squeeze_repeats, finishing=True),
+        Step("period_tile", prim.period_tile, finishing=True),
     ]
     steps += [Step(f"downscale({k})", prim.downscale(k), finishing=True) for k in (2, 3, 4, 5)]
     steps += [Step(f"upscale({k})", prim.upscale(k), finishing=True) for k in (2, 3, 4, 5)]

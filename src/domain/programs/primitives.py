@@ -389,3 +389,17 @@ def fill_boxes(image: Image) -> Image | None:
         window = out[top:bottom, left:right]
         window[window == bg] = NEW
     return None if np.array_equal(out, image) else out
+
+
+def _period(image: Image) -> int:
+    """The smallest p with row i equal to row i + p for every i (the height if none is smaller)."""
+    h = image.shape[0]
+    return next(p for p in range(1, h + 1) if p == h or np.array_equal(image[p:], image[:h - p]))
+
+
+def period_tile(image: Image) -> Image | None:
+    """The smallest tile whose repetition (cut to size) is the whole image."""
+    ph, pw = _period(image), _period(image.T)
+    if (ph, pw) == image.shape:
+        return None
+    return image[:ph, :pw].copy()

@@ -1,4 +1,5 @@
-"""Symmetry completion: cells hidden under a mask color are restored from their mirror images.
+"""Symmetry completion: cells hidden under a mask color are restored from their mirror images, turns
+or periodic repeats.
 
 A symmetry is found, not assumed: every mirror or rotation whose axis or centre lies near the
 picture is tried, and those that agree on every visible pair of cells (and see enough pairs) are
@@ -35,6 +36,11 @@ def _candidates(h: int, w: int) -> tuple[Mapping, ...]:
     for s in range((h + w) // 2 - 3, (h + w) // 2 + 3):
         for d in range((h - w) // 2 - 2, (h - w) // 2 + 3):
             raw.append((xs + d, s - ys))  # quarter turn about ((s+d)/2, (s-d)/2)
+    for dy in range(0, h // 2 + 1):  # translations: periodic patterns, both directions
+        for dx in range(-(w // 2), w // 2 + 1):
+            if dy > 0 or dx > 0:
+                raw.append((ys + dy, xs + dx))
+                raw.append((ys - dy, xs - dx))
     maps = []
     for ty, tx in raw:
         inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
