@@ -1,0 +1,42 @@
+"""Learned cell tables: consistent on train, used only where every test neighbourhood was seen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arc_ttt.domain.programs.local_rules import learn_local_rules
+
+
+def img(*rows: str) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows], dtype=np.uint8)
+
+
+def _recolor_largest(image: np.ndarray) -> np.ndarray:
+    """The rule under test, written independently: the largest one-color object turns 4."""
+    from arc_ttt.domain.programs.images import pieces
+
+    found = pieces(image, 8, True, 0)
+    largest = max(found, key=lambda p: p.size)
+    out = image.copy()
+    out[largest.mask] = 4
+    return out
+
+
+def test_a_rule_about_objects_is_learned_and_applied() -> None:
+    inputs = [img("1100", "1100", "0001"), img("1000", "0011", "0011"), img("1101", "0000", "1111")]
+    train = [(i, _recolor_largest(i)) for i in inputs]
+    test = img("0110", "0000", "1011", "0011")
+    fits = learn_local_rules(train, [test])
+    assert fits, "no rule fits"
+    assert np.array_equal(fits[0].predictions[0], _recolor_largest(test))
+    assert fits[0].learned_cells and "largest" in fits[0].describe()
+
+
+def test_an_unseen_neighbourhood_means_no_answer() -> None:
+    train = [(img("10", "00"), img("20", "00"))]
+    assert learn_local_rules(train, [img("30", "00")]) == []
+
+
+def test_contradicting_pairs_give_no_rule() -> None:
+    train = [(img("10"), img("20")), (img("10"), img("30"))]
+    assert learn_local_rules(train, [img("10")]) == []
