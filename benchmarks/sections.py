@@ -1,14 +1,15 @@
-"""What every benchmark writes next to its figures: the machine it ran on, and its own section of
-docs/benchmarks.md (replaced in place; the other sections stay as they are)."""
+"""What the TTT speed benchmarks write next to their figures: the machine they ran on, and their own
+section of docs/benchmarks.md (through `docs_section.replace_section`; other sections stay)."""
 
 from __future__ import annotations
 
 import os
 import platform
-import re
+import sys
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docs_section import replace_section
 
 
 def machine(threads: int) -> str:
@@ -27,10 +28,6 @@ def machine(threads: int) -> str:
             f"load average {os.getloadavg()[0]:.1f} at the start (a shared machine is slower)")
 
 
-def write_section(title: str, body: str, path: Path = DOCS) -> None:
-    """Replace the section that starts with `title` (up to the next `## `), or append it."""
-    section = f"{title}\n\n{body.strip()}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+def write_section(title: str, body: str) -> None:
+    """Replace the section headed `title` with `body` under that heading, or append it."""
+    replace_section(title, f"{title}\n\n{body.strip()}\n")
