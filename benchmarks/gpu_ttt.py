@@ -51,7 +51,7 @@ def require_cuda() -> Any:
     return torch
 
 
-def model_folder(directory: Path, shape: dict[str, Any]) -> Path:
+def model_folder(directory: Path, shape: dict[str, Any], device: str = "cuda") -> Path:
     """A model folder the product loads like any other: config, random bf16 safetensors weights, the
     compact tokenizer and its format marker."""
     import torch
@@ -64,7 +64,7 @@ def model_folder(directory: Path, shape: dict[str, Any]) -> Path:
     config = LlamaConfig(**shape, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                          pad_token_id=tok.pad_token_id)
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    with torch.device(device):
         model = LlamaForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(directory, safe_serialization=True)
     tok.save_pretrained(directory)
@@ -130,6 +130,8 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     loaded = load_model(str(folder), quantization=quantization)  # type: ignore[arg-type]
+    if quantization == "none":
+        loaded.model.to(torch.bfloat16)  # the bf16 row: bf16 weights, whatever dtype loading chose
     backend = TransformersBackend(loaded, BackendOptions(lora_rank=8, lora_alpha=16, gradient_checkpointing=True,
                                                          max_length=args.max_length))
     encoded = backend.encoder.encode(episode, with_answer=True)
