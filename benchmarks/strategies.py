@@ -35,6 +35,8 @@ class Meter:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.tokens = 0
+        self.grids = 0  # generated answers that parsed as grids
+        self.generated = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -57,6 +59,8 @@ class Meter:
         answers = self.inner.generate(prompts, max_seconds)
         for prompt, answer in zip(prompts, answers):
             self.tokens += self._length(prompt, False)
+            self.grids += answer is not None
+            self.generated += 1
             self.tokens += (len(self.inner.fmt.grid_text(answer)) + 1 if answer is not None
                             else answer_budget(prompt.demonstrations, self.inner.fmt))
         return answers
@@ -98,6 +102,8 @@ class Row:
     seconds: list[float] = field(default_factory=list)
     tokens: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    train_seconds: list[float] = field(default_factory=list)
+    grids: int = 0
     predictions: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -145,7 +151,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             options = ServiceOptions(retrain=not reuse, save_adapters=name == "off", **options_for(name))
             service = TTTModelService(backend, strategy, policy, MonotonicClock(), checkpoints=shelf if reuse or
                                       name == "off" else None, options=options)  # type: ignore[arg-type]
-            backend.tokens = 0
+            backend.tokens = backend.grids = backend.generated = 0
             start = time.perf_counter()
             solution = service.solve(blind, time_limit=args.time_limit)
             seconds = time.perf_counter() - start
@@ -153,31 +159,37 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             train_tokens = float(notes.get("train_tokens", 0))  # type: ignore[arg-type]
             if name == "off":
                 trained = {"seconds": float(notes.get("train_seconds", 0.0)), "tokens": train_tokens}  # type: ignore[arg-type]
+            train_seconds = float(notes.get("train_seconds", 0.0))  # type: ignore[arg-type]
             if reuse and "reused_adapter_version" in notes:
                 seconds += trained["seconds"]
-                train_tokens = trained["tokens"]
+                train_tokens, train_seconds = trained["tokens"], trained["seconds"]
+            row.train_seconds.append(train_seconds)
+            row.grids += backend.grids
             attempts = choose_attempts(blind, solution)
             row.score += task_score([a.grids for a in attempts], truths)
             row.seconds.append(seconds)
             row.tokens.append(train_tokens + backend.tokens)
-            row.predictions += int(notes.get("predictions", 0))  # type: ignore[call-overload]
+            row.predictions += backend.generated
             if "val_loss_after" in notes:
                 row.val_loss.append(float(notes["val_loss_after"]))  # type: ignore[arg-type]
             if "predicted_steps" in notes:
                 row.notes.append(f"{notes['predicted_steps']} predicted steps")
+            if args.verbose:
+                print(f"  {task.id} {name}: {seconds:.1f}s {notes}", flush=True)
         print(f"{task.id}: " + ", ".join(f"{n} {r.seconds[-1]:.1f}s" for n, r in rows.items()), flush=True)
     model = args.model or f"fresh `{args.size}` model (random weights)"
     return rows, model
 
 
 def table(rows: dict[str, Row], tasks: int) -> list[str]:
-    lines = ["| switch | pass@2 (tasks) | s/task (mean) | tokens/task (mean) | predictions | held-out loss after TTT |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| switch | pass@2 (tasks) | s/task (mean) | training s/task | tokens/task (mean) | answers: grids / "
+             "generated | held-out loss after TTT (mean) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name, row in rows.items():
         loss = f"{statistics.mean(row.val_loss):.4f}" if row.val_loss else "-"
         label = "all off" if name == "off" else f"{name} on"
         lines.append(f"| {label} | {row.score:.2f} / {tasks} | {statistics.mean(row.seconds):.2f} | "
-                     f"{statistics.mean(row.tokens):,.0f} | {row.predictions} | {loss} |")
+                     f"{statistics.mean(row.train_seconds):.2f} | {statistics.mean(row.tokens):,.0f} | "
+                     f"{row.grids} / {row.predictions} | {loss} |")
     return lines
 
 
@@ -194,12 +206,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--switches", nargs="+", default=list(SWITCHES), choices=SWITCHES)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--verbose", action="store_true", help="print each run's notes")
     parser.add_argument("--verdict", default="", help="paragraph on the defaults, written under the table")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows, model = run(args)
     command = (f"benchmarks/strategies.py {'--model ' + args.model if args.model else '--size ' + args.size} "
-               f"--tasks {args.tasks} --steps {args.steps} --threads {args.threads}")
+               f"--tasks {args.tasks} --steps {args.steps} --lr {args.lr} --max-length {args.max_length} "
+               f"--threads {args.threads}")
     lines = [SECTION, "",
              f"`{command}` on {platform.machine()} CPU ({args.threads} torch thread(s)): the first {args.tasks} "
              f"{args.dataset} task ids (sorted), {model}, MIT-TTT with 16 examples, {args.steps} steps, "

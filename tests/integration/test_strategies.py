@@ -73,6 +73,9 @@ def test_augmentation_scoring_scores_real_log_probs(backend: TransformersBackend
     wrong = TTTExample(task.train[:3], Example(task.train[3].input, Grid.filled(3, 3, 7)))
     right, other = backend.score_answers([example, wrong])
     assert right is not None and other is not None and right <= 0 and other <= 0 and math.isfinite(right)
+    # the same number teacher-forced evaluation reports (mean loss over the answer tokens, loss on the query)
+    evaluation = backend.evaluate([example])
+    assert right == pytest.approx(-evaluation.loss * evaluation.tokens, rel=1e-4)
 
 
 def test_entropy_steps_run_after_training(backend: TransformersBackend) -> None:
