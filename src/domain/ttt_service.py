@@ -183,12 +183,15 @@ class TTTModelService:
         except OutOfMemory:
             log_probs = {}
         ranked = combine(tallies, log_probs, options.vote_weight)[:2]
+        # scores stay in transform votes (the unit an ensemble adds up) but follow the combined order,
+        # so that an ensemble sorting by score keeps it
+        scores = sorted((float(r.tally.group_votes) for r in ranked), reverse=True)
         return tuple(
-            Candidate(r.grid, SOURCE, score=float(r.tally.group_votes),
+            Candidate(r.grid, SOURCE, score=score,
                       explanation=(f"{r.tally.group_votes} transforms, {r.tally.total_votes} votes, "
                                    f"log-prob {r.log_prob if r.log_prob is None else round(r.log_prob, 2)} "
                                    f"over {len(chosen)} views"))
-            for r in ranked), len(tallies) * len(chosen)
+            for r, score in zip(ranked, scores)), len(tallies) * len(chosen)
 
 
 def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:

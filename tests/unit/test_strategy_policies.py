@@ -182,6 +182,8 @@ def test_the_service_picks_attempts_by_combined_score() -> None:
                               options=ServiceOptions(scoring=ScoringOptions(candidates=3, views=2)))
     solution = service.solve(a_task(), 60)
     assert [c.grid for c in solution.candidates[0]] == [B, A]
+    first, second = solution.candidates[0]
+    assert first.score >= second.score  # an ensemble sorting by score keeps the combined order
     assert solution.notes["ttt"]["scored"] == 4  # type: ignore[index]
 
 
