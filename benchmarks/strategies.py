@@ -2,8 +2,11 @@
 here is tuned on these tasks). Prints a Markdown table and, with --write, replaces the
 "## Strategies" section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/strategies.py --tasks 10 --steps 8 --write            # fresh small model
-    .venv/bin/python benchmarks/strategies.py --model data/models/NAME --tasks 10 --write
+    .venv/bin/python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 10 --steps 8 \
+        --max-length 1024 --write --verdict "..."          # CPU, one thread; --size tiny: a fresh model
+    python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 400 --steps 32 \
+        --max-length 4096 --section "## Strategies on CUDA" --write       # all 400 on a CUDA GPU
+    .venv/bin/python benchmarks/strategies.py --dataset generated --size tiny --tasks 10 --steps 40 --lr 1e-2
 
 The adapter is trained once per task (the `off` run) and reused by the switches that change only
 what happens after training (confidence, scoring, entropy); their seconds and tokens include that

@@ -76,7 +76,7 @@ class PredictCorrectBackend:
         slope, intercept, worst = fit_line(self._history[-p.window :])
         if slope >= 0 or worst > p.tolerance:
             return False, 0.0
-        return True, intercept + slope * self._step
+        return True, max(0.0, intercept + slope * self._step)  # a loss is never negative
 
     def _begin(self) -> None:
         if not self._in_step:
