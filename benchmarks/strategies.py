@@ -280,9 +280,12 @@ def main() -> None:
                f"--dataset {args.dataset} "
                f"--tasks {args.tasks} --steps {args.steps} --lr {args.lr} --max-length {args.max_length} "
                f"--threads {args.threads}")
+    subset = (f"{args.tasks} generated rule tasks (mirror, recolor, paint, identity in turn; 4 pairs and a test "
+              "of 3-4 x 3-4 grids)" if args.dataset == "generated"
+              else f"the first {args.tasks} {args.dataset} task ids (sorted)")
     lines = [args.section, "",
-             f"`{command}` on {platform.machine()} CPU ({args.threads} torch thread(s)): the first {args.tasks} "
-             f"{args.dataset} task ids (sorted), {model}, MIT-TTT with 16 examples, {args.steps} steps, "
+             f"`{command}` on {platform.machine()} CPU ({args.threads} torch thread(s)): {subset}, {model}, "
+             f"MIT-TTT with 16 examples, {args.steps} steps at learning rate {args.lr}, "
              "8 views per test input (4 symmetries x 2 samples), episodes cut to "
              f"{args.max_length} tokens. Load average {load:.1f} on {os.cpu_count()} cores at the start. "
              "Each switch is compared with all switches off on the same tasks; the adapter of the `off` run "
