@@ -60,6 +60,7 @@ class TrainingReport:
     oom_backoffs: int = 0
     micro_batch_size: int = 0
     final_learning_rate: float = 0.0
+    predicted_steps: int = 0  # steps of the predict/correct shortcut (no forward or backward pass)
     losses: tuple[float, ...] = field(default=(), repr=False)
 
     @property

@@ -372,6 +372,27 @@ class TransformersBackend:
             answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
         return answers
 
+    # --- strategies beyond plain TTT (tensor work in strategy_ops) --------------------------------------
+    def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
+        from arc_ttt.adapters.models import strategy_ops
+
+        return strategy_ops.score_answers(self, prompts)
+
+    def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
+        from arc_ttt.adapters.models import strategy_ops
+
+        return strategy_ops.entropy_step(self, examples, weight)
+
+    def remember_parameters(self) -> None:
+        from arc_ttt.adapters.models import strategy_ops
+
+        strategy_ops.remember_parameters(self)
+
+    def repeat_last_update(self, scale: float) -> None:
+        from arc_ttt.adapters.models import strategy_ops
+
+        strategy_ops.repeat_last_update(self, scale)
+
     def forward_logits(self, example: TTTExample) -> Any:
         """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""
         import torch
