@@ -171,3 +171,11 @@ def test_period_tile_and_periodic_completion() -> None:
     full = hidden.copy()
     hidden[2:4, 3:5] = 0
     assert np.array_equal(sym.symmetry_fill("zero")(hidden), full)
+
+
+def test_shift_and_sliding_objects() -> None:
+    assert np.array_equal(prim.shift(0, 1)(img("120", "300")), img("012", "030"))
+    slid = prim.slide_objects(0)(img("110", "010", "000", "000", "002"))
+    assert np.array_equal(slid, img("000", "000", "000", "110", "012"))
+    stacked = prim.slide_objects(0)(img("220", "000", "000", "011", "000"))
+    assert np.array_equal(stacked, img("000", "000", "000", "220", "011"))

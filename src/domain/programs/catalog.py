@@ -56,6 +56,9 @@ def catalog() -> tuple[Step, ...]:
     ]
     steps += [Step(f"gravity({side})", prim.gravity(turns)) for side, turns in
               (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
+    steps += [Step(f"slide_objects({side})", prim.slide_objects(turns)) for side, turns in
+              (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
+    steps += [Step(f"shift({dy},{dx})", prim.shift(dy, dx)) for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0))]
     steps += [Step(f"connect({name})", prim.connect(h, v)) for name, h, v in
               (("rows", True, False), ("columns", False, True), ("both", True, True))]
     steps += [Step(f"rays({side})", prim.rays(turns)) for side, turns in

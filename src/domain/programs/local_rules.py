@@ -75,11 +75,18 @@ def _object_size(image: Image) -> list[tuple[int, ...]]:
     return _object_features(image, lambda mask: (int(mask.sum()),))
 
 
+def _size_order(image: Image) -> list[tuple[int, ...]]:
+    """Own color plus the rank of the cell's object among the distinct object sizes, largest first."""
+    sizes = sorted({p.size for p in pieces(image, 8, True, background(image))}, reverse=True)
+    return _object_features(image, lambda mask: (sizes.index(int(mask.sum())),))
+
+
 FEATURES: dict[str, Features] = {
     "neighbour count": _count_around,
     "object is largest/smallest": _size_rank,
     "object touches border": _touches_border,
     "object size": _object_size,
+    "object size rank": _size_order,
     "cross": lambda image: _window(image, CROSS),
     "row and column colors": _lines,
     "3x3 window": lambda image: _window(image, SQUARE),

@@ -403,3 +403,40 @@ def period_tile(image: Image) -> Image | None:
     if (ph, pw) == image.shape:
         return None
     return image[:ph, :pw].copy()
+
+
+def shift(dy: int, dx: int) -> Transform:
+    """Everything moves by (dy, dx); cells moved in from outside are background."""
+    def step(image: Image) -> Image | None:
+        h, w = image.shape
+        if abs(dy) >= h or abs(dx) >= w:
+            return None
+        out = np.full_like(image, background(image))
+        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            image[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+        return out
+
+    return step
+
+
+def slide_objects(quarter_turns: int) -> Transform:
+    """Objects (8-connected, any colors) fall down as rigid bodies after turning the image, the lowest
+    first, each stopping on the floor or on what fell before it; then the turn is undone."""
+    def step(image: Image) -> Image | None:
+        turned = np.rot90(image, quarter_turns).copy()
+        bg = background(turned)
+        found = sorted(pieces(turned, 8, False, bg), key=lambda p: -p.box[2])
+        if not found:
+            return None
+        out = np.full_like(turned, bg)
+        h = turned.shape[0]
+        for piece in found:
+            ys, xs = np.nonzero(piece.mask)
+            fall = 0
+            while (ys + fall + 1 < h).all() and (out[ys + fall + 1, xs] == bg).all():
+                fall += 1
+            out[ys + fall, xs] = turned[ys, xs]
+        result = np.rot90(out, -quarter_turns).copy()
+        return None if np.array_equal(result, image) else result
+
+    return step
