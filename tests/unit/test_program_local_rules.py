@@ -40,3 +40,19 @@ def test_an_unseen_neighbourhood_means_no_answer() -> None:
 def test_contradicting_pairs_give_no_rule() -> None:
     train = [(img("10"), img("20")), (img("10"), img("30"))]
     assert learn_local_rules(train, [img("10")]) == []
+
+
+def test_cells_no_single_table_covers_are_answered_by_a_table_that_saw_them(monkeypatch) -> None:
+    from arc_ttt.domain.programs import local_rules
+
+    def pair(image: np.ndarray, dx: int) -> list[tuple[int, ...]]:
+        padded = np.pad(image.astype(int), ((0, 0), (1, 1)), constant_values=-1)
+        return [(int(image[y, x]), int(padded[y, x + 1 + dx])) for y in range(image.shape[0])
+                for x in range(image.shape[1])]
+
+    monkeypatch.setattr(local_rules, "FEATURES", {"right": lambda i: pair(i, 1), "left": lambda i: pair(i, -1)})
+    train = [(img("135"), img("130")), (img("315"), img("310"))]  # rule: 5 becomes 0
+    test = img("1531")  # "right" never saw (5, 3) nor (1, edge); "left" never saw (3, 5)
+    fits = learn_local_rules(train, [test])
+    assert [f.finish for f in fits] in (["by right, then left"], ["by left, then right"])
+    assert np.array_equal(fits[0].predictions[0], img("1031"))

@@ -102,18 +102,12 @@ def learn_local_rules(
     if all(np.array_equal(inp, out) for inp, out in train):
         return []
     fits: list[Fit] = []
+    tables: list[tuple[str, Features, dict[tuple[int, ...], int]]] = []
     for rank, (name, describe) in enumerate(FEATURES.items()):
-        table: dict[tuple[int, ...], int] = {}
-        consistent = True
-        for inp, out in train:
-            for key, color in zip(describe(inp), out.ravel().tolist()):
-                if table.setdefault(key, color) != color:
-                    consistent = False
-                    break
-            if not consistent:
-                break
-        if not consistent:
+        table = _table(train, describe)
+        if table is None:
             continue
+        tables.append((name, describe, table))
         predictions = []
         for image in tests:
             keys = describe(image)
@@ -122,4 +116,40 @@ def learn_local_rules(
             predictions.append(np.array([table[k] for k in keys], dtype=np.uint8).reshape(image.shape))
         else:
             fits.append(Fit((*steps, LOCAL_RULE), f"by {name}", cost + 2.5 + rank * 0.25, tuple(predictions)))
+    if not fits and len(tables) > 1:
+        combined = _combined(tables, tests)
+        if combined is not None:
+            names = ", then ".join(name for name, _, _ in sorted(tables, key=_specificity))
+            fits.append(Fit((*steps, LOCAL_RULE), f"by {names}", cost + 4.0, combined))
     return fits
+
+
+def _table(train: Sequence[tuple[Image, Image]], describe: Features) -> dict[tuple[int, ...], int] | None:
+    table: dict[tuple[int, ...], int] = {}
+    for inp, out in train:
+        for key, color in zip(describe(inp), out.ravel().tolist()):
+            if table.setdefault(key, color) != color:
+                return None
+    return table
+
+
+def _specificity(entry: tuple[str, Features, dict[tuple[int, ...], int]]) -> int:
+    return -len(entry[2])  # more distinct keys seen: a finer description
+
+
+def _combined(tables: list[tuple[str, Features, dict[tuple[int, ...], int]]],
+              tests: Sequence[Image]) -> tuple[Image, ...] | None:
+    """Each test cell by the finest consistent table that has seen its neighbourhood, when no single
+    table covers every cell; None if some cell is covered by none."""
+    ordered = sorted(tables, key=_specificity)
+    predictions = []
+    for image in tests:
+        described = [(describe(image), table) for _, describe, table in ordered]
+        cells = []
+        for i in range(image.size):
+            color = next((table[keys[i]] for keys, table in described if keys[i] in table), None)
+            if color is None:
+                return None
+            cells.append(color)
+        predictions.append(np.array(cells, dtype=np.uint8).reshape(image.shape))
+    return tuple(predictions)
