@@ -5,7 +5,9 @@ expensive and never sure. So the ensemble asks the first solver, keeps its sure 
 remaining time to the second solver only when some test input still lacks a sure answer. Each solver's
 scores for a test input are first turned into shares of that solver's total (votes and program costs are
 not on one scale), then candidates that both propose are merged, their shares added, so agreement between
-methods counts as a vote.
+methods counts as a vote. By default the first solver's answers keep their places and the second's fill
+the places left (the second attempt where the first had one answer, both where it had none), so adding
+the second solver never loses an answer the first would have given.
 """
 
 from __future__ import annotations
@@ -22,14 +24,18 @@ from arc_ttt.domain.task import Task
 
 @dataclass(frozen=True)
 class EnsemblePolicy:
-    first_share: float = 0.5  # fraction of the task's time limit the first solver may use
+    first_share: float = 1.0  # fraction of the task's time limit the first solver may use (it may stop early)
     always_run_second: bool = False  # also run the second solver when every test input has a sure answer
+    first_keeps_its_places: bool = True  # the second solver's answers only fill the places the first left
 
 
-def merge_candidates(groups: Sequence[Sequence[Candidate]]) -> tuple[Candidate, ...]:
-    """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order."""
+def merge_candidates(groups: Sequence[Sequence[Candidate]], first_leads: bool = False) -> tuple[Candidate, ...]:
+    """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order.
+    With `first_leads`, whatever the first group proposed ranks before what only the others proposed (so
+    the others can only add to it, never push its answers out of the two attempts)."""
     merged: dict[Grid, Candidate] = {}
     order: dict[Grid, int] = {}
+    leading = {c.grid for c in groups[0]} if first_leads and groups else set()
     for group in groups:
         for cand in group:
             known = merged.get(cand.grid)
@@ -40,7 +46,8 @@ def merge_candidates(groups: Sequence[Sequence[Candidate]]) -> tuple[Candidate, 
                 sources = known.source if cand.source in known.source.split("+") else f"{known.source}+{cand.source}"
                 merged[cand.grid] = Candidate(cand.grid, sources, known.score + cand.score, known.sure or cand.sure,
                                               known.explanation or cand.explanation)
-    return tuple(sorted(merged.values(), key=lambda c: (not c.sure, -c.score, order[c.grid])))
+    return tuple(sorted(merged.values(),
+                        key=lambda c: (not c.sure, bool(leading) and c.grid not in leading, -c.score, order[c.grid])))
 
 
 def normalise(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
@@ -79,7 +86,8 @@ class EnsembleSolver:
         else:
             notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
                 else "no time left"
-        merged = tuple(merge_candidates([f, s]) for f, s in zip(first_cands, second_cands))
+        lead = self.policy.first_keeps_its_places
+        merged = tuple(merge_candidates([f, s], first_leads=lead) for f, s in zip(first_cands, second_cands))
         return TaskSolution(merged, MappingProxyType(notes))
 
     def _try(self, solver: Solver, task: Task, limit: float, notes: dict[str, object]) -> TaskSolution | None:

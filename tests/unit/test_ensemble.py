@@ -52,3 +52,12 @@ def test_scores_become_shares_of_each_solver_total() -> None:
 
     assert [c.score for c in normalise([Candidate(A, "ttt", 3.0), Candidate(B, "ttt", 1.0)])] == [0.75, 0.25]
     assert [c.score for c in normalise([Candidate(A, "x", 0.0), Candidate(B, "x", 0.0)])] == [0.5, 0.5]
+
+
+def test_the_second_solver_only_fills_places_the_first_left() -> None:
+    first = ScriptedSolver({"t": _sol(Candidate(A, "program", 0.6), Candidate(B, "program", 0.4))}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(C, "ttt", 10.0))}, name="ttt")
+    kept = EnsembleSolver(first, second, FakeClock()).solve(TASK, 10.0)
+    assert [c.grid for c in kept.candidates[0]] == [A, B, C]
+    voted = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(first_keeps_its_places=False)).solve(TASK, 10.0)
+    assert [c.grid for c in voted.candidates[0]] == [C, A, B]
