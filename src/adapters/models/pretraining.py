@@ -18,7 +18,7 @@ from typing import Any
 
 from arc_ttt.adapters.models.codec import COMPACT, LossOn
 from arc_ttt.adapters.models.encoding import EpisodeEncoder, pad_batch
-from arc_ttt.adapters.models.loading import MARKER_FILE, SIZES, build_model, quiet_libraries
+from arc_ttt.adapters.models.loading import MARKER_FILE, build_model, quiet_libraries
 from arc_ttt.domain.errors import ArcTttError
 from arc_ttt.domain.pretraining import PretrainProgress
 from arc_ttt.domain.ttt import StepLoss, TTTExample

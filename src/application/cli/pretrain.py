@@ -50,7 +50,7 @@ def pretrain(
     out_dir: Annotated[Path, typer.Option("--out", help="model folder; rerun with the same folder to resume")],
     size: Annotated[str | None, typer.Option(help="tiny | small | medium (default: the folder's, else small)")] = None,
     minutes: Annotated[float, typer.Option(min=0, help="wall budget of this run")] = 10.0,
-    tokens: Annotated[int, typer.Option(min=1, help="token budget over all runs (the schedule's horizon)")] = 200_000_000,
+    tokens: Annotated[int, typer.Option(min=1, help="token budget, all runs (schedule horizon)")] = 200_000_000,
     batch_size: Annotated[int, typer.Option(min=1, help="episodes per optimizer step")] = 8,
     lr: Annotated[float, typer.Option(min=0, help="peak learning rate (linear warmup, then cosine)")] = 1e-3,
     warmup_tokens: Annotated[int, typer.Option(min=0, help="tokens of linear warmup")] = 2_000_000,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from arc_ttt.adapters.models.pretraining import (
-    PretrainStateError,
     Pretrainer,
+    PretrainStateError,
     TrainerOptions,
     progress_from,
     read_state,
