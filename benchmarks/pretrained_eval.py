@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--model", default="data/models/arc-ttt-small")
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--steps", type=int, default=16, help="per-task TTT optimizer steps")
+    parser.add_argument("--steps", type=int, default=8, help="per-task TTT optimizer steps")
     parser.add_argument("--shared-steps", type=int, default=64)
     parser.add_argument("--examples", type=int, default=32, help="TTT examples per task")
     parser.add_argument("--transforms", type=int, default=4)

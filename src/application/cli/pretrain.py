@@ -46,6 +46,17 @@ class RichPretrainProgress:
         self._progress.stop()
 
 
+def _stop_on_terminate() -> None:
+    """SIGTERM (a scheduler ending the job, `kill`) stops like Ctrl-C: the run saves, then exits. Background
+    jobs of a non-interactive shell ignore SIGINT, so this is the signal that reaches them."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def pretrain(
     out_dir: Annotated[Path, typer.Option("--out", help="model folder; rerun with the same folder to resume")],
     size: Annotated[str | None, typer.Option(help="tiny | small | medium (default: the folder's, else small)")] = None,
@@ -92,6 +103,7 @@ def pretrain(
                               learning_rate=lr, warmup_tokens=warmup_tokens, seed=seed, device=device,
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
                               max_demonstrations=3 if smoke else 8)
+    _stop_on_terminate()
     use_case = Pretrain([ArckitSource(name) for name in TRAINING_SETS],
                         [ArckitSource(name) for name in EVALUATION_SETS], MonotonicClock(),
                         progress=RichPretrainProgress(out))
