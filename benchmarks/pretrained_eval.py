@@ -42,7 +42,7 @@ class KeepAdapter:
         return getattr(self._backend, name)
 
 
-def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     import torch
 
     from arc_ttt.adapters.clock import MonotonicClock
@@ -56,10 +56,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str
     from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
 
     torch.set_num_threads(args.threads)
-    marker = json.loads((Path(args.model) / MARKER_FILE).read_text())
+    marker = json.loads((Path(model) / MARKER_FILE).read_text())
     max_length = int(marker.get("max_length", 2048))
     tasks = sorted(ArckitSource("arc1/evaluation").load().tasks, key=lambda t: t.id)[: args.tasks]
-    backend = TransformersBackend(load_model(args.model), BackendOptions(max_length=max_length, loss_on="outputs"))
+    backend = TransformersBackend(load_model(model), BackendOptions(max_length=max_length, loss_on="outputs"))
     strategy = MitTTTStrategy(MitTTTOptions(max_examples=args.examples, inference_transforms=args.transforms,
                                             inference_samples=args.samples))
     clock = MonotonicClock()
@@ -89,34 +89,37 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str
             solved += task_score([a.grids for a in attempts], truths)
         seconds = time.monotonic() - start
         results[mode] = {"solved": solved, "pass_at_2": solved / len(tasks), "seconds_per_task": seconds / len(tasks)}
-        print(f"{mode}: {solved:g}/{len(tasks)} solved, {seconds / len(tasks):.1f} s/task", flush=True)
+        print(f"{model} {mode}: {solved:g}/{len(tasks)} solved, {seconds / len(tasks):.1f} s/task", flush=True)
     return results, {"marker": marker, "tasks": [t.id for t in tasks], "max_length": max_length}
 
 
-def table(args: argparse.Namespace, results: dict[str, dict[str, float]], info: dict[str, Any],
+def table(args: argparse.Namespace, runs: list[tuple[str, dict[str, dict[str, float]], dict[str, Any]]],
           command: Sequence[str]) -> str:
-    marker = info["marker"]
+    info = runs[0][2]
     load = os.getloadavg()[0]
     lines = [SECTION, "",
              f"`{' '.join(command)}` on {platform.machine()} CPU ({args.threads} torch thread(s); load average "
-             f"{load:.1f} on {os.cpu_count()} cores at the end), model `{args.model}` ({marker.get('size')}, "
-             f"{int(marker.get('pretrained_tokens', 0)):,} pretraining tokens, episodes of at most "
-             f"{info['max_length']} tokens). Subset: the first {len(info['tasks'])} ARC-AGI-1 evaluation task ids "
+             f"{load:.1f} on {os.cpu_count()} cores at the end). Subset: the first {len(info['tasks'])} "
+             "ARC-AGI-1 evaluation task ids "
              f"sorted ({info['tasks'][0]} .. {info['tasks'][-1]}). Views: {args.transforms} symmetries x "
              f"{args.samples} sample(s), voted. Per-task TTT: LoRA rank 8, at most {args.steps} steps of 2 "
              f"episodes; shared: one LoRA, at most {args.shared_steps} steps over all the subset's "
              "demonstrations (never the test outputs), then the same inference. Seconds per task include "
              "training (the shared LoRA's training is spread over the subset).", "",
-             "| mode | solved | pass@2 | s/task |", "|---|---:|---:|---:|"]
-    for mode, r in results.items():
-        lines.append(f"| {LABELS[mode]} | {r['solved']:g}/{len(info['tasks'])} | {100 * r['pass_at_2']:.1f}% | "
-                     f"{r['seconds_per_task']:.1f} |")
+             "| model | size | pretraining tokens | context | mode | solved | pass@2 | s/task |",
+             "|---|---|---:|---:|---|---:|---:|---:|"]
+    for model, results, run_info in runs:
+        marker = run_info["marker"]
+        for mode, r in results.items():
+            lines.append(f"| `{model}` | {marker.get('size', '?')} | {int(marker.get('pretrained_tokens', 0)):,} | "
+                         f"{run_info['max_length']} | {LABELS[mode]} | {r['solved']:g}/{len(run_info['tasks'])} | "
+                         f"{100 * r['pass_at_2']:.1f}% | {r['seconds_per_task']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="data/models/arc-ttt-small")
+    parser.add_argument("--model", nargs="+", default=["data/models/arc-ttt-small"], help="model folder(s)")
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--steps", type=int, default=8, help="per-task TTT optimizer steps")
@@ -130,9 +133,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
-    results, info = run(args)
+    runs = [(model, *run(args, model)) for model in args.model]
     command = ["benchmarks/pretrained_eval.py", *[a for a in sys.argv[1:] if a != "--write"]]
-    text = table(args, results, info, command)
+    text = table(args, runs, command)
     print(text)
     if args.write:
         path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
