@@ -19,13 +19,19 @@ from arc_ttt.domain.task import Example, Task
 from arc_ttt.domain.ttt import TTTExample
 
 
-def training_pool(training: Iterable[Task], excluded_ids: Iterable[str]) -> tuple[Task, ...]:
-    """Training tasks (first occurrence of each id, sorted by id) minus any id in `excluded_ids`, and
-    minus tasks with fewer than two solved pairs (no leave-one-out episode can be made of them)."""
+def training_pool(training: Iterable[Task], excluded_ids: Iterable[str],
+                  evaluation: Iterable[Task] = ()) -> tuple[Task, ...]:
+    """Training tasks (first occurrence of each id, sorted by id) minus any id in `excluded_ids`, minus
+    any task that shares a solved pair (the same input and output grids) with an `evaluation` task
+    (the same puzzle under another id), and minus tasks with fewer than two solved pairs (no
+    leave-one-out episode can be made of them)."""
     excluded = set(excluded_ids)
+    held_out = {(ex.input, ex.output) for task in evaluation for ex in solved_pairs(task)}
     chosen: dict[str, Task] = {}
     for task in training:
         if task.id in excluded or task.id in chosen:
+            continue
+        if any((ex.input, ex.output) in held_out for ex in solved_pairs(task)):
             continue
         if len(solved_pairs(task)) >= 2:
             chosen[task.id] = task

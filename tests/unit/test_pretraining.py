@@ -42,6 +42,13 @@ def test_the_pool_drops_evaluation_ids_duplicates_and_tasks_without_two_pairs() 
     assert pool[3] is tasks[3]  # the first occurrence of an id wins
 
 
+def test_the_pool_drops_a_task_that_shares_a_solved_pair_with_an_evaluation_task() -> None:
+    tasks = training_tasks()
+    renamed = Task("renamed", tasks[5].train[1:], tasks[5].test)  # task t05's puzzle under another id
+    pool = training_pool(tasks, (), evaluation=[renamed])
+    assert [t.id for t in pool] == [t.id for t in tasks if t.id != "t05"]
+
+
 def test_the_stream_is_a_function_of_seed_and_position() -> None:
     pool = training_pool(training_tasks(), ())
     a, b = EpisodeStream(pool, seed=1), EpisodeStream(pool, seed=1)
@@ -115,7 +122,7 @@ def test_runs_accumulate_tokens_and_continue_the_stream(tmp_path: Path) -> None:
     clock, trainers = FakeClock(), []
     first = run_pretrain(tmp_path, clock, 0.1, trainers)  # 6 steps of one fake second
     assert first.stop_reason == "time budget spent" and not first.resumed
-    assert first.excluded == 1 and first.pool_size == 12
+    assert first.excluded == 1 and first.pool_size == 12  # "evalish" by its id
     state = json.loads((tmp_path / "pretrain_state.json").read_text())
     assert state["progress"]["steps"] == 6 and state["progress"]["stream_position"] == 12
     second = run_pretrain(tmp_path, clock, 0.1, trainers)

@@ -116,5 +116,5 @@ def pretrain(
     out.print(
         f"{outcome.stop_reason}: {outcome.tokens_this_run:,} tokens in {outcome.seconds_this_run:.0f}s this run; "
         f"{p.tokens_seen:,} tokens seen in {p.steps} steps over {p.runs} run(s); last loss {loss}; "
-        f"{outcome.pool_size} training tasks ({outcome.excluded} evaluation ids left out); "
+        f"{outcome.pool_size} training tasks ({outcome.excluded} left out: evaluation ids or pairs, too few pairs); "
         f"{outcome.parameters / 1e6:.2f}M parameters; saved to {out_dir}", highlight=False)

@@ -109,10 +109,11 @@ class Pretrain:
             max_length=request.max_length or int(saved_options.get("max_length", 2048)),
             device=request.device,
         )
-        evaluation_ids = {task.id for task in load_tasks(self.evaluation)}
+        evaluation = load_tasks(self.evaluation)
+        evaluation_ids = {task.id for task in evaluation}
         training = load_tasks(self.training)
-        pool = training_pool(training, evaluation_ids)
-        excluded = len({t.id for t in training} & evaluation_ids)
+        pool = training_pool(training, evaluation_ids, evaluation)
+        excluded = len({t.id for t in training}) - len(pool)
         stream = EpisodeStream(pool, seed=options.seed,
                                options=StreamOptions(max_demonstrations=request.max_demonstrations))
         schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
@@ -124,8 +125,11 @@ class Pretrain:
         start_tokens, start_seconds = progress.tokens_seen, progress.seconds
         last_save = start
         deadline = start + request.minutes * 60
-        extra = {"data": {"training_sets": list(TRAINING_SETS), "tasks": len(pool), "excluded_evaluation_ids":
-                          excluded, "loss_on": options.loss_on, "max_demonstrations": request.max_demonstrations},
+        data = {"training_sets": list(TRAINING_SETS), "evaluation_sets_excluded": [s.name for s in self.evaluation],
+                "tasks": len(pool), "excluded_evaluation_ids": len({t.id for t in training} & evaluation_ids),
+                "excluded_tasks": excluded, "loss_on": options.loss_on,
+                "max_demonstrations": request.max_demonstrations}
+        extra = {"data": data,
                  "schedule": {"peak": schedule.peak, "total_tokens": schedule.total_tokens,
                               "warmup_tokens": schedule.warmup_tokens, "floor": schedule.floor}}
         self.progress.started(request.tokens, progress.tokens_seen,
