@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from arc_ttt.domain.augmentation import Augmentation, random_color_permutation, random_order
+from arc_ttt.domain.generators import generate
 from arc_ttt.domain.geometry import Dihedral
 from arc_ttt.domain.task import Example, Task
 from arc_ttt.domain.ttt import TTTExample
@@ -49,12 +50,19 @@ class StreamOptions:
     colors: bool = True
     shuffle: bool = True
     max_demonstrations: int = 8  # demonstrations per episode, at most (the query is one more pair)
+    generated_share: float = 0.0  # fraction of episodes made from a freshly generated task instead
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.generated_share <= 1.0:
+            raise ValueError(f"generated_share must be within 0..1, got {self.generated_share}")
 
 
 class EpisodeStream:
     """Episode `k` of an endless stream over `tasks`: each epoch visits every task once in a shuffled
     order; the episode picks one solved pair as the query, the others (shuffled, capped) as
-    demonstrations, then applies a random symmetry and color permutation keeping 0."""
+    demonstrations, then applies a random symmetry and color permutation keeping 0. With a
+    `generated_share`, that fraction of positions uses a freshly generated task (domain/generators.py)
+    in place of the training task due there."""
 
     def __init__(self, tasks: tuple[Task, ...], seed: int = 0, options: StreamOptions | None = None) -> None:
         if not tasks:
@@ -80,8 +88,12 @@ class EpisodeStream:
     def episode(self, position: int) -> TTTExample:
         if position < 0:
             raise ValueError(f"stream position must be >= 0, got {position}")
-        task = self.task_at(position)
         rng = random.Random(f"{self.seed}:episode:{position}")
+        share = self.options.generated_share
+        if share > 0 and random.Random(f"{self.seed}:source:{position}").random() < share:
+            task = generate(random.Random(f"{self.seed}:generated:{position}"))
+        else:
+            task = self.task_at(position)
         pairs = list(solved_pairs(task))
         query = pairs.pop(rng.randrange(len(pairs)))
         rng.shuffle(pairs)

@@ -71,6 +71,8 @@ def pretrain(
     save_every: Annotated[float, typer.Option(min=0, help="minutes between checkpoints")] = 5.0,
     max_steps: Annotated[int | None, typer.Option(min=0, help="stop after this many steps in this run")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads")] = None,
+    generated_share: Annotated[float, typer.Option(min=0, max=1, help="fraction of episodes from generated tasks")
+                               ] = 0.0,
     smoke: Annotated[bool, typer.Option(help="a CPU check: tiny model, 3 steps of 2 short episodes")] = False,
 ) -> None:
     """Train a small Llama-architecture model from scratch on ARC training tasks (never an evaluation
@@ -102,7 +104,7 @@ def pretrain(
     request = PretrainRequest(out=out_dir, size=size, minutes=minutes, tokens=tokens, batch_size=batch_size,
                               learning_rate=lr, warmup_tokens=warmup_tokens, seed=seed, device=device,
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
-                              max_demonstrations=3 if smoke else 8)
+                              max_demonstrations=3 if smoke else 8, generated_share=generated_share)
     _stop_on_terminate()
     use_case = Pretrain([ArckitSource(name) for name in TRAINING_SETS],
                         [ArckitSource(name) for name in EVALUATION_SETS], MonotonicClock(),

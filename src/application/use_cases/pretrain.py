@@ -45,6 +45,7 @@ class PretrainRequest:
     save_every_minutes: float = 5.0
     max_steps: int | None = None  # a cap on optimizer steps in this run (smoke tests)
     max_demonstrations: int = 8
+    generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/generators.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,8 @@ class Pretrain:
         pool = training_pool(training, evaluation_ids, evaluation)
         excluded = len({t.id for t in training}) - len(pool)
         stream = EpisodeStream(pool, seed=options.seed,
-                               options=StreamOptions(max_demonstrations=request.max_demonstrations))
+                               options=StreamOptions(max_demonstrations=request.max_demonstrations,
+                                                     generated_share=request.generated_share))
         schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
                             warmup_tokens=min(request.warmup_tokens, request.tokens // 10))
         trainer = self.trainer_factory(options, request.out if resumed else None)
@@ -128,7 +130,7 @@ class Pretrain:
         data = {"training_sets": list(TRAINING_SETS), "evaluation_sets_excluded": [s.name for s in self.evaluation],
                 "tasks": len(pool), "excluded_evaluation_ids": len({t.id for t in training} & evaluation_ids),
                 "excluded_tasks": excluded, "loss_on": options.loss_on,
-                "max_demonstrations": request.max_demonstrations}
+                "max_demonstrations": request.max_demonstrations, "generated_share": request.generated_share}
         extra = {"data": data,
                  "schedule": {"peak": schedule.peak, "total_tokens": schedule.total_tokens,
                               "warmup_tokens": schedule.warmup_tokens, "floor": schedule.floor}}
