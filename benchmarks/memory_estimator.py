@@ -19,12 +19,13 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from docs_section import replace_section
 
 from arc_ttt.domain.hardware import MB
 from arc_ttt.domain.memory_estimate import KNOWN_MODELS, ModelShape, TrainingPlan, estimate_training_memory
@@ -182,12 +183,7 @@ def table(rows: list[dict[str, object]]) -> list[str]:
 
 
 def write_section(path: Path, body: str, title: str = SECTION) -> None:
-    """Replace (or append) this benchmark's own section of the shared benchmarks page."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    section = f"{title}\n\n{body.strip()}\n\n"
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    path.write_text(text.rstrip() + "\n", encoding="utf-8")
+    replace_section(title, f"{title}\n\n{body.strip()}\n", path)
 
 
 def main() -> None:

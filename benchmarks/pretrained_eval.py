@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -165,11 +164,9 @@ def main() -> None:
     text = table(args, runs, command)
     print(text)
     if args.write:
-        path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-        doc = path.read_text() if path.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
-        path.write_text(doc)
+        from docs_section import replace_section
+
+        replace_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
-from pathlib import Path
+
+from docs_section import replace_section
 
 SECTION = "## Test-time training"
 
@@ -74,11 +74,7 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.write:
-        path = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-        text = path.read_text() if path.exists() else "# Benchmarks\n"
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(table, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + table
-        path.write_text(text)
+        replace_section(SECTION, table)
 
 
 if __name__ == "__main__":

@@ -218,8 +218,13 @@ class FakeModelBackend:
     def __init__(self, loss: Callable[[FakeModelBackend], float] | None = None,
                  evaluation: Callable[[FakeModelBackend], Evaluation] | None = None,
                  oom_above: int | None = None, answer: Callable[[TTTExample], Grid | None] | None = None,
-                 model_hash: str = "fakehash") -> None:
+                 model_hash: str = "fakehash", score: Callable[[TTTExample], float | None] | None = None) -> None:
         self.updates = 0
+        self.score = score or (lambda ex: 0.0)
+        self.scored = 0
+        self.entropy_steps = 0
+        self.remembered: int | None = None
+        self.repeats: list[float] = []
         self.loss_fn = loss or (lambda b: 2.0 / (1 + b.updates))
         self.eval_fn = evaluation or (lambda b: Evaluation(2.0 / (1 + b.updates), min(1.0, 0.1 * b.updates), 10))
         self.oom_above = oom_above
@@ -276,6 +281,25 @@ class FakeModelBackend:
         self.generated += len(prompts)
         self.generate_time_limits.append(max_seconds)
         return [self.answer(p) for p in prompts]
+
+    def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
+        """`score(example)` per prompt (default: 0.0 for every answer)."""
+        self.scored += len(prompts)
+        return [self.score(p) for p in prompts]
+
+    def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
+        """Entropy falls as updates accumulate, like the training loss; counted in `entropy_steps`."""
+        self.entropy_steps += 1
+        self.pending += weight
+        return StepLoss(1.0 / (1 + self.updates), 10 * len(examples), 5 * len(examples))
+
+    def remember_parameters(self) -> None:
+        self.remembered = self.updates
+
+    def repeat_last_update(self, scale: float) -> None:
+        """The "adapter" is the update counter: repeating an update counts as one more, noted with its scale."""
+        self.repeats.append(scale)
+        self.updates += 1
 
     def export_adapter(self) -> bytes:
         return json.dumps({"updates": self.updates}).encode()

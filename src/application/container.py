@@ -20,6 +20,7 @@ from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWri
 from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
 from arc_ttt.application.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.settings import Settings, load_settings
+from arc_ttt.application.solver_wiring import build_ensemble, build_program_solver
 from arc_ttt.application.ttt_wiring import build_ttt_solver
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
@@ -64,6 +65,13 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_solver_name, settings),
         baseline=providers.Factory(SymmetryBaselineSolver),
         ttt=providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider),
+        program=providers.Factory(build_program_solver, settings),
+        ensemble=providers.Factory(
+            build_ensemble,
+            providers.Factory(build_program_solver, settings),
+            providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider),
+            clock,
+        ),
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url)

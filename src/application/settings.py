@@ -25,11 +25,12 @@ class Section(BaseModel):
 
 
 class SolveSettings(Section):
-    solver: str = "baseline"
+    solver: str = "program"
     dataset: str = "arc1/evaluation"
     out: Path = Path("runs/latest")
     time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
     workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
     backend: Literal["local", "ray"] = "local"
     ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
@@ -93,6 +94,21 @@ class CheckpointSettings(Section):
         return None if value is None else parse_size(value)  # type: ignore[arg-type]
 
 
+class ProgramSettings(Section):
+    """The program-search solver (`--solver program`)."""
+
+    max_depth: int = Field(default=3, ge=1, le=4, description="longest composition of primitives tried")
+    max_states: int = Field(default=40_000, ge=100, description="distinct intermediate states per process")
+    processes: int = Field(default=0, ge=0, description="processes sharing one task's search; 0: one per core")
+    sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program whose answer is called sure")
+    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task")
+
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -103,6 +119,7 @@ class Settings(BaseSettings):
     hardware: HardwareSettings = HardwareSettings()
     checkpoints: CheckpointSettings = CheckpointSettings()
     ttt: TTTSettings = TTTSettings()
+    program: ProgramSettings = ProgramSettings()
 
     @classmethod
     def settings_customise_sources(

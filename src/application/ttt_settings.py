@@ -32,6 +32,7 @@ class BackendKnobs(_Knobs):
     max_length: int = Field(default=8192, ge=64)
     format: Literal["auto", "compact", "text"] = "auto"
     loss_on: Literal["query", "outputs"] = "query"
+    constrained_decoding: bool = True
 
 
 class TrainingKnobs(_Knobs):
@@ -67,8 +68,54 @@ class DataKnobs(_Knobs):
 class InferenceKnobs(_Knobs):
     transforms: int = Field(default=8, ge=1, le=8)
     samples: int = Field(default=2, ge=1)
-    generation_batch: int = Field(default=4, ge=1)
+    generation_batch: int = Field(default=16, ge=1)
     training_share: float = Field(default=0.6, gt=0.0, le=1.0)
+
+
+class ConfidenceKnobs(_Knobs):
+    enabled: bool = False
+    round_views: int = Field(default=4, ge=1)
+    min_views: int = Field(default=4, ge=1)
+    agreement: float = Field(default=0.75, gt=0.0, le=1.0)
+    margin: int = Field(default=3, ge=1)
+    max_views: int = Field(default=0, ge=0, description="cap with extra rounds; 0: the strategy's views only")
+
+
+class ScoringKnobs(_Knobs):
+    enabled: bool = False
+    candidates: int = Field(default=4, ge=1)
+    views: int = Field(default=4, ge=1)
+    vote_weight: float = Field(default=1.0, ge=0.0)
+
+
+class EntropyKnobs(_Knobs):
+    enabled: bool = False
+    steps: int = Field(default=4, ge=0)
+    learning_rate: float = Field(default=1e-4, gt=0.0)
+    views: int = Field(default=4, ge=1)
+
+
+class PredictCorrectKnobs(_Knobs):
+    enabled: bool = False
+    warmup: int = Field(default=4, ge=2)
+    window: int = Field(default=3, ge=2)
+    tolerance: float = Field(default=0.05, ge=0.0)
+    max_skips: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _window_fits_warmup(self) -> PredictCorrectKnobs:
+        if self.window > self.warmup:
+            raise ValueError("window must not exceed warmup")
+        return self
+
+
+class StrategyKnobs(_Knobs):
+    """Switches for the strategies beyond plain TTT (docs/ttt.md, "Strategies")."""
+
+    confidence: ConfidenceKnobs = ConfidenceKnobs()
+    scoring: ScoringKnobs = ScoringKnobs()
+    entropy: EntropyKnobs = EntropyKnobs()
+    predict_correct: PredictCorrectKnobs = PredictCorrectKnobs()
 
 
 class TTTKnobs(_Knobs):
@@ -77,6 +124,7 @@ class TTTKnobs(_Knobs):
     training: TrainingKnobs = TrainingKnobs()
     data: DataKnobs = DataKnobs()
     inference: InferenceKnobs = InferenceKnobs()
+    strategies: StrategyKnobs = StrategyKnobs()
 
 
 class TTTSettings(TTTKnobs):

@@ -8,8 +8,12 @@ from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions
 from arc_ttt.adapters.strategies.ttt_solver import TTTSolver, TTTSolverConfig
 from arc_ttt.application.settings import Settings, default_config_dir
-from arc_ttt.application.ttt_settings import TTTSettings, resolve_ttt
+from arc_ttt.application.ttt_settings import StrategyKnobs, TTTSettings, resolve_ttt
+from arc_ttt.domain.candidate_scoring import ScoringOptions
+from arc_ttt.domain.confidence import ConfidenceRule
+from arc_ttt.domain.entropy import EntropyPolicy
 from arc_ttt.domain.ports import CheckpointRepository, Clock
+from arc_ttt.domain.predict_correct import PredictCorrectPolicy
 from arc_ttt.domain.training import TrainingPolicy
 from arc_ttt.domain.ttt_service import ServiceOptions
 
@@ -29,6 +33,7 @@ def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
             target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
             weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
             gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
+            constrained_decoding=backend.constrained_decoding,
         ),
         strategy=MitTTTOptions(
             augmentations_per_task=data.augmentations_per_task, max_examples=data.max_examples,
@@ -46,8 +51,22 @@ def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
             seed=ttt.seed,
         ),
         service=ServiceOptions(training_share=inference.training_share, generation_batch=inference.generation_batch,
-                               retrain=ttt.retrain),
+                               retrain=ttt.retrain, **strategy_options(ttt.strategies)),
     )
+
+
+def strategy_options(knobs: StrategyKnobs) -> dict[str, object]:
+    """The service options of each strategy switched on (None: off)."""
+    c, s, e, p = knobs.confidence, knobs.scoring, knobs.entropy, knobs.predict_correct
+    return {
+        "confidence": ConfidenceRule(round_views=c.round_views, min_views=c.min_views, agreement=c.agreement,
+                                     margin=c.margin, max_views=c.max_views) if c.enabled else None,
+        "scoring": ScoringOptions(candidates=s.candidates, views=s.views,
+                                  vote_weight=s.vote_weight) if s.enabled else None,
+        "entropy": EntropyPolicy(steps=e.steps, learning_rate=e.learning_rate, views=e.views) if e.enabled else None,
+        "predict_correct": PredictCorrectPolicy(warmup=p.warmup, window=p.window, tolerance=p.tolerance,
+                                                max_skips=p.max_skips) if p.enabled else None,
+    }
 
 
 def build_ttt_solver(

@@ -2,14 +2,16 @@
 
 Program search is cheap and knows when it is sure (a program fits every train pair); test-time training is
 expensive and never sure. So the ensemble asks the first solver, keeps its sure answers, and gives the
-remaining time to the second solver only when some test input still lacks a sure answer. Candidates that
-both propose are merged, their scores added, so agreement between methods counts as a vote.
+remaining time to the second solver only when some test input still lacks a sure answer. Each solver's
+scores for a test input are first turned into shares of that solver's total (votes and program costs are
+not on one scale), then candidates that both propose are merged, their shares added, so agreement between
+methods counts as a vote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from arc_ttt.domain.grid import Grid
@@ -20,7 +22,7 @@ from arc_ttt.domain.task import Task
 
 @dataclass(frozen=True)
 class EnsemblePolicy:
-    first_share: float = 0.3  # fraction of the task's time limit the first solver may use
+    first_share: float = 0.5  # fraction of the task's time limit the first solver may use
     always_run_second: bool = False  # also run the second solver when every test input has a sure answer
 
 
@@ -41,11 +43,18 @@ def merge_candidates(groups: Sequence[Sequence[Candidate]]) -> tuple[Candidate, 
     return tuple(sorted(merged.values(), key=lambda c: (not c.sure, -c.score, order[c.grid])))
 
 
+def normalise(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    """Scores as shares of the group's total (equal shares when the solver gave none)."""
+    total = sum(max(c.score, 0.0) for c in candidates)
+    return tuple(replace(c, score=max(c.score, 0.0) / total if total > 0 else 1.0 / len(candidates))
+                 for c in candidates)
+
+
 def _per_test(solution: TaskSolution | None, n: int) -> list[tuple[Candidate, ...]]:
     if solution is None:
         return [() for _ in range(n)]
     found = list(solution.candidates[:n])
-    return [tuple(c) for c in found] + [() for _ in range(n - len(found))]
+    return [normalise(c) for c in found] + [() for _ in range(n - len(found))]
 
 
 class EnsembleSolver:

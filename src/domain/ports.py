@@ -240,6 +240,25 @@ class ModelBackend(Protocol):
         """One greedy answer per prompt; None where the model's text is not a grid (or time ran out first)."""
         ...
 
+    def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
+        """Total log-probability (nats) of each prompt's query output as the answer, teacher-forced;
+        None where the episode does not fit the context."""
+        ...
+
+    def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
+        """Forward and backward of the mean prediction entropy over each query output's positions
+        (gradients weighted and summed, like `accumulate`); `loss` is that mean entropy in nats."""
+        ...
+
+    def remember_parameters(self) -> None:
+        """Note the adapter's parameters, so the update that follows can be repeated."""
+        ...
+
+    def repeat_last_update(self, scale: float) -> None:
+        """Apply again, times `scale`, the change made since `remember_parameters` (or repeat the
+        change already repeated); a no-op when nothing was remembered."""
+        ...
+
     def export_adapter(self) -> bytes: ...
 
     def import_adapter(self, weights: bytes) -> None:

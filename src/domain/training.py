@@ -117,13 +117,13 @@ class _Run:
         """Forward and backward over micro-batches; None when memory ran out even at one example."""
         while True:
             try:
-                total_loss, tokens = 0.0, 0
+                results = []
                 for i in range(0, len(batch), self.micro):
                     chunk = batch[i : i + self.micro]
-                    result = self.backend.accumulate(chunk, len(chunk) / len(batch))
-                    total_loss += result.loss * len(chunk) / len(batch)
-                    tokens += result.tokens
-                return total_loss, tokens
+                    results.append((self.backend.accumulate(chunk, len(chunk) / len(batch)), len(chunk) / len(batch)))
+                # the step's one read of a loss value (the divergence check needs it), after all micro-batches
+                total_loss = sum(float(result.loss) * share for result, share in results)
+                return total_loss, sum(result.tokens for result, _ in results)
             except OutOfMemory:
                 self.backend.discard_gradients()
                 if self.micro == 1:

@@ -4,6 +4,7 @@ evaluation report back, and what a finished fit tells the rest of the product.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 from arc_ttt.domain.task import Example
 
@@ -26,9 +27,12 @@ class TTTDataset:
 
 @dataclass(frozen=True, slots=True)
 class StepLoss:
-    """Mean loss of one micro-batch over its target tokens; `tokens` counts every token processed."""
+    """Mean loss of one micro-batch over its target tokens; `tokens` counts every token processed.
 
-    loss: float
+    `loss` may be a device scalar (anything `float()` reads): reading it waits for the device, so the
+    orchestrator reads it once per optimizer step, after every micro-batch has been queued."""
+
+    loss: SupportsFloat
     tokens: int
     target_tokens: int = 0
 
@@ -56,6 +60,7 @@ class TrainingReport:
     oom_backoffs: int = 0
     micro_batch_size: int = 0
     final_learning_rate: float = 0.0
+    predicted_steps: int = 0  # steps of the predict/correct shortcut (no forward or backward pass)
     losses: tuple[float, ...] = field(default=(), repr=False)
 
     @property

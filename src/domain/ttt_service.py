@@ -11,9 +11,13 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from arc_ttt.domain.augmentation import Augmentation
+from arc_ttt.domain.candidate_scoring import ScoringOptions, combine, score_candidates
+from arc_ttt.domain.confidence import ConfidenceRule, extra_views, interleaved
+from arc_ttt.domain.entropy import EntropyPolicy, EntropyReport, sharpen
 from arc_ttt.domain.errors import ArcTttError, InvalidGridError, OutOfMemory
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.ports import CheckpointRepository, Clock, ModelBackend, TTTStrategy
+from arc_ttt.domain.predict_correct import PredictCorrectBackend, PredictCorrectPolicy
 from arc_ttt.domain.prediction import Candidate, TaskSolution
 from arc_ttt.domain.task import Example, Task
 from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
@@ -26,10 +30,16 @@ SOURCE = "ttt"
 @dataclass(frozen=True, slots=True)
 class ServiceOptions:
     training_share: float = 0.6  # of a task's time limit that training may use
-    generation_batch: int = 4  # views generated per backend call (time is checked between calls)
+    generation_batch: int = 16  # views per batched backend call (16: all default views at once; time is
+    # checked between calls)
     retrain: bool = False  # ignore a stored adapter and train again
     save_adapters: bool = True
     tags: tuple[str, ...] = ("ttt",)
+    # strategies beyond plain TTT; None switches one off (docs/ttt.md, "Strategies")
+    confidence: ConfidenceRule | None = None  # rounds of views with an early stop per test input
+    scoring: ScoringOptions | None = None  # rank voted candidates by log-probability under augmentations
+    entropy: EntropyPolicy | None = None  # entropy-minimising steps on the test inputs after training
+    predict_correct: PredictCorrectPolicy | None = None  # skip predictable training steps
 
 
 def view_of(task: Task, test_input: Grid, view: Augmentation) -> TTTExample:
@@ -64,16 +74,25 @@ class TTTModelService:
             self._store_adapter(task, report, notes)
         deadline = start + time_limit
         views = self.strategy.inference_views(task)
+        if self.options.entropy is not None:
+            notes.update(_entropy_notes(sharpen(self.backend, task, interleaved(views), self.options.entropy)))
         candidates = []
-        predictions = 0
+        predictions = scored = 0
         for test in task.test:
             tallies, made = self._predict(task, test.input, views, deadline)
             predictions += made
+            if self.options.scoring is not None and tallies:
+                ranked, count = self._rescore(task, test.input, tallies, views)
+                scored += count
+                candidates.append(ranked)
+                continue
             candidates.append(tuple(
                 Candidate(t.grid, SOURCE, score=float(t.group_votes),
                           explanation=f"{t.group_votes} transforms, {t.total_votes} of {made} views")
-                for t in tallies))
+                for t in tallies[:2]))
         notes.update(views=len(views), predictions=predictions, seconds=self.clock.now() - start)
+        if self.options.scoring is not None:
+            notes["scored"] = scored
         return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}))
 
     def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> bool:
@@ -94,7 +113,11 @@ class TTTModelService:
         dataset = self.strategy.dataset(task)
         wall = min(self.policy.wall_seconds, max(0.0, time_limit * self.options.training_share))
         policy = replace(self.policy, wall_seconds=wall)
-        return TrainingOrchestrator(self.backend, self.clock, policy).fit(dataset.train, dataset.validation)
+        if self.options.predict_correct is None:
+            return TrainingOrchestrator(self.backend, self.clock, policy).fit(dataset.train, dataset.validation)
+        shortcut = PredictCorrectBackend(self.backend, self.options.predict_correct)
+        report = TrainingOrchestrator(shortcut, self.clock, policy).fit(dataset.train, dataset.validation)
+        return replace(report, predicted_steps=shortcut.predicted_steps)
 
     def _store_adapter(self, task: Task, report: TrainingReport, notes: dict[str, object]) -> None:
         if self.checkpoints is None or not self.options.save_adapters or report.steps == 0:
@@ -112,22 +135,64 @@ class TTTModelService:
 
     def _predict(self, task: Task, test_input: Grid, views: list[Augmentation],
                  deadline: float) -> tuple[list[Tally], int]:
-        votes: list[Vote] = []
+        top = max(2, self.options.scoring.candidates) if self.options.scoring is not None else 2
+        if self.options.confidence is not None:
+            votes = self._predict_in_rounds(task, test_input, views, deadline, self.options.confidence)
+            return hierarchical_vote(votes, top=top), len(votes)
+        votes = []
         size = max(1, self.options.generation_batch)
         for i in range(0, len(views), size):
             if votes and self.clock.now() >= deadline:
                 break  # out of time: vote with what the views so far produced
-            chunk = views[i : i + size]
-            try:
-                left = deadline - self.clock.now()
-                # the first chunk always runs (a task needs some vote); later ones stop at the deadline
-                answers = self.backend.generate([view_of(task, test_input, v) for v in chunk],
-                                                max_seconds=left if votes else max(left, 1.0))
-            except OutOfMemory:
-                answers = [None] * len(chunk)
-            for view, answer in zip(chunk, answers):
-                votes.append(Vote(view.group, _undo(view, answer)))
-        return hierarchical_vote(votes, top=2), len(votes)
+            votes.extend(self._generate_votes(task, test_input, views[i : i + size], deadline, first=not votes))
+        return hierarchical_vote(votes, top=top), len(votes)
+
+    def _generate_votes(self, task: Task, test_input: Grid, chunk: list[Augmentation], deadline: float,
+                        first: bool) -> list[Vote]:
+        try:
+            left = deadline - self.clock.now()
+            # the first chunk always runs (a task needs some vote); later ones stop at the deadline
+            answers = self.backend.generate([view_of(task, test_input, v) for v in chunk],
+                                            max_seconds=max(left, 1.0) if first else left)
+        except OutOfMemory:
+            answers = [None] * len(chunk)
+        return [Vote(view.group, _undo(view, answer)) for view, answer in zip(chunk, answers)]
+
+    def _predict_in_rounds(self, task: Task, test_input: Grid, views: list[Augmentation], deadline: float,
+                           rule: ConfidenceRule) -> list[Vote]:
+        """Rounds of `rule.round_views` views (symmetries interleaved) until the vote is settled, the
+        views (plus extra samples up to `rule.max_views`) run out, or time does."""
+        plan = interleaved(views)
+        if rule.max_views > len(plan):
+            plan += extra_views(plan, rule.max_views - len(plan), len(task.train), seed=f"{task.id}:extra")
+        votes: list[Vote] = []
+        for i in range(0, len(plan), rule.round_views):
+            if votes and (self.clock.now() >= deadline or rule.settled(votes)):
+                break
+            votes.extend(self._generate_votes(task, test_input, plan[i : i + rule.round_views], deadline,
+                                              first=not votes))
+        return votes
+
+    def _rescore(self, task: Task, test_input: Grid, tallies: list[Tally],
+                 views: list[Augmentation]) -> tuple[tuple[Candidate, ...], int]:
+        """The two best of the voted candidates by log-probability under augmentations plus votes."""
+        options = self.options.scoring
+        assert options is not None
+        chosen = interleaved(views)[: options.views]
+        try:
+            log_probs = score_candidates(self.backend, task, test_input, [t.grid for t in tallies], chosen)
+        except OutOfMemory:
+            log_probs = {}
+        ranked = combine(tallies, log_probs, options.vote_weight)[:2]
+        # scores stay in transform votes (the unit an ensemble adds up) but follow the combined order,
+        # so that an ensemble sorting by score keeps it
+        scores = sorted((float(r.tally.group_votes) for r in ranked), reverse=True)
+        return tuple(
+            Candidate(r.grid, SOURCE, score=score,
+                      explanation=(f"{r.tally.group_votes} transforms, {r.tally.total_votes} votes, "
+                                   f"log-prob {r.log_prob if r.log_prob is None else round(r.log_prob, 2)} "
+                                   f"over {len(chosen)} views"))
+            for r, score in zip(ranked, scores)), len(tallies) * len(chosen)
 
 
 def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:
@@ -137,6 +202,14 @@ def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:
         return view.invert_grid(answer)
     except (InvalidGridError, IndexError):
         return None
+
+
+def _entropy_notes(report: EntropyReport) -> dict[str, object]:
+    notes: dict[str, object] = {"entropy_steps": report.steps, "entropy_tokens": report.tokens,
+                                "entropy_stop": report.stop_reason}
+    if report.entropy_first is not None and report.entropy_last is not None:
+        notes.update(entropy_first=round(report.entropy_first, 4), entropy_last=round(report.entropy_last, 4))
+    return notes
 
 
 def _report_notes(report: TrainingReport) -> dict[str, object]:
@@ -149,6 +222,8 @@ def _report_notes(report: TrainingReport) -> dict[str, object]:
         "divergences": report.divergences,
         "oom_backoffs": report.oom_backoffs,
     }
+    if report.predicted_steps:
+        notes["predicted_steps"] = report.predicted_steps
     for key, value in (("val_loss_before", report.val_loss_before), ("val_loss_after", report.val_loss_after),
                        ("val_accuracy_before", report.val_accuracy_before),
                        ("val_accuracy", report.val_accuracy_after)):

@@ -106,3 +106,18 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_submission(cli: Cli, tmp_pa
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming: {finished_before} of 121" in resumed.stdout
     assert (out / "submission.json").read_bytes() == (tmp_path / "ref" / "submission.json").read_bytes()
+
+
+def test_program_search_solves_the_example_tasks_and_reports_its_programs(cli: Cli, tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "data" / "examples"
+    out = tmp_path / "run"
+    result = cli("solve", "--challenges", str(examples / "example_challenges.json"),
+                 "--solutions", str(examples / "example_solutions.json"), "--solver", "program", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    solved = [t for t in report["tasks"] if t["score"] == 1.0]
+    assert solved, report["tasks"]
+    for task in solved:
+        first = task["attempts"][0]["attempt_1"]
+        assert first["source"] == "program" and first["explanation"]
+    assert solved[0]["attempts"][0]["attempt_1"]["explanation"] in (out / "report.md").read_text()

@@ -29,7 +29,8 @@ def arc_ttt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_solve_with_ttt_writes_a_valid_submission(tmp_path: Path) -> None:
-    env = {**os.environ, **SMALL_BUDGET}
+    # a checkpoint store of its own: one left in the working directory by an earlier run would be reused
+    env = {**os.environ, **SMALL_BUDGET, "ARC_TTT_CHECKPOINTS__ROOT": str(tmp_path / "checkpoints")}
     model_dir = tmp_path / "model"
     made = arc_ttt("init-model", str(model_dir), "--size", "tiny", env=env)
     assert made.returncode == 0, made.stderr

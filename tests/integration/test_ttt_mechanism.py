@@ -68,7 +68,9 @@ def test_the_whole_service_answers_a_rule_the_tiny_model_can_learn() -> None:
 
     dot = Grid.of([[0]])
     task = Task("dot", tuple(Example(grid(), dot) for _ in range(4)), (Example(grid()),))
-    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    # unconstrained decoding: the shape constraint alone would force the 1x1 frame, and the point here is
+    # that training teaches the model the whole answer
+    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions(constrained_decoding=False))
     untrained = backend.generate([TTTExample(task.train, Example(task.test[0].input))])
     assert untrained != [dot]
     strategy = MitTTTStrategy(MitTTTOptions(max_examples=32, inference_samples=1))

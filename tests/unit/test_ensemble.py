@@ -28,8 +28,10 @@ def test_unsure_tasks_go_to_the_second_solver_with_the_remaining_time() -> None:
     result = EnsembleSolver(first, second, clock, EnsemblePolicy(first_share=0.5)).solve(TASK, 10.0)
     assert first.calls == [("t", 5.0)] and second.calls == [("t", 8.0)]
     ranked = result.candidates[0]
-    assert [c.grid for c in ranked] == [B, A]  # B: 5 votes; A: 1 + 1, agreement of both methods
-    assert ranked[1].source == "program+ttt" and ranked[1].score == 2.0
+    # shares: the program is all for A (1.0); TTT gives B 5/6 and A 1/6: agreement puts A first
+    assert [c.grid for c in ranked] == [A, B]
+    assert ranked[0].source == "program+ttt" and abs(ranked[0].score - (1.0 + 1 / 6)) < 1e-9
+    assert abs(ranked[1].score - 5 / 6) < 1e-9
 
 
 def test_sure_candidates_outrank_any_vote_count() -> None:
@@ -43,3 +45,10 @@ def test_a_failing_member_does_not_silence_the_other() -> None:
     result = EnsembleSolver(first, second, FakeClock()).solve(TASK, 10.0)
     assert [c.grid for c in result.candidates[0]] == [C]
     assert result.notes["program_error"] == "RuntimeError: search crashed"
+
+
+def test_scores_become_shares_of_each_solver_total() -> None:
+    from arc_ttt.domain.ensemble import normalise
+
+    assert [c.score for c in normalise([Candidate(A, "ttt", 3.0), Candidate(B, "ttt", 1.0)])] == [0.75, 0.25]
+    assert [c.score for c in normalise([Candidate(A, "x", 0.0), Candidate(B, "x", 0.0)])] == [0.5, 0.5]

@@ -73,9 +73,17 @@ def test_budget_exhaustion_leaves_fallbacks_and_resume_redoes_only_those(tmp_pat
 def test_time_limit_shrinks_to_what_the_budget_has_left(tmp_path: Path) -> None:
     clock = FakeClock()
     solver = ScriptedSolver({}, clock, seconds=7.0)
-    outcome = _run(tmp_path, solver, clock, InMemoryResultStore(), budget=24.0)
+    outcome = _run(tmp_path, solver, clock, InMemoryResultStore(), budget=24.0, pace=False)
     assert [round(limit, 6) for _, limit in solver.calls] == [10.0, 10.0, 10.0, 3.0]
     assert all(r.status is TaskStatus.SOLVED for r in outcome.results)
+
+
+def test_pacing_gives_each_task_a_fair_share_of_what_is_left(tmp_path: Path) -> None:
+    clock = FakeClock()
+    solver = ScriptedSolver({}, clock, seconds=4.0)
+    _run(tmp_path, solver, clock, InMemoryResultStore(), budget=24.0)
+    # 24/4, then (24-4)/3, (24-8)/2 and 12/1 capped by the task limit of 10
+    assert [round(limit, 6) for _, limit in solver.calls] == [6.0, round(20 / 3, 6), 8.0, 10.0]
 
 
 def test_without_resume_earlier_results_are_discarded(tmp_path: Path) -> None:

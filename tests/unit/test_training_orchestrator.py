@@ -148,3 +148,28 @@ def test_cosine_schedule_with_warmup() -> None:
     assert rates[0] < rates[1] < rates[2] < rates[3] == pytest.approx(1.0)
     assert all(a >= b for a, b in itertools.pairwise(rates[3:]))
     assert rates[-1] > 0.1 and learning_rate_at(20, 20, policy) == pytest.approx(0.1)
+
+
+def test_the_loss_is_read_once_per_step_after_every_micro_batch() -> None:
+    """A device-side loss is read only when the step's divergence check needs it: after the last
+    micro-batch of the step has been queued, never between micro-batches."""
+    events: list[str] = []
+
+    class DeviceLoss:
+        def __init__(self, value: float) -> None:
+            self.value = value
+
+        def __float__(self) -> float:
+            events.append("read")
+            return self.value
+
+    class DeferredBackend(FakeModelBackend):
+        def accumulate(self, batch, weight):  # type: ignore[no-untyped-def]
+            events.append("micro-batch")
+            result = super().accumulate(batch, weight)
+            return type(result)(DeviceLoss(float(result.loss)), result.tokens, result.target_tokens)
+
+    report = fit(DeferredBackend(), validation=(), batch_size=4, micro_batch_size=2, max_steps=3)
+    assert report.steps == 3
+    assert events == ["micro-batch", "micro-batch", "read", "read"] * 3
+    assert all(isinstance(loss, float) for loss in report.losses)

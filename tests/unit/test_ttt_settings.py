@@ -52,3 +52,28 @@ def test_bad_preset_files_and_names_are_clear(tmp_path: Path) -> None:
         resolve_ttt(TTTSettings(preset="fast"), bad)
     with pytest.raises(ValueError):
         TTTStrategyFile(**{"defaults": {"lora": {"rank": 0}}})
+
+
+def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from arc_ttt.domain.candidate_scoring import ScoringOptions
+    from arc_ttt.domain.predict_correct import PredictCorrectPolicy
+
+    off = solver_config(resolve_ttt(TTTSettings(), PRESETS)).service
+    shipped = TTTStrategyFile(**yaml.safe_load(PRESETS.read_text())).defaults.strategies
+    assert (off.confidence is None) == (not shipped.confidence.enabled)
+    assert (off.scoring is None) == (not shipped.scoring.enabled)
+    assert (off.entropy is None) == (not shipped.entropy.enabled)
+    assert (off.predict_correct is None) == (not shipped.predict_correct.enabled)
+    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__ENABLED", "true")
+    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__VIEWS", "6")
+    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__PREDICT_CORRECT__ENABLED", "true")
+    service = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).service
+    assert service.scoring == ScoringOptions(candidates=4, views=6, vote_weight=1.0)
+    assert service.predict_correct == PredictCorrectPolicy()
+
+
+def test_a_predict_correct_window_beyond_its_warmup_is_refused() -> None:
+    with pytest.raises(ValueError, match="window"):
+        TTTSettings(strategies={"predict_correct": {"warmup": 2, "window": 3}})

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
-from arc_ttt.adapters.models.encoding import IGNORE, EpisodeEncoder, pad_batch
+from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
+from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.domain.errors import ArcTttError, OutOfMemory
 from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.output_shape import predicted_output_shape
 from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
 
 ADAPTER = "default"
@@ -39,6 +41,7 @@ class BackendOptions:
     gradient_checkpointing: bool = False
     mixed_precision: Literal["auto", "no"] = "auto"
     eval_batch_size: int = 4
+    constrained_decoding: bool = True  # only grid tokens, stopping at the demonstrations' implied shape
 
 
 def find_target_modules(model: Any) -> list[str]:
@@ -53,6 +56,30 @@ def find_target_modules(model: Any) -> list[str]:
         if linear and module is not output and "lm_head" not in full_name:
             names.add(full_name.rsplit(".", 1)[-1])
     return sorted(names)
+
+
+def _fused_if_supported(params: list[Any]) -> dict[str, bool]:
+    """AdamW's fused kernel (one kernel for every parameter) where this torch has it for the device
+    and dtype; otherwise the multi-tensor `foreach` path."""
+    import torch
+
+    if not params:
+        return {}
+    device = params[0].device.type
+    fused_ok = all(p.dtype.is_floating_point for p in params) and device in ("cuda", "cpu")
+    if fused_ok:
+        try:
+            torch.optim.AdamW([torch.zeros(1, device=params[0].device, requires_grad=True)], fused=True)
+            return {"fused": True}
+        except (RuntimeError, ValueError):
+            pass
+    return {"foreach": True}
+
+
+def _accepts_logits_to_keep(model: Any) -> bool:
+    import inspect
+
+    return "logits_to_keep" in inspect.signature(model.forward).parameters
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -97,6 +124,9 @@ class TransformersBackend:
             self.device = next(self.model.parameters()).device
         self.dtype = self._autocast_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+        self._logits_to_keep = _accepts_logits_to_keep(base)
+        self._grid_ids = grid_token_ids(self.tokenizer, self.fmt)
+        self._vocab_size = int(base.get_output_embeddings().weight.shape[0])
         self.encoder = EpisodeEncoder(self.tokenizer, self.fmt, self.options.max_length, self.options.loss_on)
         self.merged = False
         self.optimizer: Any = None
@@ -135,7 +165,8 @@ class TransformersBackend:
         import torch
 
         params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=0.0, weight_decay=self.options.weight_decay)
+        self.optimizer = torch.optim.AdamW(params, lr=0.0, weight_decay=self.options.weight_decay,
+                                           **_fused_if_supported(params))
 
     def _require_adapter(self) -> None:
         if self.merged:
@@ -214,39 +245,52 @@ class TransformersBackend:
                 torch.cuda.empty_cache()
             raise OutOfMemory(f"out of memory on {self.device}") from None
 
-    def _token_stats(self, logits: Any, labels: Any) -> tuple[Any, Any, int]:
-        """Summed cross-entropy and correct predictions over target tokens (labels shifted by one)."""
+    def _group_stats(self, group: list[Encoded], *, count_correct: bool) -> tuple[Any, Any]:
+        """Summed cross-entropy (and correct next-token predictions) of equal-length episodes.
+
+        Logits are computed only at the positions that predict a target token, so the output head and
+        the loss never touch the prompt (with a large vocabulary those logits would dominate memory)."""
         import torch
 
-        shifted_logits = logits[:, :-1, :].float()
-        shifted_labels = labels[:, 1:]
-        mask = shifted_labels != IGNORE
-        loss = torch.nn.functional.cross_entropy(shifted_logits.reshape(-1, shifted_logits.size(-1)),
-                                                 shifted_labels.reshape(-1), ignore_index=IGNORE, reduction="sum")
-        correct = ((shifted_logits.argmax(-1) == shifted_labels) & mask).sum()
-        return loss, correct, int(mask.sum().item())
-
-    def _forward(self, examples: Sequence[TTTExample]) -> tuple[Any, Any, int, int] | None:
-        encoded = [e for e in (self.encoder.encode(x, with_answer=True) for x in examples) if e and e.target_tokens]
-        if not encoded:
-            return None
-        ids, mask, labels = pad_batch(encoded, self.tokenizer.pad_token_id, left=False, device=self.device)
+        keep = target_positions(group)
+        ids = torch.tensor([item.ids for item in group], dtype=torch.long, device=self.device)
+        labels = torch.tensor([[item.labels[t + 1] for t in keep] for item in group], dtype=torch.long,
+                              device=self.device)
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
         with self._autocast():
-            logits = self.model(input_ids=ids, attention_mask=mask).logits
-        return (*self._token_stats(logits, labels), int(mask.sum().item()))
+            if self._logits_to_keep:
+                logits = self.model(input_ids=ids, logits_to_keep=index).logits
+            else:
+                logits = self.model(input_ids=ids).logits.index_select(1, index)
+        logits = logits.float().reshape(-1, logits.size(-1))
+        flat = labels.reshape(-1)
+        loss = torch.nn.functional.cross_entropy(logits, flat, ignore_index=IGNORE, reduction="sum")
+        correct = ((logits.argmax(-1) == flat) & (flat != IGNORE)).sum() if count_correct else None
+        return loss, correct
+
+    def _encode_batch(self, examples: Sequence[TTTExample]) -> list[Encoded]:
+        return [e for e in (self.encoder.encode(x, with_answer=True) for x in examples) if e and e.target_tokens]
 
     def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss:
+        """Forward and backward of one micro-batch, run as padding-free groups of equal length.
+
+        Token counts come from the host-side encodings, and the loss stays a device tensor (read only
+        when the orchestrator asks for its value), so nothing here waits for the device."""
         self._require_adapter()
         self.model.train()
+        encoded = self._encode_batch(batch)
+        if not encoded:
+            return StepLoss(0.0, 0)
+        targets = sum(item.target_tokens for item in encoded)
+        processed = sum(len(item.ids) for item in encoded)
+        total: Any = None
         with self._oom_guard():
-            stats = self._forward(batch)
-            if stats is None:
-                return StepLoss(0.0, 0)
-            summed, _, targets, processed = stats
-            loss = summed / targets
-            scaled = loss * weight
-            (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-        return StepLoss(float(loss.item()), processed, targets)
+            for group in length_groups(encoded):
+                summed, _ = self._group_stats(group, count_correct=False)
+                scaled = summed * (weight / targets)
+                (self.scaler.scale(scaled) if self.scaler else scaled).backward()
+                total = summed.detach() if total is None else total + summed.detach()
+        return StepLoss(total / targets, processed, targets)
 
     def apply_update(self, learning_rate: float) -> None:
         import torch
@@ -257,7 +301,7 @@ class TransformersBackend:
             if self.scaler:
                 self.scaler.unscale_(self.optimizer)
             params = [p for g in self.optimizer.param_groups for p in g["params"]]
-            torch.nn.utils.clip_grad_norm_(params, self.options.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(params, self.options.max_grad_norm, foreach=True)
             if self.scaler:
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
@@ -273,25 +317,31 @@ class TransformersBackend:
         import torch
 
         self.model.eval()
-        total_loss, total_correct, total_tokens = 0.0, 0, 0
+        encoded = self._encode_batch(examples)
         size = max(1, self.options.eval_batch_size)
+        total_loss: Any = 0.0
+        total_correct: Any = 0
+        total_tokens = sum(item.target_tokens for item in encoded)
         with torch.no_grad(), self._oom_guard():
-            for i in range(0, len(examples), size):
-                stats = self._forward(examples[i : i + size])
-                if stats is None:
-                    continue
-                summed, correct, tokens, _ = stats
-                total_loss += float(summed.item())
-                total_correct += int(correct.item())
-                total_tokens += tokens
+            for group in length_groups(encoded):
+                for i in range(0, len(group), size):
+                    summed, correct = self._group_stats(group[i : i + size], count_correct=True)
+                    total_loss = total_loss + summed
+                    total_correct = total_correct + correct
         self.model.train()
         if total_tokens == 0:
             return Evaluation(math.nan, 0.0, 0)
-        return Evaluation(total_loss / total_tokens, total_correct / total_tokens, total_tokens)
+        return Evaluation(float(total_loss) / total_tokens, float(total_correct) / total_tokens, total_tokens)
 
     # --- inference --------------------------------------------------------------------------------
     def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
+        """Greedy answers of every prompt in one batched, left-padded `generate` call.
+
+        With a tokenizer that spells grids one token per cell (and `constrained_decoding` on), only
+        grid tokens can be emitted and an answer whose shape the demonstrations imply ends at exactly
+        that shape, so the call needs no more steps than the largest such answer."""
         import torch
+        from transformers import LogitsProcessorList
 
         answers: list[Grid | None] = [None] * len(prompts)
         budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
@@ -300,17 +350,48 @@ class TransformersBackend:
         if not ready:
             return answers
         ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
+        processors = LogitsProcessorList()
+        steps = budget
+        if self._grid_ids is not None and self.options.constrained_decoding:
+            shapes = [predicted_output_shape(prompts[i].demonstrations, prompts[i].query.input) for i, _ in ready]
+            limits = [tokens_needed(shape, budget) for shape in shapes]
+            steps = max(limits)
+            processors.append(GridConstraint(ids.shape[1], self._grid_ids, shapes, self._vocab_size, self.device,
+                                             limits))
         self.model.eval()
         with torch.no_grad(), self._oom_guard(), self._autocast():
-            out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=budget, do_sample=False,
-                                      eos_token_id=self.tokenizer.eos_token_id,
+            out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
+                                      logits_processor=processors, eos_token_id=self.tokenizer.eos_token_id,
                                       pad_token_id=self.tokenizer.pad_token_id,
                                       max_time=max_seconds if max_seconds and max_seconds > 0 else None)
         self.model.train()
         for row, (index, _) in enumerate(ready):
-            text = self.tokenizer.decode(out[row, ids.shape[1]:].tolist(), skip_special_tokens=True)
-            answers[index] = self.fmt.parse_answer(text)
+            tokens = out[row, ids.shape[1]:].tolist()
+            if processors and self.tokenizer.eos_token_id not in tokens:
+                continue  # cut short (time or length) before the grid ended: not an answer
+            answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
         return answers
+
+    # --- strategies beyond plain TTT (tensor work in strategy_ops) --------------------------------------
+    def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
+        from arc_ttt.adapters.models import strategy_ops
+
+        return strategy_ops.score_answers(self, prompts)
+
+    def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
+        from arc_ttt.adapters.models import strategy_ops
+
+        return strategy_ops.entropy_step(self, examples, weight)
+
+    def remember_parameters(self) -> None:
+        from arc_ttt.adapters.models import strategy_ops
+
+        strategy_ops.remember_parameters(self)
+
+    def repeat_last_update(self, scale: float) -> None:
+        from arc_ttt.adapters.models import strategy_ops
+
+        strategy_ops.repeat_last_update(self, scale)
 
     def forward_logits(self, example: TTTExample) -> Any:
         """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""

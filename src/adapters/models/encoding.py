@@ -1,4 +1,5 @@
-"""TTT examples as token ids with loss labels, and padded batches of them.
+"""TTT examples as token ids with loss labels, and batches of them: padded (generation), or grouped
+by length so that training and evaluation process no padding at all.
 
 Long episodes are shortened by dropping the earliest demonstrations until they fit the model's
 context; an episode whose query alone does not fit is left out (None).
@@ -91,3 +92,25 @@ def pad_batch(items: list[Encoded], pad_id: int, *, left: bool, device: Any) -> 
             labels.append(item.labels + fill_labels)
     as_tensor = lambda rows: torch.tensor(rows, dtype=torch.long, device=device)  # noqa: E731
     return as_tensor(ids), as_tensor(mask), as_tensor(labels)
+
+
+def length_groups(items: list[Encoded]) -> list[list[Encoded]]:
+    """The items sorted by length and split into runs of equal length.
+
+    Each run stacks into a rectangular batch with no padding token and no attention mask, so every
+    processed token is a real one and attention can take its causal fast path; the loss summed over
+    the runs is the loss of the whole micro-batch."""
+    groups: list[list[Encoded]] = []
+    for item in sorted(items, key=lambda e: len(e.ids)):
+        if groups and len(groups[-1][0].ids) == len(item.ids):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def target_positions(items: list[Encoded]) -> list[int]:
+    """Positions (of equal-length items) whose next token carries a label: the only positions whose
+    logits the loss needs (the prompt's logits are never computed)."""
+    width = len(items[0].ids)
+    return [t for t in range(width - 1) if any(item.labels[t + 1] != IGNORE for item in items)]

@@ -85,8 +85,9 @@ def solve(
                 raise fail(f"model folder {model} does not exist (`arc-ttt init-model {model}` writes one)")
             overrides["ttt"] = {"model": model}
         settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
-        if settings.solve.solver == "ttt" and not settings.ttt.model:
-            raise fail("--solver ttt needs a model: --model DIR (`arc-ttt init-model DIR` writes a small one)")
+        if settings.solve.solver in ("ttt", "ensemble") and not settings.ttt.model:
+            raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
+                       "(`arc-ttt init-model DIR` writes a small one)")
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,
@@ -101,6 +102,7 @@ def solve(
             limit=limit,
             resume=resume,
             task_ids=task,
+            pace=settings.solve.pace,
         )
     except typer.Exit:
         raise

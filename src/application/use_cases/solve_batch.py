@@ -45,6 +45,7 @@ class SolveRequest:
     limit: int | None = None
     resume: bool = False
     task_ids: Sequence[str] | None = None
+    pace: bool = True  # no task may take more than an equal share of the budget left
 
 
 @dataclass
@@ -125,7 +126,8 @@ class SolveBatch:
             complete = True
             try:
                 if self.runner is None:
-                    self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit)
+                    self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit,
+                              pace=request.pace)
                 else:
                     budget_left = started + request.time_budget - self.clock.now()
                     work = BatchWork(request.source, out_dir, todo, budget_left, request.task_time_limit)
@@ -144,7 +146,10 @@ class SolveBatch:
             return SolveOutcome(out_dir, out_dir / SUBMISSION_FILE, results, loaded.problems, None, [], complete)
         return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
 
-    def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float) -> None:
+    def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float, pace: bool) -> None:
+        """Tasks one after another. With `pace`, a task gets at most the budget left divided by the tasks
+        left, so a slow solver cannot starve the end of the batch: every task is tried, and time a quick
+        task leaves unused goes to the ones after it."""
         for index, task in enumerate(todo):
             waits = 0
             if not self.stop_reason and self.pressure_guard is not None:
@@ -161,7 +166,8 @@ class SolveBatch:
             else:
                 if self.memory_probe is not None:
                     self.memory_probe.reset_peak()
-                result = solve_task(self.solver, task, time_limit=min(limit, remaining), clock=self.clock)
+                share = remaining / (len(todo) - index) if pace else remaining
+                result = solve_task(self.solver, task, time_limit=min(limit, share), clock=self.clock)
                 result = self._with_memory_note(result, index, waits)
             store.record(result)
             self.progress.task_done(result)

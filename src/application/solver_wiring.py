@@ -1,0 +1,22 @@
+"""Building the program-search solver and the ensemble from settings (the container calls these)."""
+
+from __future__ import annotations
+
+from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig
+from arc_ttt.application.settings import Settings
+from arc_ttt.domain.ensemble import EnsembleSolver
+from arc_ttt.domain.ports import Clock, Solver
+from arc_ttt.domain.programs.solver import ProgramSearchOptions
+
+
+def build_program_solver(settings: Settings) -> ProgramSolver:
+    section = settings.program
+    options = ProgramSearchOptions(max_depth=section.max_depth, max_states=section.max_states,
+                                   sure_max_cost=section.sure_max_cost)
+    return ProgramSolver(ProgramSolverConfig(processes=section.processes, time_limit=section.time_limit,
+                                             search=options))
+
+
+def build_ensemble(program: Solver, model: Solver, clock: Clock) -> EnsembleSolver:
+    """Program search first (its sure answers stand), the TTT model for the rest and second attempts."""
+    return EnsembleSolver(program, model, clock)

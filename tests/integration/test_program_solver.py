@@ -1,0 +1,51 @@
+"""The program solver in worker processes: same answers as in-process, and it stops on time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
+from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig
+from arc_ttt.application.container import build_container
+from arc_ttt.application.settings import load_settings
+from arc_ttt.domain.programs.solver import ProgramSearch, ProgramSearchOptions
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples" / "tasks"
+
+
+@pytest.fixture(scope="module")
+def tasks() -> list:
+    return sorted(JsonFolderSource(EXAMPLES).load().tasks, key=lambda t: t.id)
+
+
+def test_two_processes_answer_like_one(tasks: list) -> None:
+    options = ProgramSearchOptions(max_depth=2)
+    solver = ProgramSolver(ProgramSolverConfig(processes=2, search=options))
+    try:
+        for task in tasks:
+            split = solver.solve(task.without_solutions(), 60.0)
+            whole = ProgramSearch(options).solve(task.without_solutions(), 60.0)
+            assert split.candidates == whole.candidates, task.id
+    finally:
+        solver.close()
+
+
+def test_a_tiny_time_limit_still_returns_a_solution(tasks: list) -> None:
+    solver = ProgramSolver(ProgramSolverConfig(processes=2, grace_seconds=10.0))
+    try:
+        started = time.monotonic()
+        solution = solver.solve(tasks[0].without_solutions(), 0.01)
+        assert time.monotonic() - started < 10.0
+        assert len(solution.candidates) == len(tasks[0].test)
+    finally:
+        solver.close()
+
+
+def test_the_container_builds_the_program_solver_from_settings() -> None:
+    settings = load_settings(solve={"solver": "program"}, program={"processes": 1, "max_depth": 2})
+    solver = build_container(settings).solver()
+    assert solver.name == "program"
+    assert solver.processes == 1 and solver.config.search.max_depth == 2
