@@ -317,3 +317,40 @@ class FakeModelBackend:
 
     def merge_adapter(self) -> None:
         raise NotImplementedError("the fake has no base weights to merge into")
+
+
+class FakePretrainer:
+    """The trainer the pretrain use case drives: encodes an episode as its grids, "trains" by counting
+    cells, and saves its progress as JSON, so the use case's budgets, resume and data can be checked
+    without torch. `seen` keeps every episode it was given."""
+
+    STATE = "pretrain_state.json"
+
+    def __init__(self, options: object, resume_from: Path | None, clock: FakeClock | None = None,
+                 seconds_per_step: float = 1.0) -> None:
+        self.options = options
+        self.resume_from = resume_from
+        self.clock = clock
+        self.seconds_per_step = seconds_per_step
+        self.seen: list[TTTExample] = []
+        self.rates: list[float] = []
+        self.parameters = 1000
+
+    def encode(self, example: TTTExample) -> TTTExample:
+        self.seen.append(example)
+        return example
+
+    def step(self, batch: list[TTTExample], learning_rate: float) -> StepLoss:
+        self.rates.append(learning_rate)
+        if self.clock is not None:
+            self.clock.advance(self.seconds_per_step)
+        cells = sum(g.height * g.width for ex in batch for d in (*ex.demonstrations, ex.query)
+                    for g in (d.input, d.output) if g is not None)
+        return StepLoss(1.0 / (1 + len(self.rates)), cells, len(batch))
+
+    def save(self, directory: Path, progress: object, extra: Mapping[str, object]) -> None:
+        from dataclasses import asdict
+
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {"progress": asdict(progress), "trainer": asdict(self.options), **extra}  # type: ignore[call-overload]
+        (directory / self.STATE).write_text(json.dumps(state))

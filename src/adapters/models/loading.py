@@ -31,6 +31,9 @@ SIZES: dict[str, dict[str, int]] = {
              "num_key_value_heads": 2},
     "small": {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 8,
               "num_key_value_heads": 4},
+    # the scale of the pretraining probe in the issue tracker: 18.9M parameters, for CUDA machines
+    "medium": {"hidden_size": 384, "intermediate_size": 1024, "num_hidden_layers": 8, "num_attention_heads": 6,
+               "num_key_value_heads": 2},
 }
 
 

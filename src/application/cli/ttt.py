@@ -10,7 +10,7 @@ import typer
 
 def init_model(
     directory: Annotated[Path, typer.Argument(help="folder to write (config, safetensors weights, tokenizer)")],
-    size: Annotated[str, typer.Option(help="tiny | small (Llama architecture)")] = "tiny",
+    size: Annotated[str, typer.Option(help="tiny | small | medium (Llama architecture)")] = "tiny",
     seed: Annotated[int, typer.Option(help="initialisation seed")] = 0,
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
 ) -> None:

