@@ -71,6 +71,7 @@ class Container(containers.DeclarativeContainer):
             providers.Factory(build_program_solver, settings),
             providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider),
             clock,
+            settings,
         ),
     )
 

@@ -25,10 +25,10 @@ class Section(BaseModel):
 
 
 class SolveSettings(Section):
-    solver: str = "program"
+    solver: str = "ensemble"
     dataset: str = "arc1/evaluation"
     out: Path = Path("runs/latest")
-    time_budget: float = Field(default=2 * 3600.0, description="seconds for the whole batch")
+    time_budget: float = Field(default=55 * 60.0, description="seconds for the whole batch")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
     pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
     workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
@@ -109,6 +109,19 @@ class ProgramSettings(Section):
         return parse_duration(value)  # type: ignore[arg-type]
 
 
+class EnsembleSettings(Section):
+    """`--solver ensemble`: program search first, TTT for what it is not sure of."""
+
+    min_ttt_seconds: float = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
+                                   "left; with pacing, time a task does not use goes to the next ones")
+    ttt_when_sure: bool = Field(default=False, description="also run TTT where every program answer is sure")
+
+    @field_validator("min_ttt_seconds", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -120,6 +133,7 @@ class Settings(BaseSettings):
     checkpoints: CheckpointSettings = CheckpointSettings()
     ttt: TTTSettings = TTTSettings()
     program: ProgramSettings = ProgramSettings()
+    ensemble: EnsembleSettings = EnsembleSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -142,6 +156,15 @@ def default_config_dir() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parents[2] / "configs"
+
+
+def locate_model(model: str | None) -> str | None:
+    """A relative model folder is looked up in the working directory, then in the source checkout (where
+    the shipped model lives, data/models/...); anything else (a hub id, an absolute path) is left as is."""
+    if not model or Path(model).is_absolute() or Path(model).exists():
+        return model
+    shipped = Path(__file__).resolve().parents[2] / model
+    return str(shipped) if shipped.exists() else model
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

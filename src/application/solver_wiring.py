@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig
 from arc_ttt.application.settings import Settings
-from arc_ttt.domain.ensemble import EnsembleSolver
+from arc_ttt.domain.ensemble import EnsemblePolicy, EnsembleSolver
 from arc_ttt.domain.ports import Clock, Solver
 from arc_ttt.domain.programs.solver import ProgramSearchOptions
 
@@ -17,6 +17,8 @@ def build_program_solver(settings: Settings) -> ProgramSolver:
                                              search=options))
 
 
-def build_ensemble(program: Solver, model: Solver, clock: Clock) -> EnsembleSolver:
+def build_ensemble(program: Solver, model: Solver, clock: Clock, settings: Settings) -> EnsembleSolver:
     """Program search first (its sure answers stand), the TTT model for the rest and second attempts."""
-    return EnsembleSolver(program, model, clock)
+    section = settings.ensemble
+    return EnsembleSolver(program, model, clock, EnsemblePolicy(min_second_seconds=section.min_ttt_seconds,
+                                                                always_run_second=section.ttt_when_sure))

@@ -130,8 +130,8 @@ class TTTKnobs(_Knobs):
 class TTTSettings(TTTKnobs):
     """The `ttt` section: which base model, which preset, and any knob set explicitly."""
 
-    model: str | None = Field(default=None, description="model folder or hub id (`arc-ttt init-model` makes one)")
-    preset: str = "default"
+    model: str | None = Field(default="data/models/arc-ttt-small", description="model folder or hub id")
+    preset: str = "pretrained"
     offline: bool = Field(default=True, description="hub ids resolve from the local cache only")
     cpu_threads: int | None = Field(default=None, ge=1, description="torch threads on CPU; null: torch's default")
     retrain: bool = False

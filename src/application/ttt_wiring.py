@@ -7,7 +7,7 @@ from collections.abc import Callable
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions
 from arc_ttt.adapters.strategies.ttt_solver import TTTSolver, TTTSolverConfig
-from arc_ttt.application.settings import Settings, default_config_dir
+from arc_ttt.application.settings import Settings, default_config_dir, locate_model
 from arc_ttt.application.ttt_settings import StrategyKnobs, TTTSettings, resolve_ttt
 from arc_ttt.domain.candidate_scoring import ScoringOptions
 from arc_ttt.domain.confidence import ConfidenceRule
@@ -23,7 +23,7 @@ PRESETS_FILE = "strategies/ttt.yaml"
 def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
     lora, backend, training, data, inference = ttt.lora, ttt.backend, ttt.training, ttt.data, ttt.inference
     return TTTSolverConfig(
-        model=ttt.model,
+        model=locate_model(ttt.model),
         quantization=backend.quantization,
         offline=ttt.offline,
         grid_format=backend.format,

@@ -27,6 +27,7 @@ class EnsemblePolicy:
     first_share: float = 1.0  # fraction of the task's time limit the first solver may use (it may stop early)
     always_run_second: bool = False  # also run the second solver when every test input has a sure answer
     first_keeps_its_places: bool = True  # the second solver's answers only fill the places the first left
+    min_second_seconds: float = 0.0  # skip the second solver when less time than this is left for it
 
 
 def merge_candidates(groups: Sequence[Sequence[Candidate]], first_leads: bool = False) -> tuple[Candidate, ...]:
@@ -81,11 +82,12 @@ class EnsembleSolver:
         sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
         second_cands = [() for _ in range(n)]
         remaining = time_limit - (self.clock.now() - start)
-        if (self.policy.always_run_second or not sure_everywhere) and remaining > 0:
+        enough_time = remaining > max(self.policy.min_second_seconds, 0.0)
+        if (self.policy.always_run_second or not sure_everywhere) and enough_time:
             second_cands = _per_test(self._try(self.second, task, remaining, notes), n)
         else:
             notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
-                else "no time left"
+                else f"{max(remaining, 0):.1f} s left, under {self.policy.min_second_seconds:g} s"
         lead = self.policy.first_keeps_its_places
         merged = tuple(merge_candidates([f, s], first_leads=lead) for f, s in zip(first_cands, second_cands))
         return TaskSolution(merged, MappingProxyType(notes))

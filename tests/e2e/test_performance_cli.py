@@ -14,10 +14,11 @@ def arc_ttt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_solve_with_a_profile_then_report(tmp_path: Path) -> None:
     run = tmp_path / "run"
+    # the default solver: the ensemble of program search and TTT with the shipped model
     solved = arc_ttt("solve", "--dataset", "arc1/evaluation", "--limit", "3", "--out", str(run),
-                     "--profile", "cpu", cwd=tmp_path)
+                     "--profile", "cpu", "--time-budget", "75s", cwd=tmp_path)
     assert solved.returncode == 0, solved.stderr
-    assert "hardware profile: cpu" in solved.stdout
+    assert "hardware profile: cpu" in solved.stdout and "arc-ttt solve (ensemble)" in solved.stdout
     assert (run / "report.html").is_file()
     (run / "report.html").unlink()
     reported = arc_ttt("report", str(run), cwd=tmp_path)

@@ -61,3 +61,12 @@ def test_the_second_solver_only_fills_places_the_first_left() -> None:
     assert [c.grid for c in kept.candidates[0]] == [A, B, C]
     voted = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(first_keeps_its_places=False)).solve(TASK, 10.0)
     assert [c.grid for c in voted.candidates[0]] == [C, A, B]
+
+
+def test_the_second_solver_is_skipped_when_too_little_time_is_left() -> None:
+    clock = FakeClock()
+    first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, clock, seconds=3.0, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 1.0))}, name="ttt")
+    result = EnsembleSolver(first, second, clock, EnsemblePolicy(min_second_seconds=8.0)).solve(TASK, 10.0)
+    assert second.calls == [] and "ttt_skipped" in result.notes
+    assert [c.grid for c in result.candidates[0]] == [A]
