@@ -37,6 +37,8 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
     solved = json.loads((run_dir / "report.json").read_text())
     assert solved["performance"]["memory"]["peak_rss_bytes"] > 0
     assert solved["performance"]["profile"]["name"] == "cpu"
+    assert solved["solved_by"] == {"program": ["task0", "task1", "task2", "task3"]}  # the ensemble's program half
+    assert "## Solved by" in (run_dir / "report.md").read_text()
     assert all(t["memory"]["rss_bytes"] > 0 for t in solved["tasks"])
 
     for name in ("report.json", "report.md", "report.html"):

@@ -115,9 +115,25 @@ class RunReport:
             })
         return rows
 
+    def solved_by(self) -> dict[str, list[str]]:
+        """For each source (solver, or solvers that agreed), the tasks where an attempt it made was right.
+        This is where an ensemble shows what each half brought, e.g. the tasks only TTT solved."""
+        found: dict[str, set[str]] = {}
+        for r in self.ordered:
+            task = self.tasks.get(r.task_id)
+            solutions = task.solutions() if task is not None else None
+            if not solutions:
+                continue
+            for attempts, truth in zip(r.attempts, solutions):
+                for c in (attempts.attempt_1, attempts.attempt_2):
+                    if c.grid == truth:
+                        found.setdefault(c.source, set()).add(r.task_id)
+        return {source: sorted(ids) for source, ids in sorted(found.items())}
+
     def to_json(self) -> dict[str, object]:
         return {
             "run": self.headline(),
+            "solved_by": self.solved_by(),
             "performance": self.performance.to_json(),
             "problems": [p.one_line() for p in self.summary.problems],
             "tasks": self.task_rows(),

@@ -63,6 +63,11 @@ def report_markdown(report: RunReport) -> str:
     if p.failures:
         lines += ["", "## Failures by kind", "", "| kind | tasks |", "|---|---|",
                   *(f"| {k} | {v} |" for k, v in sorted(p.failures.items(), key=lambda kv: -kv[1]))]
+    solved_by = report.solved_by()
+    if solved_by:
+        lines += ["", "## Solved by", "", "Which source made the right attempt (a test output counts once per source "
+                  "that got it; `a+b` means both proposed it).", "", "| source | tasks | task ids |", "|---|---:|---|",
+                  *(f"| {source} | {len(ids)} | {', '.join(ids)} |" for source, ids in solved_by.items())]
     lines += ["", "## Tasks", "", "| task | status | score | seconds | attempt 1 | attempt 2 |",
               "|---|---|---|---|---|---|"]
     for r in report.ordered:
