@@ -177,26 +177,28 @@ def recolor_by_size_rank(image: Image) -> Image | None:
 
 # -- colors -------------------------------------------------------------------------------------
 
-def _color_counts(image: Image) -> np.ndarray:
-    return np.bincount(image.ravel(), minlength=11)
+def _foreground_colors(image: Image) -> tuple[int, list[int], np.ndarray] | None:
+    """Background, the other colors present (None unless at least two), and every color's count."""
+    counts = np.bincount(image.ravel(), minlength=11)
+    bg = background(image)
+    present = [c for c in range(11) if counts[c] and c != bg]
+    return (bg, present, counts) if len(present) >= 2 else None
 
 
 def keep_rarest_color(image: Image) -> Image | None:
-    counts = _color_counts(image)
-    bg = background(image)
-    present = [c for c in range(11) if counts[c] and c != bg]
-    if len(present) < 2:
+    found = _foreground_colors(image)
+    if found is None:
         return None
+    bg, present, counts = found
     rarest = min(present, key=lambda c: (counts[c], c))
     return np.where(image == rarest, image, bg).astype(np.uint8)
 
 
 def remove_commonest_color(image: Image) -> Image | None:
-    counts = _color_counts(image)
-    bg = background(image)
-    present = [c for c in range(11) if counts[c] and c != bg]
-    if len(present) < 2:
+    found = _foreground_colors(image)
+    if found is None:
         return None
+    bg, present, counts = found
     commonest = max(present, key=lambda c: (counts[c], -c))
     return np.where(image == commonest, bg, image).astype(np.uint8)
 
