@@ -1,0 +1,87 @@
+"""The default solve (the ensemble: program search, then TTT with the shipped model) against program search
+alone on the same set: pass@2, wall time, seconds per task, where TTT ran and what it solved, and every task
+the ensemble lost against program search alone. With --write, replaces the "## Default solve" section of
+docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/default_solve.py --write                  # runs both (about 70 minutes)
+    .venv/bin/python benchmarks/default_solve.py --ensemble-run runs/arc1-evaluation --program-run DIR --reuse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from docs_section import replace_section
+
+SECTION = "## Default solve"
+
+
+def solve(dataset: str, out: Path, extra: list[str]) -> None:
+    cli = Path(sys.executable).with_name("arc-ttt")
+    subprocess.run([str(cli), "solve", "--dataset", dataset, "--out", str(out), *extra], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def load(run: Path) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+    report = json.loads((run / "report.json").read_text())
+    return report, {t["task_id"]: t for t in report["tasks"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="arc1/evaluation")
+    parser.add_argument("--ensemble-run", type=Path, default=Path("runs/benchmarks/default-solve/ensemble"))
+    parser.add_argument("--program-run", type=Path, default=Path("runs/benchmarks/default-solve/program"))
+    parser.add_argument("--reuse", action="store_true", help="read finished runs instead of solving again")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    load_avg = os.getloadavg()[0]
+    if not args.reuse:
+        solve(args.dataset, args.ensemble_run, [])
+        solve(args.dataset, args.program_run, ["--solver", "program"])
+    ensemble, ens_tasks = load(args.ensemble_run)
+    program, prog_tasks = load(args.program_run)
+    lost = sorted(t for t, r in prog_tasks.items() if (r["score"] or 0) > (ens_tasks.get(t, {}).get("score") or 0))
+    gained = sorted(t for t, r in ens_tasks.items() if (r["score"] or 0) > (prog_tasks.get(t, {}).get("score") or 0))
+    ttt_ran = [t for t, r in ens_tasks.items() if r["ttt"]]
+    solved_by = ensemble.get("solved_by", {})
+    only_ttt = sorted({t for s, ids in solved_by.items() if "program" not in s.split("+") and s != "fallback"
+                       for t in ids})
+
+    def row(name: str, report: dict[str, object], tasks: dict[str, dict[str, object]]) -> str:
+        run, perf = report["run"], report["performance"]
+        score = sum((t["score"] or 0) for t in tasks.values()) / max(len(tasks), 1)
+        seconds = perf["seconds_per_task"]
+        return (f"| {name} | {len(tasks)} | {100 * score:.1f}% | {run['wall_seconds'] / 60:.1f} | "
+                f"{seconds['mean']:.2f} | {seconds['p95']:.2f} |")
+
+    body = "\n".join([
+        SECTION, "",
+        f"`make solve` (= `arc-ttt solve --dataset {args.dataset}`, the defaults: the ensemble with the shipped "
+        f"`data/models/arc-ttt-small`, budget 55 minutes, pacing) and `arc-ttt solve --solver program` on the same "
+        f"set, on {platform.machine()} with {os.cpu_count()} cores (load average {load_avg:.1f} when the "
+        "comparison was read; the runs shared the machine with other work). Read with "
+        f"`.venv/bin/python benchmarks/default_solve.py --ensemble-run {args.ensemble_run} --program-run "
+        f"{args.program_run} --reuse`.", "",
+        "| run | tasks | pass@2 | wall minutes | task s (mean) | task s (p95) |", "|---|---:|---:|---:|---:|---:|",
+        row("ensemble (default)", ensemble, ens_tasks), row("program search alone", program, prog_tasks), "",
+        f"TTT ran on {len(ttt_ran)} of {len(ens_tasks)} tasks (the others had sure program answers, or less than "
+        "`ensemble.min_ttt_seconds` of their share left). Solved by source (the report's \"Solved by\"): "
+        + ", ".join(f"{s}: {len(ids)}" for s, ids in solved_by.items()) + ".",
+        f"Tasks only the TTT half solved: {', '.join(only_ttt) or 'none'}.",
+        f"Tasks the ensemble lost against program search alone: {', '.join(lost) or 'none'}; "
+        f"tasks it gained: {', '.join(gained) or 'none'}.", "",
+    ])
+    print(body)
+    if args.write:
+        replace_section(SECTION, body)
+
+
+if __name__ == "__main__":
+    main()
