@@ -97,3 +97,12 @@ def test_the_program_is_told_in_words() -> None:
     solution = ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=60.0)
     assert solution.candidates[0][0].explanation == solution.notes["program"]["program"]  # type: ignore[index]
     assert "->" in solution.candidates[0][0].explanation
+
+
+def test_no_memo_outlives_its_task() -> None:
+    from arc_ttt.domain.programs import images, partitions, symmetry
+
+    task, _ = _generated_task(COMPOSITIONS["crop(content) -> transpose"], 3)
+    ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=30.0)
+    for cached in (images._pieces, partitions._split_by_lines, symmetry._complete):
+        assert cached.cache_info().currsize == 0

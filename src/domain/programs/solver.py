@@ -18,6 +18,7 @@ import numpy as np
 
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.programs.caches import forget_task_caches
 from arc_ttt.domain.programs.catalog import catalog
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import to_grid, to_image
@@ -66,7 +67,10 @@ class ProgramSearch:
         if not train:
             return []
         limits = SearchLimits(self.options.max_depth, self.options.max_states)
-        return search(train, tests, started + time_limit, limits, self.now, shard)
+        try:
+            return search(train, tests, started + time_limit, limits, self.now, shard)
+        finally:
+            forget_task_caches()
 
     def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution:
         """Candidates from the cheapest fitting programs, two distinct grids per test input."""
