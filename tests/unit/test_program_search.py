@@ -104,5 +104,5 @@ def test_no_memo_outlives_its_task() -> None:
 
     task, _ = _generated_task(COMPOSITIONS["crop(content) -> transpose"], 3)
     ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=30.0)
-    for cached in (images._pieces, partitions._split_by_lines, symmetry._complete):
+    for cached in (images._pieces, partitions._split_by_lines, symmetry._complete, symmetry._candidates):
         assert cached.cache_info().currsize == 0

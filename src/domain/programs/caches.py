@@ -8,5 +8,5 @@ from arc_ttt.domain.programs import images, partitions, symmetry
 
 
 def forget_task_caches() -> None:
-    for cached in (images._pieces, partitions._split_by_lines, symmetry._complete):
+    for cached in (images._pieces, partitions._split_by_lines, symmetry._complete, symmetry._candidates):
         cached.cache_clear()

@@ -19,7 +19,7 @@ from arc_ttt.domain.programs.primitives import Transform
 Mapping = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _candidates(h: int, w: int) -> tuple[Mapping, ...]:
     ys, xs = np.indices((h, w))
     raw: list[tuple[np.ndarray, np.ndarray]] = []
@@ -45,7 +45,7 @@ def _candidates(h: int, w: int) -> tuple[Mapping, ...]:
     for ty, tx in raw:
         inside = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
         if inside.sum() * 2 >= h * w:  # a partner for at least half the cells, or it cannot be checked
-            maps.append((np.where(inside, ty, 0), np.where(inside, tx, 0), inside))
+            maps.append((np.where(inside, ty, 0).astype(np.int16), np.where(inside, tx, 0).astype(np.int16), inside))
     return tuple(maps)
 
 
