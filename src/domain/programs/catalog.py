@@ -52,7 +52,7 @@ def catalog() -> tuple[Step, ...]:
         Step("denoise", prim.remove_small_pieces),
         Step("keep(rarest color)", prim.keep_rarest_color),
         Step("remove(commonest color)", prim.remove_commonest_color),
-        Step("mark(largest object)", prim.recolor_by_size_rank),
+        Step("mark(largest object)", prim.mark_largest_piece),
     ]
     steps += [Step(f"gravity({side})", prim.gravity(turns)) for side, turns in
               (("down", 0), ("left", 1), ("up", 2), ("right", 3))]

@@ -25,9 +25,7 @@ def to_image(grid: Grid) -> Image:
 
 def to_grid(image: Image) -> Grid | None:
     """The `Grid` of a finished image, or None when it is not a valid ARC grid."""
-    if image.ndim != 2 or not (1 <= image.shape[0] <= MAX_SIDE and 1 <= image.shape[1] <= MAX_SIDE):
-        return None
-    if int(image.max()) > 9:
+    if not valid(image) or int(image.max()) > 9:
         return None
     return Grid(tuple(tuple(int(c) for c in row) for row in image.tolist()))
 

@@ -163,8 +163,8 @@ def remove_small_pieces(image: Image) -> Image | None:
     return out if changed else None
 
 
-def recolor_by_size_rank(image: Image) -> Image | None:
-    """Objects painted NEW where they are the largest; a final color map names the color."""
+def mark_largest_piece(image: Image) -> Image | None:
+    """The largest object painted NEW; a final color map names the color."""
     bg = background(image)
     found = pieces(image, 8, False, bg)
     chosen = SELECTORS["largest"](found)

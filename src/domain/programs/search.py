@@ -122,11 +122,8 @@ def search(
     for depth in range(limits.max_depth + 1):
         if depth == 1 and shards > 1:
             layer = layer[index::shards]
-        if depth == 0 and index > 0:
-            layer_to_finish: list[_State] = []
-        else:
-            layer_to_finish = layer
-        for state in layer_to_finish:
+        # the empty program is every shard's root: only the first shard judges it
+        for state in ([] if depth == 0 and index > 0 else layer):
             fit = _finish(state, n_train, outputs)
             if fit is not None:
                 fits.append(fit)
