@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arc_ttt.domain.programs.catalog import Step, catalog, finishing_steps
+from arc_ttt.domain.programs.cell_logic import learn_cell_logic
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import NEW, Image, valid
 from arc_ttt.domain.programs.local_rules import learn_local_rules
@@ -128,8 +129,10 @@ def search(
             if fit is not None:
                 fits.append(fit)
             elif depth <= limits.cell_rules_depth:
-                fits += learn_local_rules(list(zip(state.images[:n_train], outputs)), state.images[n_train:],
-                                          state.steps, state.cost)
+                pairs = list(zip(state.images[:n_train], outputs))
+                fits += learn_local_rules(pairs, state.images[n_train:], state.steps, state.cost)
+                if depth == 0:
+                    fits += learn_cell_logic(pairs, state.images[n_train:], lambda: now() > deadline)
         if depth == limits.max_depth or len(fits) >= limits.enough_fits:
             break
         last = depth + 1 == limits.max_depth

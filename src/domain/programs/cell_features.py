@@ -1,0 +1,187 @@
+"""What a cell knows about its surroundings, as columns of small integers, for the cell-logic learner.
+
+Each feature is one column over an image's cells (reading order). Colors are 0-9; -1 means "none"
+(outside the image, no colored cell that way). Features come in two kinds: *keys* describe the cell
+(the learner groups cells by a few of them) and *sources* are colors the output cell may copy
+(its own color, a neighbour's, the first color met along a ray...). Several features are color-free
+on purpose (is it background, how big is its object) so that a rule learned on one pair's colors
+can carry to another pair's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from arc_ttt.domain.programs.images import Image, background, pieces
+
+NONE = -1
+
+_DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+_DIAGONALS = {"up-left": (-1, -1), "up-right": (-1, 1), "down-left": (1, -1), "down-right": (1, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    name: str
+    key: bool  # usable to group cells
+    source: bool  # a color an output cell may copy
+
+
+def _neighbour(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    h, w = image.shape
+    pad = np.pad(image.astype(np.int16), 1, constant_values=NONE)
+    return pad[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+
+
+def _ray(image: Image, bg: int, quarter_turns: int) -> np.ndarray:
+    """The first non-background color strictly above each cell (in the turned frame), NONE if none."""
+    turned = np.rot90(image, quarter_turns)
+    seen = np.full(turned.shape, NONE, dtype=np.int16)
+    last = np.full(turned.shape[1], NONE, dtype=np.int16)
+    for y in range(turned.shape[0]):
+        seen[y] = last
+        row = turned[y].astype(np.int16)
+        last = np.where(row != bg, row, last)
+    return np.rot90(seen, -quarter_turns)
+
+
+def _line_color(image: Image, bg: int, axis: int) -> np.ndarray:
+    """Per row (axis 1) or column (axis 0): its one non-background color, NONE if none, -2 if several."""
+    lines = image if axis == 1 else image.T
+    values = []
+    for line in lines:
+        colors = set(line.tolist()) - {bg}
+        values.append(colors.pop() if len(colors) == 1 else (NONE if not colors else -2))
+    column = np.array(values, dtype=np.int16)
+    return np.broadcast_to(column[:, None] if axis == 1 else column[None, :], image.shape)
+
+
+def _enclosed(image: Image, bg: int) -> np.ndarray:
+    """1 for background cells that cannot reach the border through background (4-connected)."""
+    free = image == bg
+    reach = np.zeros_like(free)
+    reach[0], reach[-1], reach[:, 0], reach[:, -1] = free[0], free[-1], free[:, 0], free[:, -1]
+    while True:
+        grown = reach.copy()
+        grown[1:] |= reach[:-1]
+        grown[:-1] |= reach[1:]
+        grown[:, 1:] |= reach[:, :-1]
+        grown[:, :-1] |= reach[:, 1:]
+        grown &= free
+        if np.array_equal(grown, reach):
+            break
+        reach = grown
+    return (free & ~reach).astype(np.int16)
+
+
+def _object_columns(image: Image, bg: int, by_color: bool) -> list[np.ndarray]:
+    """Size, largest, smallest, size rank, touches border, box height, width, is a full box, on its
+    box's edge, colors: of the object each cell belongs to (NONE on background)."""
+    found = pieces(image, 8, by_color, bg)
+    columns = [np.full(image.shape, NONE, dtype=np.int16) for _ in range(10)]
+    if not found:
+        return columns
+    sizes = [p.size for p in found]
+    ranks = sorted(set(sizes), reverse=True)
+    h, w = image.shape
+    for piece in found:
+        top, left, bottom, right = piece.box
+        border = top == 0 or left == 0 or bottom == h or right == w
+        box_h, box_w = bottom - top, right - left
+        values = (min(piece.size, 30), piece.size == max(sizes), piece.size == min(sizes),
+                  ranks.index(piece.size), border, box_h, box_w, piece.size == box_h * box_w, 0, piece.colors)
+        for column, value in zip(columns, values):
+            column[piece.mask] = int(value)
+        edge = np.zeros(image.shape, dtype=bool)
+        edge[top, left:right] = edge[bottom - 1, left:right] = True
+        edge[top:bottom, left] = edge[top:bottom, right - 1] = True
+        columns[8][piece.mask] = edge[piece.mask]
+    return columns
+
+
+def _counts(image: Image, bg: int) -> list[np.ndarray]:
+    solid = image != bg
+    around4 = sum((_neighbour(solid.astype(np.uint8), dy, dx) == 1) for dy, dx in _DIRECTIONS.values())
+    around8 = around4 + sum((_neighbour(solid.astype(np.uint8), dy, dx) == 1) for dy, dx in _DIAGONALS.values())
+    same = sum((_neighbour(image, dy, dx) == image) for dy, dx in (*_DIRECTIONS.values(), *_DIAGONALS.values()))
+    return [np.asarray(around4, dtype=np.int16), np.asarray(around8, dtype=np.int16), np.asarray(same, dtype=np.int16)]
+
+
+def _global_colors(image: Image, bg: int) -> list[np.ndarray]:
+    """The commonest and the rarest non-background colors (NONE if there are none)."""
+    counts = np.bincount(image.ravel(), minlength=10)[:10]
+    counts[bg] = 0
+    present = np.flatnonzero(counts)
+    if present.size == 0:
+        return [np.full(image.shape, NONE, dtype=np.int16)] * 2
+    commonest = int(present[counts[present].argmax()])
+    rarest = int(present[counts[present].argmin()])
+    return [np.full(image.shape, commonest, dtype=np.int16), np.full(image.shape, rarest, dtype=np.int16)]
+
+
+@cache
+def features() -> tuple[Feature, ...]:
+    """The columns `describe` returns, in order (simpler and commoner features first)."""
+    return (
+        Feature("color", key=True, source=True),
+        Feature("is background", key=True, source=False),
+        *(Feature(f"{name} neighbour", key=True, source=True) for name in (*_DIRECTIONS, *_DIAGONALS)),
+        *(Feature(f"ray {name}", key=True, source=True) for name in _DIRECTIONS),
+        Feature("same color left and right", key=True, source=False),
+        Feature("same color above and below", key=True, source=False),
+        Feature("row color", key=True, source=True),
+        Feature("column color", key=True, source=True),
+        Feature("enclosed", key=True, source=False),
+        *(Feature(f"object {name}", key=True, source=False) for name in (
+            "size", "is largest", "is smallest", "size rank", "touches border", "height", "width", "is a box",
+            "on box edge", "colors")),
+        *(Feature(f"shape {name}", key=True, source=False) for name in (
+            "size", "is largest", "is smallest", "size rank", "touches border", "height", "width", "is a box",
+            "on box edge", "colors")),
+        Feature("colored 4-neighbours", key=True, source=False),
+        Feature("colored 8-neighbours", key=True, source=False),
+        Feature("same-color neighbours", key=True, source=False),
+        Feature("row parity", key=True, source=False),
+        Feature("column parity", key=True, source=False),
+        Feature("row mod 3", key=True, source=False),
+        Feature("column mod 3", key=True, source=False),
+        Feature("distance to border", key=True, source=False),
+        Feature("commonest color", key=False, source=True),
+        Feature("rarest color", key=False, source=True),
+        Feature("background color", key=False, source=True),
+    )
+
+
+def describe(image: Image) -> np.ndarray:
+    """The features of every cell: shape (cells, len(features())), int16."""
+    bg = background(image)
+    h, w = image.shape
+    ys, xs = np.indices(image.shape)
+    rays = [_ray(image, bg, turns) for turns in (0, 2, 3, 1)]  # up, down, left, right
+    same_lr = np.where((rays[2] == rays[3]) & (rays[2] != NONE), 1, 0)
+    same_ud = np.where((rays[0] == rays[1]) & (rays[0] != NONE), 1, 0)
+    columns = [
+        image.astype(np.int16),
+        (image == bg).astype(np.int16),
+        *(_neighbour(image, dy, dx) for dy, dx in (*_DIRECTIONS.values(), *_DIAGONALS.values())),
+        *rays,
+        same_lr,
+        same_ud,
+        _line_color(image, bg, 1),
+        _line_color(image, bg, 0),
+        _enclosed(image, bg),
+        *_object_columns(image, bg, by_color=True),
+        *_object_columns(image, bg, by_color=False),
+        *_counts(image, bg),
+        ys % 2,
+        xs % 2,
+        ys % 3,
+        xs % 3,
+        np.minimum(np.minimum(ys, xs), np.minimum(h - 1 - ys, w - 1 - xs)).clip(max=4),
+        *_global_colors(image, bg),
+        np.full(image.shape, bg),
+    ]
+    return np.stack([np.asarray(c, dtype=np.int16).ravel() for c in columns], axis=1)

@@ -1,0 +1,120 @@
+"""Cell logic: each output cell from a few facts about the same input cell, learned from the train pairs.
+
+Cells are grouped by the values of one or two key features (see `cell_features`); within a group
+every output cell must be explained the same way: left as it is, painted one fixed color, or given
+the color of a source feature (a neighbour, the first color along a ray, the row's color...).
+The smallest consistent descriptions win (fewest features, then fewest groups), which is the
+minimum-description-length bias that lets such tables generalise instead of memorising cells. A rule
+is used only when every test cell falls in a group seen in training: it never guesses a cell.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from arc_ttt.domain.programs.cell_features import describe, features
+from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit
+from arc_ttt.domain.programs.images import Image
+
+_ABSOLUTE = -1  # the explanation "a fixed color"
+_KEEP = 0  # the explanation "the cell's own color" (source 0 is the color feature)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    keys: tuple[int, ...]
+    groups: int
+    predictions: tuple[Image, ...]
+
+
+class _Cells:
+    """The train cells' features and targets, and the test cells' features, of one task."""
+
+    def __init__(self, train: Sequence[tuple[Image, Image]], tests: Sequence[Image]) -> None:
+        self.train = np.concatenate([describe(inp) for inp, _ in train]).astype(np.int64)
+        self.target = np.concatenate([out.ravel() for _, out in train]).astype(np.int64)
+        self.test = np.concatenate([describe(img) for img in tests]).astype(np.int64)
+        self.test_shapes = [img.shape for img in tests]
+        table = features()
+        self.key_columns = [i for i, f in enumerate(table) if f.key]
+        self.sources = [i for i, f in enumerate(table) if f.source]
+        self.explained = self.train[:, self.sources] == self.target[:, None]
+
+    def code(self, rows: np.ndarray, keys: tuple[int, ...]) -> np.ndarray:
+        code = np.zeros(len(rows), dtype=np.int64)
+        for column in keys:
+            code = code * 64 + rows[:, column] + 3
+        return code
+
+    def rule(self, keys: tuple[int, ...]) -> _Rule | None:
+        groups, inverse = np.unique(self.code(self.train, keys), return_inverse=True)
+        count = len(groups)
+        colors_per_group = np.bincount(np.unique(inverse * 16 + self.target) // 16, minlength=count)
+        fixed = np.zeros(count, dtype=np.int64)
+        fixed[inverse] = self.target
+        explains = np.stack([np.bincount(inverse, weights=~self.explained[:, s], minlength=count) == 0
+                                for s in range(len(self.sources))], axis=1)
+        # preference: keep the cell's color, else one fixed color, else the first source that explains it
+        choice = np.where(explains[:, _KEEP], _KEEP,
+                          np.where(colors_per_group == 1, _ABSOLUTE, np.argmax(explains, axis=1)))
+        if not (explains.any(axis=1) | (colors_per_group == 1)).all():
+            return None
+        test_codes = self.code(self.test, keys)
+        where = np.searchsorted(groups, test_codes).clip(max=count - 1)
+        if not np.array_equal(groups[where], test_codes):
+            return None
+        chosen = choice[where]
+        copied = self.test[np.arange(len(self.test)), np.array(self.sources)[np.maximum(chosen, 0)]]
+        colors = np.where(chosen == _ABSOLUTE, fixed[where], copied)
+        if colors.min() < 0 or colors.max() > 9:
+            return None
+        images, start = [], 0
+        for h, w in self.test_shapes:
+            images.append(colors[start:start + h * w].reshape(h, w).astype(np.uint8))
+            start += h * w
+        return _Rule(keys, count, tuple(images))
+
+
+def learn_cell_logic(
+    train: Sequence[tuple[Image, Image]],
+    tests: Sequence[Image],
+    expired: Callable[[], bool],
+    steps: tuple[str, ...] = (),
+    cost: float = 0.0,
+    max_keys: int = 2,
+    keep: int = 2,
+) -> list[Fit]:
+    """The `keep` simplest cell rules with distinct test predictions (empty unless shapes are kept)."""
+    if not train or not tests or any(inp.shape != out.shape for inp, out in train):
+        return []
+    if all(np.array_equal(inp, out) for inp, out in train):
+        return []
+    cells = _Cells(train, tests)
+    found: list[_Rule] = []
+    for size in range(1, max_keys + 1):
+        for keys in itertools.combinations(cells.key_columns, size):
+            if expired():
+                break
+            if any(set(rule.keys) <= set(keys) for rule in found):
+                continue  # a finer table than one that already works explains nothing more
+            rule = cells.rule(keys)
+            if rule is not None:
+                found.append(rule)
+    found.sort(key=lambda r: (len(r.keys), r.groups))
+    names = [f.name for f in features()]
+    fits: list[Fit] = []
+    seen: list[tuple[Image, ...]] = []
+    for rule in found:
+        if any(all(np.array_equal(a, b) for a, b in zip(rule.predictions, other)) for other in seen):
+            continue
+        seen.append(rule.predictions)
+        described = " and ".join(names[k] for k in rule.keys)
+        fits.append(Fit((*steps, LOCAL_RULE), f"by {described} ({rule.groups} cases)",
+                        cost + 2.5 + 0.5 * len(rule.keys) + 0.01 * rule.groups, rule.predictions))
+        if len(fits) == keep:
+            break
+    return fits

@@ -1,0 +1,103 @@
+"""Cell logic: per-cell facts, and rules over a few of them learned from train pairs and never guessed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arc_ttt.domain.programs.cell_features import NONE, describe, features
+from arc_ttt.domain.programs.cell_logic import learn_cell_logic
+
+
+def img(*rows: str) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows], dtype=np.uint8)
+
+
+def column(image: np.ndarray, name: str) -> np.ndarray:
+    index = [f.name for f in features()].index(name)
+    return describe(image)[:, index].reshape(image.shape)
+
+
+def never() -> bool:
+    return False
+
+
+def test_rays_see_the_first_colored_cell_each_way() -> None:
+    image = img("0300", "0000", "2050", "0000")
+    assert column(image, "ray left")[2].tolist() == [NONE, 2, 2, 5]
+    assert column(image, "ray right")[2].tolist() == [5, 5, NONE, NONE]
+    assert column(image, "ray up")[:, 1].tolist() == [NONE, 3, 3, 3]
+    assert column(image, "ray down")[:, 2].tolist() == [5, 5, NONE, NONE]
+
+
+def test_object_facts_describe_the_object_a_cell_belongs_to() -> None:
+    image = img("110", "110", "002")
+    assert column(image, "object size").tolist() == [[4, 4, NONE], [4, 4, NONE], [NONE, NONE, 1]]
+    assert column(image, "object is largest")[0, 0] == 1 and column(image, "object is largest")[2, 2] == 0
+    assert column(image, "enclosed").sum() == 0
+    ring = img("00000", "01110", "01010", "01110", "00000")
+    assert column(ring, "enclosed")[2, 2] == 1 and column(ring, "enclosed").sum() == 1
+
+
+def _paint_down(image: np.ndarray) -> np.ndarray:
+    """The rule under test, written independently: every 5 takes the color above it in the top row."""
+    out = image.copy()
+    for x in range(image.shape[1]):
+        last = 0
+        for y in range(image.shape[0]):
+            if image[y, x] == 5:
+                out[y, x] = last
+            elif image[y, x] != 0:
+                last = image[y, x]
+    return out
+
+
+def _random_painting(rng: np.random.Generator, colors: list[int]) -> np.ndarray:
+    image = np.zeros((6, 6), dtype=np.uint8)
+    image[0] = rng.choice(colors, size=6)
+    columns = rng.choice(6, size=3, replace=False)
+    image[rng.integers(1, 6, size=3), columns] = 5
+    return image
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_copying_along_a_ray_is_learned_on_fresh_grids(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = [_random_painting(rng, [1, 2, 3, 4]) for _ in range(4)]
+    test = _random_painting(rng, [1, 2, 3, 4])
+    fits = learn_cell_logic([(i, _paint_down(i)) for i in inputs], [test], never)
+    assert fits, "no rule fits"
+    assert np.array_equal(fits[0].predictions[0], _paint_down(test)), fits[0].describe()
+    assert fits[0].learned_cells  # a learned table: never reported sure
+
+
+def test_recoloring_by_object_size_carries_to_new_colors() -> None:
+    def by_size(image: np.ndarray) -> np.ndarray:
+        out = image.copy()
+        out[column(image, "object size") == 1] = 8
+        return out
+
+    inputs = [img("1001", "1100", "0003"), img("2200", "0002", "3000"), img("0404", "0400", "0004")]
+    test = img("6600", "0006", "0600")
+    fits = learn_cell_logic([(i, by_size(i)) for i in inputs], [test], never)
+    assert fits and np.array_equal(fits[0].predictions[0], by_size(test))
+
+
+def test_a_test_cell_unlike_any_train_cell_means_no_answer() -> None:
+    train = [(img("01"), img("02")), (img("03"), img("04"))]  # no fact but the color itself tells 2 from 4
+    assert learn_cell_logic(train, [img("05")], never) == []
+
+
+def test_contradicting_pairs_give_no_rule() -> None:
+    train = [(img("10"), img("20")), (img("10"), img("30"))]
+    assert learn_cell_logic(train, [img("10")], never) == []
+
+
+def test_nothing_to_learn_when_outputs_differ_in_shape_or_equal_inputs() -> None:
+    assert learn_cell_logic([(img("10"), img("1", "0"))], [img("10")], never) == []
+    assert learn_cell_logic([(img("10"), img("10"))], [img("10")], never) == []
+
+
+def test_an_expired_deadline_stops_the_search() -> None:
+    inputs = [img("1001", "1100", "0003")]
+    assert learn_cell_logic([(i, i * 0 + 7) for i in inputs], [inputs[0]], lambda: True) == []
