@@ -59,6 +59,15 @@ def _line_color(image: Image, bg: int, axis: int) -> np.ndarray:
     return np.broadcast_to(column[:, None] if axis == 1 else column[None, :], image.shape)
 
 
+def _one_color(columns: list[np.ndarray], bg: int) -> np.ndarray:
+    """Per cell: the one non-background color among `columns` (NONE if none, -2 if several)."""
+    stack = np.stack(columns).astype(np.int16)
+    colored = (stack != NONE) & (stack != bg)
+    first = np.where(colored, stack, 99).min(axis=0)
+    last = np.where(colored, stack, -99).max(axis=0)
+    return np.where(~colored.any(axis=0), NONE, np.where(first == last, first, -2)).astype(np.int16)
+
+
 def _enclosed(image: Image, bg: int) -> np.ndarray:
     """1 for background cells that cannot reach the border through background (4-connected)."""
     free = image == bg
@@ -132,6 +141,10 @@ def features() -> tuple[Feature, ...]:
         *(Feature(f"ray {name}", key=True, source=True) for name in _DIRECTIONS),
         Feature("same color left and right", key=True, source=False),
         Feature("same color above and below", key=True, source=False),
+        Feature("4-neighbour color", key=True, source=True),
+        Feature("diagonal neighbour color", key=True, source=True),
+        Feature("ray color", key=True, source=True),
+        Feature("rays met", key=True, source=False),
         Feature("row color", key=True, source=True),
         Feature("column color", key=True, source=True),
         Feature("enclosed", key=True, source=False),
@@ -163,13 +176,20 @@ def describe(image: Image) -> np.ndarray:
     rays = [_ray(image, bg, turns) for turns in (0, 2, 3, 1)]  # up, down, left, right
     same_lr = np.where((rays[2] == rays[3]) & (rays[2] != NONE), 1, 0)
     same_ud = np.where((rays[0] == rays[1]) & (rays[0] != NONE), 1, 0)
+    straight = [_neighbour(image, dy, dx) for dy, dx in _DIRECTIONS.values()]
+    diagonal = [_neighbour(image, dy, dx) for dy, dx in _DIAGONALS.values()]
     columns = [
         image.astype(np.int16),
         (image == bg).astype(np.int16),
-        *(_neighbour(image, dy, dx) for dy, dx in (*_DIRECTIONS.values(), *_DIAGONALS.values())),
+        *straight,
+        *diagonal,
         *rays,
         same_lr,
         same_ud,
+        _one_color(straight, bg),
+        _one_color(diagonal, bg),
+        _one_color(rays, bg),
+        sum((ray != NONE).astype(np.int16) for ray in rays),
         _line_color(image, bg, 1),
         _line_color(image, bg, 0),
         _enclosed(image, bg),

@@ -2,7 +2,8 @@
 
 Cells are grouped by the values of one or two key features (see `cell_features`); within a group
 every output cell must be explained the same way: left as it is, painted one fixed color, or given
-the color of a source feature (a neighbour, the first color along a ray, the row's color...).
+the color of a source feature (a neighbour, the first color along a ray, the row's color...; where
+there is no such color, the background's).
 The smallest consistent descriptions win (fewest features, then fewest groups), which is the
 minimum-description-length bias that lets such tables generalise instead of memorising cells. A rule
 is used only when every test cell falls in a group seen in training: it never guesses a cell.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arc_ttt.domain.programs.cell_features import describe, features
+from arc_ttt.domain.programs.cell_features import NONE, describe, features
 from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit
 from arc_ttt.domain.programs.images import Image
 
@@ -40,9 +41,17 @@ class _Cells:
         self.test = np.concatenate([describe(img) for img in tests]).astype(np.int64)
         self.test_shapes = [img.shape for img in tests]
         table = features()
+        self.background = [f.name for f in table].index("background color")
         self.key_columns = [i for i, f in enumerate(table) if f.key]
         self.sources = [i for i, f in enumerate(table) if f.source]
-        self.explained = self.train[:, self.sources] == self.target[:, None]
+        self.train_sources = self._copyable(self.train)
+        self.test_sources = self._copyable(self.test)
+        self.explained = self.train_sources == self.target[:, None]
+
+    def _copyable(self, rows: np.ndarray) -> np.ndarray:
+        """The source colors, where "no color that way" copies as the image's background."""
+        values = rows[:, self.sources]
+        return np.where(values == NONE, rows[:, self.background][:, None], values)
 
     def code(self, rows: np.ndarray, keys: tuple[int, ...]) -> np.ndarray:
         code = np.zeros(len(rows), dtype=np.int64)
@@ -68,7 +77,7 @@ class _Cells:
         if not np.array_equal(groups[where], test_codes):
             return None
         chosen = choice[where]
-        copied = self.test[np.arange(len(self.test)), np.array(self.sources)[np.maximum(chosen, 0)]]
+        copied = self.test_sources[np.arange(len(self.test)), np.maximum(chosen, 0)]
         colors = np.where(chosen == _ABSOLUTE, fixed[where], copied)
         if colors.min() < 0 or colors.max() > 9:
             return None
