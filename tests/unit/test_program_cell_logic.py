@@ -101,3 +101,14 @@ def test_nothing_to_learn_when_outputs_differ_in_shape_or_equal_inputs() -> None
 def test_an_expired_deadline_stops_the_search() -> None:
     inputs = [img("1001", "1100", "0003")]
     assert learn_cell_logic([(i, i * 0 + 7) for i in inputs], [inputs[0]], lambda: True) == []
+
+
+def test_the_search_answers_with_cell_logic_where_no_composition_fits() -> None:
+    from arc_ttt.domain.programs.search import search
+
+    rng = np.random.default_rng(7)
+    inputs = [_random_painting(rng, [1, 2, 3, 4]) for _ in range(4)]
+    test = _random_painting(rng, [1, 2, 3, 4])
+    fits = search([(i, _paint_down(i)) for i in inputs], [test], deadline=float("inf"))
+    right = [f for f in fits if np.array_equal(f.predictions[0], _paint_down(test))]
+    assert right and right[0].learned_cells

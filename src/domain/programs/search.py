@@ -131,8 +131,10 @@ def search(
             elif depth <= limits.cell_rules_depth:
                 pairs = list(zip(state.images[:n_train], outputs))
                 fits += learn_local_rules(pairs, state.images[n_train:], state.steps, state.cost)
-                if depth == 0:
-                    fits += learn_cell_logic(pairs, state.images[n_train:], lambda: now() > deadline)
+                if all(int(img.max()) < NEW for img in state.images):
+                    # one or two facts on the inputs themselves; after a step, one fact (there are many states)
+                    fits += learn_cell_logic(pairs, state.images[n_train:], lambda: now() > deadline, state.steps,
+                                             state.cost, max_keys=2 if depth == 0 else 1, keep=2 if depth == 0 else 1)
         if depth == limits.max_depth or len(fits) >= limits.enough_fits:
             break
         last = depth + 1 == limits.max_depth
