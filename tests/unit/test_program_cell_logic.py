@@ -112,3 +112,25 @@ def test_the_search_answers_with_cell_logic_where_no_composition_fits() -> None:
     fits = search([(i, _paint_down(i)) for i in inputs], [test], deadline=float("inf"))
     right = [f for f in fits if np.array_equal(f.predictions[0], _paint_down(test))]
     assert right and right[0].learned_cells
+
+
+def test_regions_holes_and_the_nearest_ray_are_read_off_the_picture() -> None:
+    image = img("000000", "011100", "010100", "011100", "000020")
+    assert column(image, "object has a hole")[1, 1] == 1 and column(image, "object has a hole")[4, 4] == 0
+    assert column(image, "region size")[2, 2] == 1 and column(image, "region is smallest")[2, 2] == 1
+    assert column(image, "region is largest")[0, 0] == 1 and column(image, "region size")[1, 1] == NONE
+    assert column(image, "nearest ray color")[4, 1] == 1  # 1 is one row up, 2 three columns right
+    assert column(image, "nearest ray color")[4, 0] == 2  # nothing above, 2 four columns right
+    assert column(image, "nearest ray color")[4, 3] == -2  # 1 above and 2 to the right, both next to it
+    assert column(image, "nearest ray color")[0, 5] == NONE
+
+
+def test_every_feature_has_its_column() -> None:
+    assert describe(img("3000", "0000", "0050", "0004")).shape == (16, len(features()))
+
+
+def test_objects_know_the_color_touching_them_and_shapes_their_colors() -> None:
+    image = img("1120", "1100", "0000", "0033")
+    assert column(image, "color touching the object")[0].tolist() == [2, 2, 1, NONE]
+    assert column(image, "color touching the object")[3, 3] == NONE
+    assert column(image, "shape's commonest color")[0, 2] == 1 and column(image, "shape's rarest color")[0, 0] == 2

@@ -23,6 +23,7 @@ _DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 _DIAGONALS = {"up-left": (-1, -1), "up-right": (-1, 1), "down-left": (1, -1), "down-right": (1, 1)}
 
 
+
 @dataclass(frozen=True, slots=True)
 class Feature:
     name: str
@@ -111,6 +112,77 @@ def _object_columns(image: Image, bg: int, by_color: bool) -> list[np.ndarray]:
     return columns
 
 
+def _regions(image: Image, bg: int) -> list[np.ndarray]:
+    """Size, is largest, is smallest: of the 4-connected background region each background cell is in."""
+    found = pieces((image == bg).astype(np.uint8), 4, True, 0)
+    columns = [np.full(image.shape, NONE, dtype=np.int16) for _ in range(3)]
+    sizes = [p.size for p in found]
+    for piece in found:
+        for column, value in zip(columns, (min(piece.size, 30), piece.size == max(sizes), piece.size == min(sizes))):
+            column[piece.mask] = int(value)
+    return columns
+
+
+def _object_extras(image: Image, bg: int, enclosed: np.ndarray) -> list[np.ndarray]:
+    """Whether a cell's one-color object (8-connected) surrounds background, and its 4-connected size."""
+    holes = np.full(image.shape, NONE, dtype=np.int16)
+    for piece in pieces(image, 8, True, bg):
+        top, left, bottom, right = piece.box
+        inside = enclosed[max(top - 1, 0):bottom + 1, max(left - 1, 0):right + 1]
+        holes[piece.mask] = int(inside.any())
+    size4 = np.full(image.shape, NONE, dtype=np.int16)
+    for piece in pieces(image, 4, True, bg):
+        size4[piece.mask] = min(piece.size, 30)
+    return [holes, size4]
+
+
+def _touching_and_shape_colors(image: Image, bg: int) -> list[np.ndarray]:
+    """Per cell: the one other color touching its one-color object (8 ways); its multicolor shape's
+    commonest and rarest colors."""
+    touching = np.full(image.shape, NONE, dtype=np.int16)
+    for piece in pieces(image, 8, True, bg):
+        ys, xs = np.nonzero(piece.mask)
+        grown = np.zeros(image.shape, dtype=bool)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                grown[np.clip(ys + dy, 0, image.shape[0] - 1), np.clip(xs + dx, 0, image.shape[1] - 1)] = True
+        around = set(np.unique(image[grown & ~piece.mask]).tolist()) - {bg, piece.main_color}
+        touching[piece.mask] = around.pop() if len(around) == 1 else (NONE if not around else -2)
+    commonest = np.full(image.shape, NONE, dtype=np.int16)
+    rarest = np.full(image.shape, NONE, dtype=np.int16)
+    for piece in pieces(image, 8, False, bg):
+        counts = np.bincount(image[piece.mask], minlength=10)
+        present = np.flatnonzero(counts)
+        commonest[piece.mask] = present[counts[present].argmax()]
+        rarest[piece.mask] = present[counts[present].argmin()]
+    return [touching, commonest, rarest]
+
+
+def _nearest_ray(image: Image, bg: int) -> np.ndarray:
+    """The color of the nearest non-background cell straight up, down, left or right (-2 on a tie of colors)."""
+    h, w = image.shape
+    best = np.full(image.shape, NONE, dtype=np.int16)
+    distance = np.full(image.shape, h + w, dtype=np.int16)
+    for turns in range(4):
+        turned = np.rot90(image, turns)
+        color = np.full(turned.shape, NONE, dtype=np.int16)
+        gap = np.full(turned.shape, h + w, dtype=np.int16)
+        last_color = np.full(turned.shape[1], NONE, dtype=np.int16)
+        last_gap = np.full(turned.shape[1], h + w, dtype=np.int16)
+        for y in range(turned.shape[0]):
+            last_gap = last_gap + 1
+            color[y], gap[y] = last_color, last_gap
+            row = turned[y].astype(np.int16)
+            last_color = np.where(row != bg, row, last_color)
+            last_gap = np.where(row != bg, 0, last_gap)
+        color, gap = np.rot90(color, -turns), np.rot90(gap, -turns)
+        closer = (color != NONE) & (gap < distance)
+        tie = (color != NONE) & (gap == distance) & (color != best)
+        best = np.where(closer, color, np.where(tie, -2, best))
+        distance = np.where(closer, gap, distance)
+    return best
+
+
 def _counts(image: Image, bg: int) -> list[np.ndarray]:
     solid = image != bg
     around4 = sum((_neighbour(solid.astype(np.uint8), dy, dx) == 1) for dy, dx in _DIRECTIONS.values())
@@ -144,10 +216,19 @@ def features() -> tuple[Feature, ...]:
         Feature("4-neighbour color", key=True, source=True),
         Feature("diagonal neighbour color", key=True, source=True),
         Feature("ray color", key=True, source=True),
+        Feature("nearest ray color", key=True, source=True),
         Feature("rays met", key=True, source=False),
         Feature("row color", key=True, source=True),
         Feature("column color", key=True, source=True),
         Feature("enclosed", key=True, source=False),
+        Feature("region size", key=True, source=False),
+        Feature("region is largest", key=True, source=False),
+        Feature("region is smallest", key=True, source=False),
+        Feature("object has a hole", key=True, source=False),
+        Feature("object size (4-connected)", key=True, source=False),
+        Feature("color touching the object", key=True, source=True),
+        Feature("shape's commonest color", key=False, source=True),
+        Feature("shape's rarest color", key=False, source=True),
         *(Feature(f"object {name}", key=True, source=False) for name in (
             "size", "is largest", "is smallest", "size rank", "touches border", "height", "width", "is a box",
             "on box edge", "colors")),
@@ -176,6 +257,7 @@ def describe(image: Image) -> np.ndarray:
     rays = [_ray(image, bg, turns) for turns in (0, 2, 3, 1)]  # up, down, left, right
     same_lr = np.where((rays[2] == rays[3]) & (rays[2] != NONE), 1, 0)
     same_ud = np.where((rays[0] == rays[1]) & (rays[0] != NONE), 1, 0)
+    enclosed = _enclosed(image, bg)
     straight = [_neighbour(image, dy, dx) for dy, dx in _DIRECTIONS.values()]
     diagonal = [_neighbour(image, dy, dx) for dy, dx in _DIAGONALS.values()]
     columns = [
@@ -189,10 +271,14 @@ def describe(image: Image) -> np.ndarray:
         _one_color(straight, bg),
         _one_color(diagonal, bg),
         _one_color(rays, bg),
+        _nearest_ray(image, bg),
         sum((ray != NONE).astype(np.int16) for ray in rays),
         _line_color(image, bg, 1),
         _line_color(image, bg, 0),
-        _enclosed(image, bg),
+        enclosed,
+        *_regions(image, bg),
+        *_object_extras(image, bg, enclosed == 1),
+        *_touching_and_shape_colors(image, bg),
         *_object_columns(image, bg, by_color=True),
         *_object_columns(image, bg, by_color=False),
         *_counts(image, bg),
