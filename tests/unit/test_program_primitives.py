@@ -179,3 +179,10 @@ def test_shift_and_sliding_objects() -> None:
     assert np.array_equal(slid, img("000", "000", "000", "110", "012"))
     stacked = prim.slide_objects(0)(img("220", "000", "000", "011", "000"))
     assert np.array_equal(stacked, img("000", "000", "000", "220", "011"))
+
+
+def test_a_full_line_inside_a_panel_is_not_taken_for_the_separator() -> None:
+    image = img("1105010", "0015111", "1105010")  # column 5 is all 1, but only the 5s cut equal panels
+    cells = part.split_by_lines(image)
+    assert cells is not None and [c.tolist() for c in cells] == [img("110", "001", "110").tolist(),
+                                                                   img("010", "111", "010").tolist()]

@@ -38,16 +38,19 @@ def split_by_lines(image: Image) -> list[Image] | None:
 def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[Image, ...] | None:
     image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
     h, w = shape
+    found: list[tuple[Image, ...]] = []
     for color in sorted(set(image.ravel().tolist()), key=lambda c: c == background(image)):
         full_rows = [bool((image[r] == color).all()) for r in range(h)]
         full_cols = [bool((image[:, c] == color).all()) for c in range(w)]
         if not any(full_rows) and not any(full_cols):
             continue
         row_runs, col_runs = _runs(full_rows), _runs(full_cols)
-        cells = [image[r0:r1, c0:c1] for r0, r1 in row_runs for c0, c1 in col_runs]
+        cells = tuple(image[r0:r1, c0:c1] for r0, r1 in row_runs for c0, c1 in col_runs)
         if len(cells) >= 2:
-            return tuple(cells)
-    return None
+            found.append(cells)
+    # a line of a picture's own color can look like a separator: equal panels tell the real one
+    equal = [cells for cells in found if len({c.shape for c in cells}) == 1]
+    return (equal or found or [None])[0]
 
 
 def split_halves(axis: int) -> Callable[[Image], list[Image] | None]:
