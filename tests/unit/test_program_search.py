@@ -106,3 +106,13 @@ def test_no_memo_outlives_its_task() -> None:
     ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=30.0)
     for cached in (images._pieces, partitions._split_by_lines, symmetry._complete, symmetry._candidates):
         assert cached.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_fixed_size_window_in_a_corner_is_found(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    images = [rng.integers(0, 10, size=rng.integers(4, 9, size=2)).astype(np.uint8) for _ in range(4)]
+    train = [(image, image[-3:, :2].copy()) for image in images[:3]]
+    fits = search(train, [images[3]], deadline=float("inf"))
+    assert fits and fits[0].finish == "corner(bottom-left, 3x2)"
+    assert np.array_equal(fits[0].predictions[0], images[3][-3:, :2])

@@ -84,6 +84,37 @@ def _finish(state: _State, n_train: int, outputs: Sequence[Image]) -> Fit | None
     return Fit(state.steps, f"recolor {changes}", cost, predictions)  # type: ignore[arg-type]
 
 
+_CORNERS = {"top-left": (False, False), "top-right": (False, True),
+            "bottom-left": (True, False), "bottom-right": (True, True)}
+
+
+def _corner(image: Image, shape: tuple[int, int], corner: str) -> Image | None:
+    (h, w), (bottom, right) = shape, _CORNERS[corner]
+    if image.shape[0] < h or image.shape[1] < w:
+        return None
+    rows = slice(image.shape[0] - h, None) if bottom else slice(0, h)
+    columns = slice(image.shape[1] - w, None) if right else slice(0, w)
+    return image[rows, columns]
+
+
+def _finish_in_corner(state: _State, n_train: int, outputs: Sequence[Image]) -> Fit | None:
+    """The outputs are one fixed-size window in the same corner of every image (a cut the search
+    cannot name as a step, since the size comes from the train outputs)."""
+    shape = outputs[0].shape
+    train, tests = state.images[:n_train], state.images[n_train:]
+    if any(out.shape != shape for out in outputs) or all(img.shape == shape for img in train):
+        return None
+    for corner in _CORNERS:
+        if all((cut := _corner(img, shape, corner)) is not None and np.array_equal(cut, out)
+               for img, out in zip(train, outputs)):
+            predictions = [_corner(img, shape, corner) for img in tests]
+            if any(p is None or int(p.max()) >= NEW for p in predictions):
+                return None
+            return Fit(state.steps, f"corner({corner}, {shape[0]}x{shape[1]})", state.cost + 1.0,
+                       tuple(p.copy() for p in predictions if p is not None))
+    return None
+
+
 def _expand(state: _State, step: Step, n_train: int, target_shapes: Sequence[tuple[int, int]] | None) -> _State | None:
     images: list[Image] = []
     for i, image in enumerate(state.images):
@@ -125,7 +156,7 @@ def search(
             layer = layer[index::shards]
         # the empty program is every shard's root: only the first shard judges it
         for state in ([] if depth == 0 and index > 0 else layer):
-            fit = _finish(state, n_train, outputs)
+            fit = _finish(state, n_train, outputs) or _finish_in_corner(state, n_train, outputs)
             if fit is not None:
                 fits.append(fit)
             elif depth <= limits.cell_rules_depth:
