@@ -186,3 +186,9 @@ def test_a_full_line_inside_a_panel_is_not_taken_for_the_separator() -> None:
     cells = part.split_by_lines(image)
     assert cells is not None and [c.tolist() for c in cells] == [img("110", "001", "110").tolist(),
                                                                    img("010", "111", "010").tolist()]
+
+
+def test_panel_colors_keep_the_panels_layout() -> None:
+    image = img("110300", "110300", "333333", "220344", "202344")
+    assert part.panel_colors(image).tolist() == [[1, 0], [2, 4]]
+    assert part.panel_colors(img("1234", "5678")) is None  # no separator line

@@ -72,6 +72,7 @@ def catalog() -> tuple[Step, ...]:
             steps.append(Step(f"crop_object({rule}, {conn}-conn, one color)", prim.crop_piece(conn, True, select)))
         steps.append(Step(f"crop_box({rule})", prim.crop_piece_box(8, select)))
         steps.append(Step(f"keep_object({rule})", prim.keep_piece(select)))
+    steps.append(Step("panels(lines).colors", part.panel_colors, cost=0.5))
     for split_name, split in part.SPLITTERS.items():
         for logic in part.LOGIC:
             steps.append(Step(f"panels({split_name}).{logic}", part.combine(split, logic), cost=0.5))

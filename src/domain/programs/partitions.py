@@ -31,14 +31,15 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
 def split_by_lines(image: Image) -> list[Image] | None:
     """The panels between full rows/columns of one separator color, in reading order."""
     found = _split_by_lines(image.tobytes(), image.shape)
-    return None if found is None else list(found)
+    return None if found is None else list(found[0])
 
 
 @lru_cache(maxsize=2048)
-def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[Image, ...] | None:
+def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[tuple[Image, ...], int] | None:
+    """The panels, and how many panel rows they make."""
     image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
     h, w = shape
-    found: list[tuple[Image, ...]] = []
+    found: list[tuple[tuple[Image, ...], int]] = []
     for color in sorted(set(image.ravel().tolist()), key=lambda c: c == background(image)):
         full_rows = [bool((image[r] == color).all()) for r in range(h)]
         full_cols = [bool((image[:, c] == color).all()) for c in range(w)]
@@ -47,10 +48,20 @@ def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[Image, ...] | 
         row_runs, col_runs = _runs(full_rows), _runs(full_cols)
         cells = tuple(image[r0:r1, c0:c1] for r0, r1 in row_runs for c0, c1 in col_runs)
         if len(cells) >= 2:
-            found.append(cells)
+            found.append((cells, len(row_runs)))
     # a line of a picture's own color can look like a separator: equal panels tell the real one
-    equal = [cells for cells in found if len({c.shape for c in cells}) == 1]
+    equal = [split for split in found if len({c.shape for c in split[0]}) == 1]
     return (equal or found or [None])[0]
+
+
+def panel_colors(image: Image) -> Image | None:
+    """One cell per panel (cut by separator lines), in the panels' layout: the panel's commonest color."""
+    found = _split_by_lines(image.tobytes(), image.shape)
+    if found is None:
+        return None
+    cells, rows = found
+    colors = [int(np.bincount(cell.ravel(), minlength=10).argmax()) for cell in cells]
+    return np.array(colors, dtype=np.uint8).reshape(rows, len(cells) // rows)
 
 
 def split_halves(axis: int) -> Callable[[Image], list[Image] | None]:
