@@ -192,3 +192,16 @@ def test_panel_colors_keep_the_panels_layout() -> None:
     image = img("110300", "110300", "333333", "220344", "202344")
     assert part.panel_colors(image).tolist() == [[1, 0], [2, 4]]
     assert part.panel_colors(img("1234", "5678")) is None  # no separator line
+
+
+def test_the_object_with_most_cells_off_its_main_color_is_picked() -> None:
+    image = img("11100000", "12100222", "11100272", "00000277", "00000000")
+    picked = prim.crop_piece(8, False, prim.SELECTORS["most_minority"])(image)
+    assert picked is not None and picked.tolist() == img("222", "272", "277").tolist()
+
+
+def test_colors_are_listed_in_the_order_their_bands_lie() -> None:
+    bands = img("4422211", "4422111", "4442211")
+    assert prim.color_order(bands).tolist() == [[4, 2, 1]]
+    assert prim.color_order(bands.T).tolist() == [[4], [2], [1]]
+    assert prim.color_order(img("0050", "0000")) is None  # one color is no order

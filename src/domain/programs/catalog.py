@@ -51,6 +51,7 @@ def catalog() -> tuple[Step, ...]:
         Step("outline", prim.outline_pieces),
         Step("denoise", prim.remove_small_pieces),
         Step("keep(rarest color)", prim.keep_rarest_color),
+        Step("color_order", prim.color_order, finishing=True),
         Step("remove(commonest color)", prim.remove_commonest_color),
         Step("mark(largest object)", prim.mark_largest_piece),
     ]

@@ -60,6 +60,7 @@ class Piece:
     size: int
     colors: int
     main_color: int
+    main_count: int  # cells of the main color; the rest are its minority colors
 
     def crop(self, image: Image, bg: int) -> Image:
         top, left, bottom, right = self.box
@@ -117,5 +118,6 @@ def _pieces(data: bytes, shape: tuple[int, int], connectivity: int, by_color: bo
             values = image[mask]
             counts = np.bincount(values, minlength=11)
             box = (min(ys), min(xs), max(ys) + 1, max(xs) + 1)
-            found.append(Piece(mask, box, len(members), int((counts > 0).sum()), int(counts.argmax())))
+            found.append(Piece(mask, box, len(members), int((counts > 0).sum()), int(counts.argmax()),
+                               int(counts.max())))
     return tuple(found)

@@ -6,6 +6,7 @@ discards whatever returns None, so a primitive never raises on an image it canno
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -97,6 +98,7 @@ SELECTORS: dict[str, Selector] = {
     "smallest": lambda ps: _unique_best(ps, lambda p: -p.size),
     "most_colors": lambda ps: _unique_best(ps, lambda p: p.colors),
     "largest_box": lambda ps: _unique_best(ps, lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1])),
+    "most_minority": lambda ps: _unique_best(ps, lambda p: p.size - p.main_count),
     "densest": lambda ps: _unique_best(ps, lambda p: p.size / ((p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))),
     "odd_color": lambda ps: _odd_one_out(ps, lambda p: p.main_color),
     "odd_shape": lambda ps: _odd_one_out(ps, Piece.shape_key),
@@ -183,6 +185,31 @@ def _foreground_colors(image: Image) -> tuple[int, list[int], np.ndarray] | None
     bg = background(image)
     present = [c for c in range(11) if counts[c] and c != bg]
     return (bg, present, counts) if len(present) >= 2 else None
+
+
+def color_order(image: Image) -> Image | None:
+    """The colors in the order their bands lie: along the axis where their extents overlap least, by
+    the mean position of each color's cells; a column when they run top to bottom, a row when left
+    to right. Black (0) is left out, as ARC's blank (the commonest color cannot be: bands may fill
+    the whole picture)."""
+    present = [c for c in range(1, 10) if (image == c).any()]
+    if len(present) < 2:
+        return None
+    overlaps, orders = [], []
+    for axis in (0, 1):
+        where = np.indices(image.shape)[axis]
+        spans = []
+        for c in present:
+            at = where[image == c]
+            spans.append((float(at.mean()), int(at.min()), int(at.max()), c))
+        spans.sort()
+        overlaps.append(sum(max(0, a[2] - b[1] + 1) for a, b in itertools.pairwise(spans)))
+        orders.append([c for *_, c in spans])
+    if overlaps[0] == overlaps[1]:
+        return None
+    axis = 0 if overlaps[0] < overlaps[1] else 1
+    order = np.array(orders[axis], dtype=np.uint8)
+    return order[:, None] if axis == 0 else order[None, :]
 
 
 def keep_rarest_color(image: Image) -> Image | None:
