@@ -69,7 +69,7 @@ def _one_color(columns: list[np.ndarray], bg: int) -> np.ndarray:
     return np.where(~colored.any(axis=0), NONE, np.where(first == last, first, -2)).astype(np.int16)
 
 
-def _enclosed(image: Image, bg: int) -> np.ndarray:
+def enclosed_background(image: Image, bg: int) -> np.ndarray:
     """1 for background cells that cannot reach the border through background (4-connected)."""
     free = image == bg
     reach = np.zeros_like(free)
@@ -257,7 +257,7 @@ def describe(image: Image) -> np.ndarray:
     rays = [_ray(image, bg, turns) for turns in (0, 2, 3, 1)]  # up, down, left, right
     same_lr = np.where((rays[2] == rays[3]) & (rays[2] != NONE), 1, 0)
     same_ud = np.where((rays[0] == rays[1]) & (rays[0] != NONE), 1, 0)
-    enclosed = _enclosed(image, bg)
+    enclosed = enclosed_background(image, bg)
     straight = [_neighbour(image, dy, dx) for dy, dx in _DIRECTIONS.values()]
     diagonal = [_neighbour(image, dy, dx) for dy, dx in _DIAGONALS.values()]
     columns = [

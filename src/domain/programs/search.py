@@ -18,6 +18,7 @@ import numpy as np
 from arc_ttt.domain.programs.catalog import Step, catalog, finishing_steps
 from arc_ttt.domain.programs.cell_logic import learn_cell_logic
 from arc_ttt.domain.programs.fits import Fit
+from arc_ttt.domain.programs.image_classes import learn_image_classes
 from arc_ttt.domain.programs.images import NEW, Image, valid
 from arc_ttt.domain.programs.local_rules import learn_local_rules
 
@@ -151,6 +152,8 @@ def search(
     start = _State((), 0.0, tuple(inp for inp, _ in train) + tuple(tests))
     seen = {_key(start.images)}
     layer, fits = [start], []
+    if index == 0:  # not a search: judged once, by the first shard
+        fits += learn_image_classes(train, tests)
     for depth in range(limits.max_depth + 1):
         if depth == 1 and shards > 1:
             layer = layer[index::shards]
