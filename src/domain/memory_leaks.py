@@ -3,7 +3,9 @@
 A leaking batch grows by a roughly constant amount per task, while healthy ones step up once
 (imports, caches, the first model load) and then wander. The Theil-Sen slope (median of all
 pairwise slopes) sees the first and ignores the second, so one big task or a single cache growth
-does not raise a false alarm.
+does not raise a false alarm. A step in the middle of a short series (a model first loaded at the
+tenth task) still tilts the median, so the monitor also asks for growth in both halves of the
+series: a leak keeps growing, a step happens once.
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ class LeakMonitor:
         if what in self.warned or len(counted) < self.min_samples:
             return None
         slope = self.slope_mb_per_task(what)
-        if slope > self.threshold_mb_per_task:
+        half = len(counted) // 2
+        halves = (counted[:half], counted[half:])
+        sustained = all(theil_sen_slope([i for i, _ in h], [b for _, b in h]) / MB > self.threshold_mb_per_task
+                        for h in halves)
+        if slope > self.threshold_mb_per_task and sustained:
             self.warned.add(what)
             return (
                 f"{what} grows by {slope:.2f} MB per task over {len(counted)} tasks "

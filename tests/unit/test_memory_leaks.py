@@ -66,3 +66,11 @@ def test_each_series_is_judged_and_warned_on_its_own() -> None:
     warnings = [w for w in given if w]
     assert len(warnings) == 1 and warnings[0].startswith("CUDA allocated grows by 8.00 MB")
     assert monitor.slope_mb_per_task() == 0.0 and monitor.slope_mb_per_task("CUDA allocated") == pytest.approx(8.0)
+
+
+def test_a_model_loaded_mid_batch_is_a_step_not_a_leak() -> None:
+    monitor = LeakMonitor(threshold_mb_per_task=1.0, min_samples=8)
+    readings = [(300 + (600 if i >= 5 else 0) + (i % 2)) * MB for i in range(9)]  # +600 MB at the 5th task
+    assert all(monitor.observe(i, r) is None for i, r in enumerate(readings))
+    leaking = LeakMonitor(threshold_mb_per_task=1.0, min_samples=8)
+    assert any(leaking.observe(i, (300 + 70 * i) * MB) for i in range(9))
