@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 
-from arc_ttt.domain.programs.images import Image, background, pieces
+from arc_ttt.domain.programs.images import Image, background, enclosed_background, pieces
 
 NONE = -1
 
@@ -37,16 +37,22 @@ def _neighbour(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return pad[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
 
 
-def _ray(image: Image, bg: int, quarter_turns: int) -> np.ndarray:
-    """The first non-background color strictly above each cell (in the turned frame), NONE if none."""
+def _ray(image: Image, bg: int, quarter_turns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first non-background color strictly above each cell (in the turned frame), NONE if none,
+    and how many cells away it is."""
     turned = np.rot90(image, quarter_turns)
+    far = sum(image.shape)
     seen = np.full(turned.shape, NONE, dtype=np.int16)
+    gap = np.full(turned.shape, far, dtype=np.int16)
     last = np.full(turned.shape[1], NONE, dtype=np.int16)
+    last_gap = np.full(turned.shape[1], far, dtype=np.int16)
     for y in range(turned.shape[0]):
-        seen[y] = last
+        last_gap = last_gap + 1
+        seen[y], gap[y] = last, last_gap
         row = turned[y].astype(np.int16)
         last = np.where(row != bg, row, last)
-    return np.rot90(seen, -quarter_turns)
+        last_gap = np.where(row != bg, 0, last_gap)
+    return np.rot90(seen, -quarter_turns), np.rot90(gap, -quarter_turns)
 
 
 def _line_color(image: Image, bg: int, axis: int) -> np.ndarray:
@@ -67,24 +73,6 @@ def _one_color(columns: list[np.ndarray], bg: int) -> np.ndarray:
     first = np.where(colored, stack, 99).min(axis=0)
     last = np.where(colored, stack, -99).max(axis=0)
     return np.where(~colored.any(axis=0), NONE, np.where(first == last, first, -2)).astype(np.int16)
-
-
-def enclosed_background(image: Image, bg: int) -> np.ndarray:
-    """1 for background cells that cannot reach the border through background (4-connected)."""
-    free = image == bg
-    reach = np.zeros_like(free)
-    reach[0], reach[-1], reach[:, 0], reach[:, -1] = free[0], free[-1], free[:, 0], free[:, -1]
-    while True:
-        grown = reach.copy()
-        grown[1:] |= reach[:-1]
-        grown[:-1] |= reach[1:]
-        grown[:, 1:] |= reach[:, :-1]
-        grown[:, :-1] |= reach[:, 1:]
-        grown &= free
-        if np.array_equal(grown, reach):
-            break
-        reach = grown
-    return (free & ~reach).astype(np.int16)
 
 
 def _object_columns(image: Image, bg: int, by_color: bool) -> list[np.ndarray]:
@@ -158,24 +146,11 @@ def _touching_and_shape_colors(image: Image, bg: int) -> list[np.ndarray]:
     return [touching, commonest, rarest]
 
 
-def _nearest_ray(image: Image, bg: int) -> np.ndarray:
+def _nearest_ray(rays: list[np.ndarray], gaps: list[np.ndarray]) -> np.ndarray:
     """The color of the nearest non-background cell straight up, down, left or right (-2 on a tie of colors)."""
-    h, w = image.shape
-    best = np.full(image.shape, NONE, dtype=np.int16)
-    distance = np.full(image.shape, h + w, dtype=np.int16)
-    for turns in range(4):
-        turned = np.rot90(image, turns)
-        color = np.full(turned.shape, NONE, dtype=np.int16)
-        gap = np.full(turned.shape, h + w, dtype=np.int16)
-        last_color = np.full(turned.shape[1], NONE, dtype=np.int16)
-        last_gap = np.full(turned.shape[1], h + w, dtype=np.int16)
-        for y in range(turned.shape[0]):
-            last_gap = last_gap + 1
-            color[y], gap[y] = last_color, last_gap
-            row = turned[y].astype(np.int16)
-            last_color = np.where(row != bg, row, last_color)
-            last_gap = np.where(row != bg, 0, last_gap)
-        color, gap = np.rot90(color, -turns), np.rot90(gap, -turns)
+    best = np.full(rays[0].shape, NONE, dtype=np.int16)
+    distance = np.full(rays[0].shape, np.iinfo(np.int16).max, dtype=np.int16)
+    for color, gap in zip(rays, gaps):
         closer = (color != NONE) & (gap < distance)
         tie = (color != NONE) & (gap == distance) & (color != best)
         best = np.where(closer, color, np.where(tie, -2, best))
@@ -191,16 +166,14 @@ def _counts(image: Image, bg: int) -> list[np.ndarray]:
     return [np.asarray(around4, dtype=np.int16), np.asarray(around8, dtype=np.int16), np.asarray(same, dtype=np.int16)]
 
 
-def _global_colors(image: Image, bg: int) -> list[np.ndarray]:
-    """The commonest and the rarest non-background colors (NONE if there are none)."""
+def commonest_and_rarest(image: Image, bg: int) -> tuple[int, int]:
+    """The commonest and the rarest non-background colors (NONE for both if there are none)."""
     counts = np.bincount(image.ravel(), minlength=10)[:10]
     counts[bg] = 0
     present = np.flatnonzero(counts)
     if present.size == 0:
-        return [np.full(image.shape, NONE, dtype=np.int16)] * 2
-    commonest = int(present[counts[present].argmax()])
-    rarest = int(present[counts[present].argmin()])
-    return [np.full(image.shape, commonest, dtype=np.int16), np.full(image.shape, rarest, dtype=np.int16)]
+        return NONE, NONE
+    return int(present[counts[present].argmax()]), int(present[counts[present].argmin()])
 
 
 @cache
@@ -254,7 +227,7 @@ def describe(image: Image) -> np.ndarray:
     bg = background(image)
     h, w = image.shape
     ys, xs = np.indices(image.shape)
-    rays = [_ray(image, bg, turns) for turns in (0, 2, 3, 1)]  # up, down, left, right
+    rays, gaps = (list(t) for t in zip(*(_ray(image, bg, turns) for turns in (0, 2, 3, 1))))  # up, down, left, right
     same_lr = np.where((rays[2] == rays[3]) & (rays[2] != NONE), 1, 0)
     same_ud = np.where((rays[0] == rays[1]) & (rays[0] != NONE), 1, 0)
     enclosed = enclosed_background(image, bg)
@@ -271,13 +244,13 @@ def describe(image: Image) -> np.ndarray:
         _one_color(straight, bg),
         _one_color(diagonal, bg),
         _one_color(rays, bg),
-        _nearest_ray(image, bg),
+        _nearest_ray(rays, gaps),
         sum((ray != NONE).astype(np.int16) for ray in rays),
         _line_color(image, bg, 1),
         _line_color(image, bg, 0),
-        enclosed,
+        enclosed.astype(np.int16),
         *_regions(image, bg),
-        *_object_extras(image, bg, enclosed == 1),
+        *_object_extras(image, bg, enclosed),
         *_touching_and_shape_colors(image, bg),
         *_object_columns(image, bg, by_color=True),
         *_object_columns(image, bg, by_color=False),
@@ -287,7 +260,7 @@ def describe(image: Image) -> np.ndarray:
         ys % 3,
         xs % 3,
         np.minimum(np.minimum(ys, xs), np.minimum(h - 1 - ys, w - 1 - xs)).clip(max=4),
-        *_global_colors(image, bg),
+        *(np.full(image.shape, c, dtype=np.int16) for c in commonest_and_rarest(image, bg)),
         np.full(image.shape, bg),
     ]
     return np.stack([np.asarray(c, dtype=np.int16).ravel() for c in columns], axis=1)

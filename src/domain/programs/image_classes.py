@@ -12,27 +12,17 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
-from arc_ttt.domain.programs.cell_features import enclosed_background
+from arc_ttt.domain.programs.cell_features import commonest_and_rarest
 from arc_ttt.domain.programs.fits import CLASSIFY, Fit
-from arc_ttt.domain.programs.images import Image, background, pieces
-
-
-def _commonest(image: Image, bg: int, rarest: bool) -> int:
-    counts = np.bincount(image.ravel(), minlength=10)[:10].astype(np.int64)
-    counts[bg] = 0
-    present = np.flatnonzero(counts)
-    if present.size == 0:
-        return -1
-    return int(present[counts[present].argmin() if rarest else counts[present].argmax()])
-
+from arc_ttt.domain.programs.images import Image, background, enclosed_background, pieces
 
 _FACTS: dict[str, Callable[[Image, int], Hashable]] = {
     "symmetric left-right": lambda i, bg: bool(np.array_equal(i, i[:, ::-1])),
     "symmetric up-down": lambda i, bg: bool(np.array_equal(i, i[::-1])),
     "symmetric about the diagonal": lambda i, bg: i.shape[0] == i.shape[1] and bool(np.array_equal(i, i.T)),
     "encloses background": lambda i, bg: bool(enclosed_background(i, bg).any()),
-    "commonest color": lambda i, bg: _commonest(i, bg, rarest=False),
-    "rarest color": lambda i, bg: _commonest(i, bg, rarest=True),
+    "commonest color": lambda i, bg: commonest_and_rarest(i, bg)[0],
+    "rarest color": lambda i, bg: commonest_and_rarest(i, bg)[1],
     "number of colors": lambda i, bg: len(set(np.unique(i).tolist()) - {bg}),
     "number of objects": lambda i, bg: len(pieces(i, 8, False, bg)),
     "number of one-color objects": lambda i, bg: len(pieces(i, 8, True, bg)),

@@ -42,6 +42,23 @@ def background(image: Image) -> int:
     return int(counts.argmax())
 
 
+def enclosed_background(image: Image, bg: int) -> np.ndarray:
+    """Background cells that cannot reach the border through background (4-connected)."""
+    free = image == bg
+    reach = np.zeros_like(free)
+    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
+    while True:
+        grown = reach.copy()
+        grown[1:, :] |= reach[:-1, :]
+        grown[:-1, :] |= reach[1:, :]
+        grown[:, 1:] |= reach[:, :-1]
+        grown[:, :-1] |= reach[:, 1:]
+        grown &= free
+        if (grown == reach).all():
+            return free & ~reach
+        reach = grown
+
+
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right), inclusive-exclusive, of the true cells; None if there are none."""
     rows = np.flatnonzero(mask.any(axis=1))

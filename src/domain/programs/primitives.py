@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from arc_ttt.domain.programs.images import NEW, Image, Piece, background, bounding_box, pieces
+from arc_ttt.domain.programs.images import NEW, Image, Piece, background, bounding_box, enclosed_background, pieces
 
 Transform = Callable[[Image], Image | None]
 
@@ -232,21 +232,7 @@ def remove_commonest_color(image: Image) -> Image | None:
 
 def fill_enclosed(image: Image) -> Image | None:
     """Background cells that cannot reach the border (4-connected) become NEW."""
-    bg = background(image)
-    free = image == bg
-    reach = np.zeros_like(free)
-    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
-    while True:
-        grown = reach.copy()
-        grown[1:, :] |= reach[:-1, :]
-        grown[:-1, :] |= reach[1:, :]
-        grown[:, 1:] |= reach[:, :-1]
-        grown[:, :-1] |= reach[:, 1:]
-        grown &= free
-        if (grown == reach).all():
-            break
-        reach = grown
-    holes = free & ~reach
+    holes = enclosed_background(image, background(image))
     if not holes.any():
         return None
     out = image.copy()
