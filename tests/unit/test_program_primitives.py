@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from arc_ttt.domain.programs import partitions as part
 from arc_ttt.domain.programs import primitives as prim
 from arc_ttt.domain.programs import symmetry as sym
+from arc_ttt.domain.programs.catalog import catalog
 from arc_ttt.domain.programs.images import NEW, background, pieces
 
 
@@ -205,3 +206,39 @@ def test_colors_are_listed_in_the_order_their_bands_lie() -> None:
     assert prim.color_order(bands).tolist() == [[4, 2, 1]]
     assert prim.color_order(bands.T).tolist() == [[4], [2], [1]]
     assert prim.color_order(img("0050", "0000")) is None  # one color is no order
+
+
+def test_symmetry_fill_finds_a_mask_made_of_several_patches() -> None:
+    rng = np.random.default_rng(5)
+    quarter = rng.integers(1, 7, size=(5, 5)).astype(np.uint8)
+    full = np.block([[quarter, quarter[:, ::-1]], [quarter[::-1], quarter[::-1, ::-1]]])
+    masked = full.copy()
+    masked[1:3, 1:4] = 9  # two rectangles, and an L-shaped block of 2x2 squares
+    masked[6:8, 6:9] = 9
+    masked[7:9, 8:10] = 9
+    assert np.array_equal(sym.symmetry_fill("patch")(masked), full)
+    assert sym.symmetry_patch(masked) is None  # the hidden cells are not one rectangle
+
+
+def test_upscale_by_the_number_of_colors() -> None:
+    assert np.array_equal(prim.upscale_by_colors(img("20", "07")), img("2200", "2200", "0077", "0077"))
+    assert prim.upscale_by_colors(img("20", "02")) is None  # one color: a factor of one changes nothing
+
+
+@settings(max_examples=40, deadline=None)
+@given(images)
+def test_every_catalog_step_gives_a_valid_image_or_declines(image: np.ndarray) -> None:
+    for step in catalog():
+        try:
+            result = step.apply(image)
+        except (ValueError, IndexError):  # the search reads these as "does not apply"
+            continue
+        if result is not None:
+            assert result.ndim == 2 and result.dtype == np.uint8 and int(result.max()) <= NEW, step.name
+
+
+def test_shrink_by_majority_ignores_noise_in_each_block() -> None:
+    noisy = img("335888", "333858", "733888", "000999", "050999", "000995")
+    assert np.array_equal(prim.shrink_by_majority(3)(noisy), img("38", "09"))
+    assert prim.shrink_by_majority(2)(img("1200", "2100")) is None  # a tie in the first block
+    assert prim.shrink_by_majority(2)(img("1100", "1100")) is None  # no noise: plain downscaling

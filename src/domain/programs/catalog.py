@@ -38,7 +38,9 @@ def catalog() -> tuple[Step, ...]:
         Step("period_tile", prim.period_tile, finishing=True),
     ]
     steps += [Step(f"downscale({k})", prim.downscale(k), finishing=True) for k in (2, 3, 4, 5)]
+    steps += [Step(f"shrink_by_majority({k})", prim.shrink_by_majority(k), finishing=True) for k in (2, 3)]
     steps += [Step(f"upscale({k})", prim.upscale(k), finishing=True) for k in (2, 3, 4, 5)]
+    steps.append(Step("upscale(by colors)", prim.upscale_by_colors, finishing=True))
     steps += [Step(f"tile({r}x{c})", prim.tile(r, c), finishing=True)
               for r, c in ((1, 2), (2, 1), (2, 2), (3, 3), (1, 3), (3, 1), (4, 4))]
     steps += [Step(f"mirror_tile({kind})", prim.mirror_tile(kind), finishing=True)
@@ -52,6 +54,7 @@ def catalog() -> tuple[Step, ...]:
         Step("denoise", prim.remove_small_pieces),
         Step("keep(rarest color)", prim.keep_rarest_color),
         Step("color_order", prim.color_order, finishing=True),
+        Step("colors_by_count", prim.colors_by_count, finishing=True),
         Step("remove(commonest color)", prim.remove_commonest_color),
         Step("mark(largest object)", prim.mark_largest_piece),
     ]
@@ -73,6 +76,8 @@ def catalog() -> tuple[Step, ...]:
             steps.append(Step(f"crop_object({rule}, {conn}-conn, one color)", prim.crop_piece(conn, True, select)))
         steps.append(Step(f"crop_box({rule})", prim.crop_piece_box(8, select)))
         steps.append(Step(f"keep_object({rule})", prim.keep_piece(select)))
+        if rule in ("largest", "largest_box", "odd_color"):  # the frames ARC draws around a region
+            steps.append(Step(f"crop_box({rule}, one color)", prim.crop_piece_box(8, select, by_color=True)))
     steps.append(Step("panels(lines).colors", part.panel_colors, cost=0.5))
     for split_name, split in part.SPLITTERS.items():
         for logic in part.LOGIC:

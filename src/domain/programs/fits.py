@@ -8,6 +8,8 @@ from arc_ttt.domain.programs.images import Image
 
 LOCAL_RULE = "local rule"  # the step name of a learned cell table (never called sure)
 CLASSIFY = "classify"  # the step name of an answer picked among the train outputs (never called sure)
+COUNT = "count"  # the step name of a number read off the input and drawn (never called sure)
+PICK_COLOR = "pick color"  # the step name of a one-color answer whose color is read off the input (never sure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,5 +25,5 @@ class Fit:
 
     @property
     def learned_cells(self) -> bool:
-        """Learned as a table from the train pairs rather than composed: a weaker kind of evidence."""
-        return LOCAL_RULE in self.steps or CLASSIFY in self.steps
+        """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
+        return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR))

@@ -121,10 +121,11 @@ def crop_piece(connectivity: int, by_color: bool, select: Selector) -> Transform
     return step
 
 
-def crop_piece_box(connectivity: int, select: Selector) -> Transform:
-    """The chosen object's bounding box with everything inside it (other colors included)."""
+def crop_piece_box(connectivity: int, select: Selector, by_color: bool = False) -> Transform:
+    """The chosen object's bounding box with everything inside it (other colors included); with
+    `by_color`, objects are one color each (a frame around other things)."""
     def step(image: Image) -> Image | None:
-        found = pieces(image, connectivity, False)
+        found = pieces(image, connectivity, by_color)
         if len(found) < 2:
             return None
         chosen = select(found)
@@ -212,6 +213,17 @@ def color_order(image: Image) -> Image | None:
     return order[:, None] if axis == 0 else order[None, :]
 
 
+def colors_by_count(image: Image) -> Image | None:
+    """A column of the colors besides the background, the most cells first (None on a tie)."""
+    found = _foreground_colors(image)
+    if found is None:
+        return None
+    _, present, counts = found
+    if len({int(counts[c]) for c in present}) < len(present):
+        return None
+    return np.array(sorted(present, key=lambda c: -counts[c]), dtype=np.uint8)[:, None]
+
+
 def keep_rarest_color(image: Image) -> Image | None:
     found = _foreground_colors(image)
     if found is None:
@@ -280,6 +292,12 @@ def upscale(factor: int) -> Transform:
     return lambda image: image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
+def upscale_by_colors(image: Image) -> Image | None:
+    """Each cell becomes a k x k block, k the number of colors besides the background."""
+    k = len(set(np.unique(image).tolist()) - {background(image)})
+    return upscale(k)(image) if k >= 2 else None
+
+
 def downscale(factor: int) -> Transform:
     def step(image: Image) -> Image | None:
         h, w = image.shape
@@ -287,6 +305,24 @@ def downscale(factor: int) -> Transform:
             return None
         small = image[::factor, ::factor]
         return small.copy() if np.array_equal(small.repeat(factor, axis=0).repeat(factor, axis=1), image) else None
+
+    return step
+
+
+def shrink_by_majority(factor: int) -> Transform:
+    """Each factor x factor block becomes its commonest color (a noisy picture scaled down); None on a
+    tie, or when every block is one color already (plain downscaling says that)."""
+    def step(image: Image) -> Image | None:
+        h, w = image.shape
+        if h % factor or w % factor or (h == factor and w == factor):
+            return None
+        blocks = image.reshape(h // factor, factor, w // factor, factor).transpose(0, 2, 1, 3)
+        blocks = blocks.reshape(h // factor, w // factor, factor * factor)
+        counts = (blocks[..., None] == np.arange(10, dtype=np.uint8)).sum(axis=2)
+        top = np.sort(counts, axis=2)
+        if (top[..., -1] == top[..., -2]).any() or (top[..., -1] == factor * factor).all():
+            return None
+        return counts.argmax(axis=2).astype(np.uint8)
 
     return step
 
@@ -406,7 +442,7 @@ def fill_boxes(image: Image) -> Image | None:
     return None if np.array_equal(out, image) else out
 
 
-def _period(image: Image) -> int:
+def row_period(image: Image) -> int:
     """The smallest p with row i equal to row i + p for every i (the height if none is smaller)."""
     h = image.shape[0]
     return next(p for p in range(1, h + 1) if p == h or np.array_equal(image[p:], image[:h - p]))
@@ -414,7 +450,7 @@ def _period(image: Image) -> int:
 
 def period_tile(image: Image) -> Image | None:
     """The smallest tile whose repetition (cut to size) is the whole image."""
-    ph, pw = _period(image), _period(image.T)
+    ph, pw = row_period(image), row_period(image.T)
     if (ph, pw) == image.shape:
         return None
     return image[:ph, :pw].copy()

@@ -85,38 +85,51 @@ def _complete(data: bytes, shape: tuple[int, int], packed_hidden: bytes) -> Imag
     return None if unknown.any() else out
 
 
-def _mask_color(image: Image) -> int | None:
-    """The color that covers one solid rectangle (the usual way ARC hides a patch), if one does."""
-    best, best_area = None, 0
+def _mask_colors(image: Image) -> list[int]:
+    """Colors that could hide parts of the picture, biggest first: the patches of the color are solid
+    rectangles (no 2x2 window holds exactly three of its cells), or blocks made of them (every cell of
+    the color lies in a 2x2 square of it), the usual ways ARC hides cells."""
+    found = []
     for color in set(image.ravel().tolist()):
-        cells = image == color
-        box = bounding_box(cells)
-        assert box is not None
-        top, left, bottom, right = box
-        area = (bottom - top) * (right - left)
-        if cells[top:bottom, left:right].all() and area == cells.sum() and area > best_area and area < image.size // 2:
-            best, best_area = color, area
-    return best
+        cells = (image == color).astype(np.int8)
+        area = int(cells.sum())
+        if area * 2 >= image.size:
+            continue
+        windows = cells[:-1, :-1] + cells[1:, :-1] + cells[:-1, 1:] + cells[1:, 1:]
+        if (windows == 3).any():
+            squares = windows == 4
+            covered = np.zeros(cells.shape, dtype=bool)
+            for dy in (0, 1):
+                for dx in (0, 1):
+                    covered[dy:dy + squares.shape[0], dx:dx + squares.shape[1]] |= squares
+            if (covered != cells.astype(bool)).any():
+                continue
+        found.append((area, color))
+    return [color for _, color in sorted(found, reverse=True)]
 
 
 def symmetry_fill(hidden_color: str) -> Transform:
-    """`hidden_color`: "zero" (color 0 hides) or "patch" (the solid-rectangle color hides)."""
+    """`hidden_color`: "zero" (color 0 hides) or "patch" (a color of solid rectangles hides, biggest first)."""
     def step(image: Image) -> Image | None:
-        color = 0 if hidden_color == "zero" else _mask_color(image)
-        return None if color is None else complete(image, image == color)
+        for color in [0] if hidden_color == "zero" else _mask_colors(image):
+            done = complete(image, image == color)
+            if done is not None:
+                return done
+        return None
 
     return step
 
 
 def symmetry_patch(image: Image) -> Image | None:
     """Only the restored contents of the hidden rectangle."""
-    color = _mask_color(image)
-    if color is None:
-        return None
-    hidden = image == color
-    done = complete(image, hidden)
-    box = bounding_box(hidden)
-    if done is None or box is None:
-        return None
-    top, left, bottom, right = box
-    return done[top:bottom, left:right].copy()
+    for color in _mask_colors(image):
+        hidden = image == color
+        box = bounding_box(hidden)
+        assert box is not None
+        top, left, bottom, right = box
+        if (bottom - top) * (right - left) != int(hidden.sum()):
+            continue  # not one rectangle
+        done = complete(image, hidden)
+        if done is not None:
+            return done[top:bottom, left:right].copy()
+    return None

@@ -1,0 +1,123 @@
+"""Learners that read one parameter off the train pairs: the anchor color objects move to, the
+number an output draws, the color a one-color answer takes. Tried on generated pairs, including
+test inputs whose count or color no train input had."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from arc_ttt.domain.programs.color_answers import learn_color_answer
+from arc_ttt.domain.programs.color_steps import attract, flood, learn_color_steps
+from arc_ttt.domain.programs.counting import learn_counting
+
+
+def img(*rows: str) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows], dtype=np.uint8)
+
+
+def test_objects_move_straight_or_diagonally_until_they_touch_the_anchor() -> None:
+    before = img("5000000", "0000000", "0000000", "0008800", "0008805", "0000000", "0000000")
+    after = img("0000000", "0000000", "0050000", "0008800", "0008850", "0000000", "0000000")
+    assert np.array_equal(attract(before, 8), after)
+    one_step = attract(before, 8, one_step=True)
+    assert one_step is not None and one_step[1, 1] == 5 and one_step[4, 5] == 5
+    assert attract(img("005", "000", "000", "800"), 8) is None  # off the diagonal: the path misses the anchor
+
+
+def _scatter(rng: np.random.Generator, anchor: int, mover: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 2x2 anchor block and one mover in its column, above or below: input and expected output."""
+    image = np.zeros((9, 9), dtype=np.uint8)
+    top, left = int(rng.integers(3, 5)), int(rng.integers(0, 8))
+    image[top:top + 2, left:left + 2] = anchor
+    out = image.copy()
+    if rng.random() < 0.5:
+        image[0, left], out[top - 1, left] = mover, mover
+    else:
+        image[8, left], out[top + 2, left] = mover, mover
+    return image, out
+
+
+def test_the_anchor_color_is_learned_from_fresh_pairs() -> None:
+    rng = np.random.default_rng(0)
+    train = [_scatter(rng, 3, 6) for _ in range(3)]
+    test, expected = _scatter(rng, 3, 6)
+    fits = learn_color_steps(train, [test])
+    assert fits and fits[0].steps == ("attract(to color 3)",)
+    assert np.array_equal(fits[0].predictions[0], expected)
+    assert not fits[0].learned_cells  # one learned color, like a recolor: may be sure
+
+
+def _objects(rng: np.random.Generator, n: int, color: int) -> np.ndarray:
+    """n one-cell objects of `color` (never touching) and a few noise cells of color 5."""
+    image = np.zeros((10, 10), dtype=np.uint8)
+    spots = rng.permutation(25)[: n + 3]
+    for k, spot in enumerate(spots):
+        image[2 * (spot // 5), 2 * (spot % 5)] = color if k < n else 5
+    return image
+
+
+def test_a_count_is_drawn_even_for_a_number_no_train_input_had() -> None:
+    rng = np.random.default_rng(1)
+    train = [(_objects(rng, n, 2), np.eye(n, dtype=np.uint8) * 8) for n in (2, 4, 3)]
+    fits = learn_counting(train, [_objects(rng, 6, 2)])
+    assert fits and np.array_equal(fits[0].predictions[0], np.eye(6, dtype=np.uint8) * 8)
+    assert fits[0].learned_cells
+    row = [(_objects(rng, n, 2), np.array([[1] * n + [0] * (6 - n)], dtype=np.uint8)) for n in (1, 3, 2)]
+    drawn = learn_counting(row, [_objects(rng, 5, 2)])
+    assert drawn and np.array_equal(drawn[0].predictions[0], np.array([[1, 1, 1, 1, 1, 0]], dtype=np.uint8))
+
+
+def test_a_count_that_never_changes_explains_nothing() -> None:
+    rng = np.random.default_rng(2)
+    train = [(_objects(rng, 3, 2), np.eye(3, dtype=np.uint8)) for _ in range(3)]
+    assert learn_counting(train, [_objects(rng, 4, 2)]) == []
+
+
+def _ring(rng: np.random.Generator, outer: int, inner: int) -> np.ndarray:
+    """A 3x3 ring of `outer` around a cell of `inner`, among loose cells of both colors."""
+    image = np.zeros((9, 9), dtype=np.uint8)
+    top, left = int(rng.integers(0, 2)), int(rng.integers(0, 6))
+    image[top:top + 3, left:left + 3] = outer
+    image[top + 1, left + 1] = inner
+    for color in (outer, inner):
+        image[int(rng.integers(5, 9)), int(rng.integers(0, 9))] = color
+    image[8, 0] = outer
+    return image
+
+
+def test_the_color_inside_the_ring_is_read_off_the_test_input() -> None:
+    rng = np.random.default_rng(4)
+    pairs = [(4, 2), (3, 8), (1, 6)]
+    train = [(_ring(rng, a, b), np.array([[b]], dtype=np.uint8)) for a, b in pairs]
+    fits = learn_color_answer(train, [_ring(rng, 2, 7)])  # 7: an answer no train output had
+    assert fits and np.array_equal(fits[0].predictions[0], np.array([[7]], dtype=np.uint8))
+    assert fits[0].learned_cells
+
+
+def test_outputs_of_several_colors_are_no_one_color_answer() -> None:
+    train = [(np.full((2, 2), c, dtype=np.uint8), np.array([[c, 0]], dtype=np.uint8)) for c in (1, 2)]
+    assert learn_color_answer(train, [np.full((2, 2), 3, dtype=np.uint8)]) == []
+
+
+_grids = st.integers(1, 6).flatmap(
+    lambda h: st.integers(1, 6).flatmap(lambda w: arrays(np.uint8, (h, w), elements=st.integers(0, 9))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_grids, _grids), min_size=1, max_size=3), st.lists(_grids, min_size=1, max_size=2))
+def test_learners_answer_any_task_with_valid_grids_or_nothing(train: list, tests: list) -> None:
+    for learner in (learn_color_steps, learn_counting, learn_color_answer):
+        for fit in learner(train, tests):
+            assert len(fit.predictions) == len(tests)
+            for grid in fit.predictions:
+                assert grid.ndim == 2 and grid.size > 0 and int(grid.max()) <= 9
+
+
+def test_flood_fills_the_background_regions_touching_the_source_color() -> None:
+    image = img("0030000", "0130000", "3330000", "0000300", "0000300")
+    assert np.array_equal(flood(image, 1), img("1130000", "1130000", "3330000", "0000300", "0000300"))
+    assert np.array_equal(flood(img("0010", "0330", "0000"), 1), img("1111", "1331", "1111"))
+    assert flood(img("000", "030"), 1) is None  # no source cell: nothing to flood
