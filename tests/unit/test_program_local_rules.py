@@ -56,3 +56,24 @@ def test_cells_no_single_table_covers_are_answered_by_a_table_that_saw_them(monk
     fits = learn_local_rules(train, [test])
     assert [f.finish for f in fits] in (["by right, then left"], ["by left, then right"])
     assert np.array_equal(fits[0].predictions[0], img("1031"))
+
+
+def _corners(image: np.ndarray) -> np.ndarray:
+    """The rule under test, written independently: a 1 in each cell diagonal to a 5, beyond the edge nothing."""
+    out = image.copy()
+    h, w = image.shape
+    for y, x in zip(*np.nonzero(image == 5)):
+        for dy in (-1, 1):
+            for dx in (-1, 1):
+                if 0 <= y + dy < h and 0 <= x + dx < w and image[y + dy, x + dx] == 0:
+                    out[y + dy, x + dx] = 1
+    return out
+
+
+def test_a_pattern_against_the_edge_is_drawn_like_one_inside() -> None:
+    inputs = [img("00000", "00500", "00000", "00000"), img("00000", "00000", "05000", "00000")]
+    train = [(i, _corners(i)) for i in inputs]
+    test = img("50000", "00000", "00050", "00000")  # a 5 in the corner: a window never seen whole
+    fits = learn_local_rules(train, [test])
+    assert fits and np.array_equal(fits[0].predictions[0], _corners(test))
+    assert "beyond the edge" in fits[0].describe()

@@ -22,9 +22,10 @@ def _padded(image: Image, radius: int) -> np.ndarray:
     return np.pad(image.astype(np.int16), radius, constant_values=-1)
 
 
-def _window(image: Image, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
+def _window(image: Image, offsets: Sequence[tuple[int, int]], outside: int | None = None) -> list[tuple[int, ...]]:
+    """The colors at `offsets` from each cell; beyond the edge -1, or `outside` when given."""
     h, w = image.shape
-    pad = _padded(image, 2)
+    pad = _padded(image, 2) if outside is None else np.pad(image.astype(np.int16), 2, constant_values=outside)
     columns = [pad[2 + dy:2 + dy + h, 2 + dx:2 + dx + w].ravel() for dy, dx in offsets]
     return [tuple(v) for v in np.stack(columns, axis=1).tolist()]
 
@@ -90,6 +91,8 @@ FEATURES: dict[str, Features] = {
     "cross": lambda image: _window(image, CROSS),
     "row and column colors": _lines,
     "3x3 window": lambda image: _window(image, SQUARE),
+    # the same, with the picture's edge unseen: a pattern drawn against the border as anywhere else
+    "3x3 window, background beyond the edge": lambda image: _window(image, SQUARE, background(image)),
 }
 
 
