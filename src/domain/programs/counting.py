@@ -100,7 +100,7 @@ def learn_counting(train: Sequence[tuple[Image, Image]], tests: Sequence[Image],
         if len(set(numbers)) < 2:  # a count that never changes explains nothing
             continue
         for draw_name, draw in _DRAWINGS.items():
-            for ink, paper in {inks, inks[::-1]}:
+            for ink, paper in dict.fromkeys((inks, inks[::-1])):  # either color may be the ink
                 drawn = [draw(n, shape, ink, paper) for n in numbers]
                 if not all(d is not None and np.array_equal(d, out) for d, out in zip(drawn, outputs)):
                     continue
