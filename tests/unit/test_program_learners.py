@@ -121,3 +121,8 @@ def test_flood_fills_the_background_regions_touching_the_source_color() -> None:
     assert np.array_equal(flood(image, 1), img("1130000", "1130000", "3330000", "0000300", "0000300"))
     assert np.array_equal(flood(img("0010", "0330", "0000"), 1), img("1111", "1331", "1111"))
     assert flood(img("000", "030"), 1) is None  # no source cell: nothing to flood
+
+
+def test_a_test_input_with_no_color_to_read_gets_no_one_color_answer() -> None:
+    train = [(img("011111"), img("0")), (img("011111"), img("0"))]  # the commonest color besides the background
+    assert learn_color_answer(train, [img("0")]) == []  # a blank test input has none

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from arc_ttt.domain.programs.cell_features import commonest_and_rarest
-from arc_ttt.domain.programs.fits import PICK_COLOR, Fit
+from arc_ttt.domain.programs.fits import PICK_COLOR, Fit, already_given
 from arc_ttt.domain.programs.images import Image, Piece, background, enclosed_background, pieces
 from arc_ttt.domain.programs.primitives import SELECTORS
 
@@ -90,10 +90,10 @@ def learn_color_answer(train: Sequence[tuple[Image, Image]], tests: Sequence[Ima
         if any(fact(inp, background(inp)) != int(out[0, 0]) for inp, out in train):
             continue
         colors = [fact(img, background(img)) for img in tests]
-        if any(c is None for c in colors):
+        if any(c is None or not 0 <= c <= 9 for c in colors):  # a fact may find no color (NONE is -1)
             continue
         predictions = tuple(np.full(shape, c, dtype=np.uint8) for shape, c in zip(shapes, colors))
-        if any(all(np.array_equal(a, b) for a, b in zip(predictions, f.predictions)) for f in fits):
+        if already_given(predictions, fits):
             continue
         fits.append(Fit((PICK_COLOR,), f"{size} of the {name}", 3.0, predictions))
         if len(fits) == keep:
