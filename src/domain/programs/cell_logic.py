@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arc_ttt.domain.programs.cell_features import NONE, describe, features
-from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit
+from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit, already_given
 from arc_ttt.domain.programs.images import Image
 
 _ABSOLUTE = -1  # the explanation "a fixed color"
@@ -116,11 +116,9 @@ def learn_cell_logic(
     found.sort(key=lambda r: (len(r.keys), r.groups))
     names = [f.name for f in features()]
     fits: list[Fit] = []
-    seen: list[tuple[Image, ...]] = []
     for rule in found:
-        if any(all(np.array_equal(a, b) for a, b in zip(rule.predictions, other)) for other in seen):
+        if already_given(rule.predictions, fits):
             continue
-        seen.append(rule.predictions)
         described = " and ".join(names[k] for k in rule.keys)
         fits.append(Fit((*steps, LOCAL_RULE), f"by {described} ({rule.groups} cases)",
                         cost + 2.5 + 0.5 * len(rule.keys) + 0.01 * rule.groups, rule.predictions))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from arc_ttt.domain.grid import MAX_SIDE
-from arc_ttt.domain.programs.fits import COUNT, Fit
+from arc_ttt.domain.programs.fits import COUNT, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background, pieces
 
 Count = Callable[[Image, int], int]
@@ -107,7 +107,7 @@ def learn_counting(train: Sequence[tuple[Image, Image]], tests: Sequence[Image],
                 predictions = [draw(count(img, background(img)), shape, ink, paper) for img in tests]
                 if any(p is None for p in predictions):
                     continue
-                if any(all(np.array_equal(a, b) for a, b in zip(predictions, f.predictions)) for f in fits):
+                if already_given(predictions, fits):
                     continue
                 fits.append(Fit((COUNT,), f"{draw_name} of {ink} for each of the {count_name}", 3.0,
                                 tuple(predictions)))  # type: ignore[arg-type]

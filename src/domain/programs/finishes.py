@@ -138,6 +138,8 @@ def _by_continuing(steps: tuple[str, ...], cost: float, train: Sequence[Image], 
         return None
     shapes, size = rule
     grown = [_continue(img, out.shape) for img, out in zip(train, outputs)]
+    if learn_color_map(grown, outputs) is None:  # checked before continuing the tests: most states fail here
+        return None
     return _as_is_or_recolored(steps, cost + 1.5, grown, [_continue(img, s) for img, s in zip(tests, shapes)],
                                outputs, f"continue the pattern to {size}")
 

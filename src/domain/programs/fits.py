@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from arc_ttt.domain.programs.images import Image
 
@@ -27,3 +30,8 @@ class Fit:
     def learned_cells(self) -> bool:
         """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
         return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR))
+
+
+def already_given(predictions: Sequence[Image], fits: Iterable[Fit]) -> bool:
+    """Whether one of `fits` predicts exactly these test images (a second program saying the same adds nothing)."""
+    return any(all(np.array_equal(a, b) for a, b in zip(predictions, fit.predictions)) for fit in fits)

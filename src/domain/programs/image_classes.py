@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 import numpy as np
 
 from arc_ttt.domain.programs.cell_features import commonest_and_rarest
-from arc_ttt.domain.programs.fits import CLASSIFY, Fit
+from arc_ttt.domain.programs.fits import CLASSIFY, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background, enclosed_background, pieces
 
 _FACTS: dict[str, Callable[[Image, int], Hashable]] = {
@@ -53,7 +53,7 @@ def learn_image_classes(train: Sequence[tuple[Image, Image]], tests: Sequence[Im
     ranked.sort(key=lambda r: r[0])
     fits: list[Fit] = []
     for groups, name, predictions in ranked:
-        if any(all(np.array_equal(a, b) for a, b in zip(predictions, f.predictions)) for f in fits):
+        if already_given(predictions, fits):
             continue
         fits.append(Fit((CLASSIFY,), f"one of the train outputs, by {name} ({groups} classes)",
                         3.0 + 0.01 * groups, predictions))

@@ -18,14 +18,14 @@ from arc_ttt.domain.programs.images import Image, background, pieces
 Features = Callable[[Image], list[tuple[int, ...]]]
 
 
-def _padded(image: Image, radius: int) -> np.ndarray:
-    return np.pad(image.astype(np.int16), radius, constant_values=-1)
+def _padded(image: Image, radius: int, outside: int = -1) -> np.ndarray:
+    return np.pad(image.astype(np.int16), radius, constant_values=outside)
 
 
-def _window(image: Image, offsets: Sequence[tuple[int, int]], outside: int | None = None) -> list[tuple[int, ...]]:
-    """The colors at `offsets` from each cell; beyond the edge -1, or `outside` when given."""
+def _window(image: Image, offsets: Sequence[tuple[int, int]], outside: int = -1) -> list[tuple[int, ...]]:
+    """The colors at `offsets` from each cell, `outside` beyond the edge."""
     h, w = image.shape
-    pad = _padded(image, 2) if outside is None else np.pad(image.astype(np.int16), 2, constant_values=outside)
+    pad = _padded(image, 2, outside)
     columns = [pad[2 + dy:2 + dy + h, 2 + dx:2 + dx + w].ravel() for dy, dx in offsets]
     return [tuple(v) for v in np.stack(columns, axis=1).tolist()]
 
