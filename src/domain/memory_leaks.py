@@ -5,7 +5,7 @@ A leaking batch grows by a roughly constant amount per task, while healthy ones 
 pairwise slopes) sees the first and ignores the second, so one big task or a single cache growth
 does not raise a false alarm. A step in the middle of a short series (a model first loaded at the
 tenth task) still tilts the median, so the monitor also asks for growth in both halves of the
-series: a leak keeps growing, a step happens once.
+series, each at least half as steep as the whole: a leak keeps growing, a step happens once.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class LeakMonitor:
         slope = self.slope_mb_per_task(what)
         half = len(counted) // 2
         halves = (counted[:half], counted[half:])
-        sustained = all(theil_sen_slope([i for i, _ in h], [b for _, b in h]) / MB > self.threshold_mb_per_task
-                        for h in halves)
+        # a leak grows alike in both halves; a step puts its whole rise in one, leaving the other far flatter
+        floor = max(self.threshold_mb_per_task, slope / 2)
+        sustained = all(theil_sen_slope([i for i, _ in h], [b for _, b in h]) / MB > floor for h in halves)
         if slope > self.threshold_mb_per_task and sustained:
             self.warned.add(what)
             return (
