@@ -6,6 +6,9 @@ pairwise slopes) sees the first and ignores the second, so one big task or a sin
 does not raise a false alarm. A step in the middle of a short series (a model first loaded at the
 tenth task) still tilts the median, so the monitor also asks for growth in both halves of the
 series, each at least half as steep as the whole: a leak keeps growing, a step happens once.
+
+Readings after a task wander by tens of MB (the allocator's high-water mark follows the largest task so
+far), so a handful of them cannot tell a 1 MB-per-task leak from that drift: no verdict before 20.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class LeakMonitor:
     """
 
     threshold_mb_per_task: float = 1.0
-    min_samples: int = 8
+    min_samples: int = 20
     warmup: int = 1
     series: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)

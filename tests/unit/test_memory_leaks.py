@@ -83,3 +83,14 @@ def test_a_step_at_the_middle_with_a_noisy_tail_is_not_a_leak() -> None:
     assert all(monitor.observe(i, r * MB) is None for i, r in enumerate(mb))
     leaking = LeakMonitor(threshold_mb_per_task=1.0, min_samples=8)  # the same rise spread evenly does warn
     assert any(leaking.observe(i, int((352 + 85 * i) * MB)) for i in range(10))
+
+
+def test_a_high_water_mark_that_settles_is_not_a_leak() -> None:
+    """RSS of a clean-clone solve: the model loaded at the fourth task, then the allocator's high-water mark
+    following the largest task so far, which settles once the big tasks have been seen."""
+    mb = [334, 334, 334, 676, 677, 714, 663, 848, 804, 866]
+    mb += [850 + (12 if i % 3 == 0 else -9) + (i % 5) for i in range(30)]
+    monitor = LeakMonitor(threshold_mb_per_task=1.0)
+    assert all(monitor.observe(i, r * MB) is None for i, r in enumerate(mb))
+    leaking = LeakMonitor(threshold_mb_per_task=1.0)  # the same noise over a steady 3 MB per task does warn
+    assert any(leaking.observe(i, int((r + 3 * i) * MB)) for i, r in enumerate(mb[10:]))
