@@ -134,3 +134,29 @@ def test_objects_know_the_color_touching_them_and_shapes_their_colors() -> None:
     assert column(image, "color touching the object")[0].tolist() == [2, 2, 1, NONE]
     assert column(image, "color touching the object")[3, 3] == NONE
     assert column(image, "shape's commonest color")[0, 2] == 1 and column(image, "shape's rarest color")[0, 0] == 2
+
+
+def _one_before_two(image: np.ndarray) -> np.ndarray:
+    """The rule under test: a 1 with a 2 right of it becomes 8."""
+    out = image.copy()
+    out[:, :-1][(image[:, :-1] == 1) & (image[:, 1:] == 2)] = 8
+    return out
+
+
+def _scatter(rng: np.random.Generator, three_before_one: bool) -> np.ndarray:
+    while True:
+        image = rng.choice([0, 0, 0, 1, 2, 3], size=(7, 7)).astype(np.uint8)
+        if three_before_one == bool(((image[:, :-1] == 3) & (image[:, 1:] == 1)).any()):
+            return image
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_unseen_pair_of_facts_backs_off_to_one_fact_training_explains(seed: int) -> None:
+    """No train 3 has a 1 right of it; the test's do: the pair (color 3, right neighbour 1) is new, but
+    every train 3 stays a 3, so the color alone answers for those cells."""
+    rng = np.random.default_rng(seed)
+    train = [(i, _one_before_two(i)) for i in (_scatter(rng, False) for _ in range(3))]
+    test = _scatter(rng, True)
+    fits = learn_cell_logic(train, [test], never)
+    answers = [fit for fit in fits if np.array_equal(fit.predictions[0], _one_before_two(test))]
+    assert answers and "else by one" in answers[0].describe(), [f.describe() for f in fits]

@@ -160,6 +160,9 @@ def test_connect_and_rays_draw_lines_over_the_background() -> None:
     assert np.array_equal(prim.connect(False, True)(img("10", "00", "10")), img("10", "10", "10"))
     assert np.array_equal(prim.rays(0)(img("010", "000", "020", "000")), img("010", "010", "020", "020"))
     assert np.array_equal(prim.rays(2)(img("000", "030")), img("030", "030"))
+    crossed = prim.diagonal_rays(img("00000", "00000", "00400", "00000", "11000"))
+    assert np.array_equal(crossed, img("40004", "04040", "00400", "04040", "11004"))  # a line stops at a cell
+    assert prim.diagonal_rays(img("110", "000")) is None  # no lone cell
     filled = prim.fill_boxes(img("100", "011"))
     assert filled is not None and filled[0, 1] == NEW and filled[0, 2] == NEW
 

@@ -67,6 +67,7 @@ def catalog() -> tuple[Step, ...]:
               (("rows", True, False), ("columns", False, True), ("both", True, True))]
     steps += [Step(f"rays({side})", prim.rays(turns)) for side, turns in
               (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
+    steps.append(Step("rays(diagonals, lone cells)", prim.diagonal_rays))
     steps.append(Step("fill(boxes)", prim.fill_boxes))
     steps += [Step(f"symmetry_fill({how})", sym.symmetry_fill(how), cost=0.5) for how in ("patch", "zero")]
     steps.append(Step("symmetry_patch", sym.symmetry_patch, cost=0.5))

@@ -6,7 +6,9 @@ the color of a source feature (a neighbour, the first color along a ray, the row
 there is no such color, the background's).
 The smallest consistent descriptions win (fewest features, then fewest groups), which is the
 minimum-description-length bias that lets such tables generalise instead of memorising cells. A rule
-is used only when every test cell falls in a group seen in training: it never guesses a cell.
+is used only when every test cell falls in a group seen in training, or, for a pair of facts never
+seen together, in a group of one of the two facts that training explains on its own (a backed-off
+rule ranks after exact ones): it never guesses a cell.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class _Rule:
     keys: tuple[int, ...]
     groups: int
     predictions: tuple[Image, ...]
+    backed_off: bool  # some test cells were read from one key's table
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    groups: np.ndarray  # the groups' codes, sorted
+    choice: np.ndarray  # per group: _ABSOLUTE, or the source whose color the cells take
+    fixed: np.ndarray  # per group: the color of its last cell (the color, when it is fixed)
+    explained: np.ndarray  # per group: whether one explanation holds for all its cells
 
 
 class _Cells:
@@ -59,7 +70,8 @@ class _Cells:
             code = code * 64 + rows[:, column] + 3
         return code
 
-    def rule(self, keys: tuple[int, ...]) -> _Rule | None:
+    def table(self, keys: tuple[int, ...]) -> _Table:
+        """How each group of train cells (same values of `keys`) is explained, where it can be."""
         groups, inverse = np.unique(self.code(self.train, keys), return_inverse=True)
         count = len(groups)
         colors_per_group = np.bincount(np.unique(inverse * 16 + self.target) // 16, minlength=count)
@@ -70,22 +82,39 @@ class _Cells:
         # preference: keep the cell's color, else one fixed color, else the first source that explains it
         choice = np.where(explains[:, _KEEP], _KEEP,
                           np.where(colors_per_group == 1, _ABSOLUTE, np.argmax(explains, axis=1)))
-        if not (explains.any(axis=1) | (colors_per_group == 1)).all():
+        return _Table(groups, choice, fixed, explains.any(axis=1) | (colors_per_group == 1))
+
+    def look_up(self, table: _Table, keys: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per test cell: whether its group was seen and explained in training, its choice and fixed color."""
+        codes = self.code(self.test, keys)
+        where = np.searchsorted(table.groups, codes).clip(max=len(table.groups) - 1)
+        known = (table.groups[where] == codes) & table.explained[where]
+        return known, table.choice[where], table.fixed[where]
+
+    def rule(self, keys: tuple[int, ...]) -> _Rule | None:
+        """The test images under the table of `keys`, if it explains every train cell. A test cell whose
+        pair of values no train cell had backs off to one key's group, if that group is explained."""
+        table = self.table(keys)
+        if not table.explained.all():
             return None
-        test_codes = self.code(self.test, keys)
-        where = np.searchsorted(groups, test_codes).clip(max=count - 1)
-        if not np.array_equal(groups[where], test_codes):
+        known, chosen, fixed = self.look_up(table, keys)
+        backed_off = False
+        for key in keys if len(keys) > 1 and not known.all() else ():
+            fallback_known, fallback_chosen, fallback_fixed = self.look_up(self.table((key,)), (key,))
+            use = ~known & fallback_known
+            chosen, fixed = np.where(use, fallback_chosen, chosen), np.where(use, fallback_fixed, fixed)
+            known, backed_off = known | use, True
+        if not known.all():
             return None
-        chosen = choice[where]
         copied = self.test_sources[np.arange(len(self.test)), np.maximum(chosen, 0)]
-        colors = np.where(chosen == _ABSOLUTE, fixed[where], copied)
+        colors = np.where(chosen == _ABSOLUTE, fixed, copied)
         if colors.min() < 0 or colors.max() > 9:
             return None
         images, start = [], 0
         for h, w in self.test_shapes:
             images.append(colors[start:start + h * w].reshape(h, w).astype(np.uint8))
             start += h * w
-        return _Rule(keys, count, tuple(images))
+        return _Rule(keys, len(table.groups), tuple(images), backed_off)
 
 
 def learn_cell_logic(
@@ -113,15 +142,15 @@ def learn_cell_logic(
             rule = cells.rule(keys)
             if rule is not None:
                 found.append(rule)
-    found.sort(key=lambda r: (len(r.keys), r.groups))
+    found.sort(key=lambda r: (r.backed_off, len(r.keys), r.groups))
     names = [f.name for f in features()]
     fits: list[Fit] = []
     for rule in found:
         if already_given(rule.predictions, fits):
             continue
-        described = " and ".join(names[k] for k in rule.keys)
+        described = " and ".join(names[k] for k in rule.keys) + (", else by one" if rule.backed_off else "")
         fits.append(Fit((*steps, LOCAL_RULE), f"by {described} ({rule.groups} cases)",
-                        cost + 2.5 + 0.5 * len(rule.keys) + 0.01 * rule.groups, rule.predictions))
+                        cost + 2.5 + 0.5 * (len(rule.keys) + rule.backed_off) + 0.01 * rule.groups, rule.predictions))
         if len(fits) == keep:
             break
     return fits

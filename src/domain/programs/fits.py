@@ -13,6 +13,8 @@ LOCAL_RULE = "local rule"  # the step name of a learned cell table (never called
 CLASSIFY = "classify"  # the step name of an answer picked among the train outputs (never called sure)
 COUNT = "count"  # the step name of a number read off the input and drawn (never called sure)
 PICK_COLOR = "pick color"  # the step name of a one-color answer whose color is read off the input (never sure)
+PICK_PART = "pick part"  # the step name of an object or panel chosen by a learned rule (never sure)
+DRAW_LINES = "draw lines"  # the step name of lines whose colors, directions and ends are learned (never sure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,7 @@ class Fit:
     @property
     def learned_cells(self) -> bool:
         """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
-        return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR))
+        return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR, PICK_PART, DRAW_LINES))
 
 
 def already_given(predictions: Sequence[Image], fits: Iterable[Fit]) -> bool:

@@ -431,6 +431,25 @@ def rays(quarter_turns: int) -> Transform:
     return step
 
 
+def diagonal_rays(image: Image) -> Image | None:
+    """Every lone cell (no colored neighbour, diagonals included) shoots lines of its color along both
+    diagonals across the background, each stopping at the first non-background cell."""
+    bg = background(image)
+    lone = [p for p in pieces(image, 8, False, bg) if p.size == 1]
+    if not lone:
+        return None
+    out = image.copy()
+    h, w = image.shape
+    for piece in lone:
+        y, x = piece.box[0], piece.box[1]
+        for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+            r, c = y + dy, x + dx
+            while 0 <= r < h and 0 <= c < w and image[r, c] == bg:
+                out[r, c] = image[y, x]
+                r, c = r + dy, c + dx
+    return None if np.array_equal(out, image) else out
+
+
 def fill_boxes(image: Image) -> Image | None:
     """Background cells inside each object's bounding box become NEW."""
     bg = background(image)

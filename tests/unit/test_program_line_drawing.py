@@ -1,0 +1,96 @@
+"""Drawn lines: which colors shoot lines, which way, in what color and how far, learned from the train
+pairs and drawn on test inputs the learner never saw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from arc_ttt.domain.programs.line_drawing import learn_line_drawing
+
+
+def img(*rows: str) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows], dtype=np.uint8)
+
+
+def _shoot(image: np.ndarray) -> np.ndarray:
+    """The rule under test, written cell by cell: every 2 shoots a line of 2s up to the edge (over
+    anything in its way), every 3 a line of 8s to the right that stops at the first colored cell."""
+    out = image.copy()
+    h, w = image.shape
+    for y in range(h):
+        for x in range(w):
+            if image[y, x] == 2:
+                for r in range(y - 1, -1, -1):
+                    if image[r, x] == 0:
+                        out[r, x] = 2
+            elif image[y, x] == 3:
+                for c in range(x + 1, w):
+                    if image[y, c] != 0:
+                        break
+                    out[y, c] = 8
+    return out
+
+
+def _scatter(rng: np.random.Generator) -> np.ndarray:
+    """2s on the left half and 3s on the right (so that no two lines cross), 5s anywhere."""
+    image = np.zeros((10, 10), dtype=np.uint8)
+    for color, columns in ((5, (0, 10)), (5, (0, 10)), (2, (0, 5)), (3, (5, 10))):
+        for _ in range(int(rng.integers(1, 3))):
+            image[rng.integers(0, 10), rng.integers(*columns)] = color
+    return image
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_which_colors_shoot_which_way_is_learned_on_fresh_scenes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = [_scatter(rng) for _ in range(4)]
+    test = _scatter(rng)
+    fits = learn_line_drawing([(i, _shoot(i)) for i in inputs], [test])
+    assert fits, "no reading of the lines fits"
+    assert any(np.array_equal(f.predictions[0], _shoot(test)) for f in fits), [f.describe() for f in fits]
+    assert all(f.learned_cells for f in fits)  # a learned set of lines: never sure
+
+
+def test_lines_in_their_own_color_carry_to_a_color_no_train_input_had() -> None:
+    train = [(img("00000", "00000", "00100", "00000", "00000"), img("10001", "01010", "00100", "01010", "10001")),
+             (img("0000", "0200", "0000", "0000"), img("2020", "0200", "2020", "0002"))]
+    test = img("000", "070", "000")
+    fits = learn_line_drawing(train, [test])
+    assert fits and np.array_equal(fits[0].predictions[0], img("707", "070", "707")), [f.describe() for f in fits]
+
+
+def test_broad_and_narrow_readings_are_the_two_answers() -> None:
+    """Training shows 4s shooting down until the bottom edge; a test 4 with a cell below it: over it to
+    the edge, or stop there? Both readings fit, the broad one first."""
+    train = [(img("046", "000", "000"), img("046", "040", "040")), (img("406", "000"), img("406", "400"))]
+    test = img("040", "000", "050", "000")
+    fits = learn_line_drawing(train, [test])
+    answers = [f.predictions[0].tolist() for f in fits]
+    assert img("040", "040", "050", "040").tolist() in answers and img("040", "040", "050", "000").tolist() in answers
+
+
+def test_outputs_that_change_colored_cells_are_not_drawings() -> None:
+    train = [(img("100", "000"), img("200", "200")), (img("010", "000"), img("020", "020"))]
+    assert learn_line_drawing(train, [img("001", "000")]) == []
+
+
+def test_a_cell_no_line_explains_means_no_answer() -> None:
+    train = [(img("100", "000"), img("100", "001")), (img("010", "000"), img("010", "100"))]
+    assert learn_line_drawing(train, [img("001", "000")]) == []
+
+
+_grids = st.integers(1, 6).flatmap(
+    lambda h: st.integers(1, 6).flatmap(lambda w: arrays(np.uint8, (h, w), elements=st.integers(0, 9))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_grids, _grids), min_size=1, max_size=3), st.lists(_grids, min_size=1, max_size=2))
+def test_line_drawing_answers_any_task_with_valid_grids_or_nothing(train: list, tests: list) -> None:
+    for fit in learn_line_drawing(train, tests):
+        assert len(fit.predictions) == len(tests)
+        for grid in fit.predictions:
+            assert grid.ndim == 2 and grid.size > 0 and int(grid.max()) <= 9
