@@ -160,3 +160,29 @@ def test_an_unseen_pair_of_facts_backs_off_to_one_fact_training_explains(seed: i
     fits = learn_cell_logic(train, [test], never)
     answers = [fit for fit in fits if np.array_equal(fit.predictions[0], _one_before_two(test))]
     assert answers and "else by one" in answers[0].describe(), [f.describe() for f in fits]
+
+
+def _bars(rng: np.random.Generator, lengths: list[int]) -> np.ndarray:
+    """One gray bar of each length, each on its own row (a blank row between bars), at random columns."""
+    image = np.zeros((2 * len(lengths), 8), dtype=np.uint8)
+    for row, length in enumerate(rng.permutation(lengths)):
+        start = int(rng.integers(0, 8 - length + 1))
+        image[2 * row, start:start + length] = 5
+    return image
+
+
+def _threes_red(image: np.ndarray) -> np.ndarray:
+    """The rule under test: bars of three cells turn red, every other bar blue."""
+    out = image.copy()
+    for y in range(image.shape[0]):
+        out[y][image[y] == 5] = 2 if (image[y] == 5).sum() == 3 else 1
+    return out
+
+
+def test_a_value_no_train_cell_had_is_explained_like_the_other_values() -> None:
+    rng = np.random.default_rng(3)
+    train = [(i, _threes_red(i)) for i in (_bars(rng, [1, 2, 3, 4]) for _ in range(3))]
+    test = _bars(rng, [3, 5, 6])  # bars of five and six cells: sizes training never showed
+    fits = learn_cell_logic(train, [test], never)
+    answers = [f for f in fits if np.array_equal(f.predictions[0], _threes_red(test))]
+    assert answers and "other values alike" in answers[0].describe(), [f.describe() for f in fits]

@@ -94,3 +94,13 @@ def test_line_drawing_answers_any_task_with_valid_grids_or_nothing(train: list, 
         assert len(fit.predictions) == len(tests)
         for grid in fit.predictions:
             assert grid.ndim == 2 and grid.size > 0 and int(grid.max()) <= 9
+
+
+def test_lines_join_cells_of_the_same_color_and_skip_other_pairs() -> None:
+    """1s joined to 1s by 8s, whatever else stands around; a 1 facing a 2 draws nothing."""
+    train = [(img("1001", "0000", "1002"), img("1881", "0000", "1002")),
+             (img("10010", "00000", "20001"), img("18810", "00000", "20001"))]
+    test = img("100001", "000000", "100002", "000000", "210001")
+    fits = learn_line_drawing(train, [test])
+    expected = img("188881", "000000", "100002", "000000", "218881")
+    assert any(np.array_equal(f.predictions[0], expected) for f in fits), [f.describe() for f in fits]

@@ -8,7 +8,8 @@ The smallest consistent descriptions win (fewest features, then fewest groups), 
 minimum-description-length bias that lets such tables generalise instead of memorising cells. A rule
 is used only when every test cell falls in a group seen in training, or, for a pair of facts never
 seen together, in a group of one of the two facts that training explains on its own (a backed-off
-rule ranks after exact ones): it never guesses a cell.
+rule ranks after exact ones); and for one fact singling out a few values (most of its values, three at
+least, explained alike), a value no train cell had is explained like those others.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class _Rule:
     keys: tuple[int, ...]
     groups: int
     predictions: tuple[Image, ...]
-    backed_off: bool  # some test cells were read from one key's table
+    backed_off: str  # how test cells of unseen groups were read ("" when none were)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +99,17 @@ class _Cells:
         if not table.explained.all():
             return None
         known, chosen, fixed = self.look_up(table, keys)
-        backed_off = False
+        backed_off = ""
         for key in keys if len(keys) > 1 and not known.all() else ():
             fallback_known, fallback_chosen, fallback_fixed = self.look_up(self.table((key,)), (key,))
             use = ~known & fallback_known
             chosen, fixed = np.where(use, fallback_chosen, chosen), np.where(use, fallback_fixed, fixed)
-            known, backed_off = known | use, True
+            known, backed_off = known | use, ", else by one"
+        if len(keys) == 1 and not known.all():
+            default = _default(table)
+            if default is not None:
+                chosen, fixed = np.where(known, chosen, default[0]), np.where(known, fixed, default[1])
+                known, backed_off = np.ones_like(known), ", other values alike"
         if not known.all():
             return None
         copied = self.test_sources[np.arange(len(self.test)), np.maximum(chosen, 0)]
@@ -115,6 +121,16 @@ class _Cells:
             images.append(colors[start:start + h * w].reshape(h, w).astype(np.uint8))
             start += h * w
         return _Rule(keys, len(table.groups), tuple(images), backed_off)
+
+
+def _default(table: _Table) -> tuple[int, int] | None:
+    """The explanation of "every other value" when most groups, three at least, share it: a rule that
+    singles out a value or two (objects of size 6 turn red, the rest blue, the background stays) says
+    what a value no train cell had becomes."""
+    explanations = [(int(c), int(f) if c == _ABSOLUTE else 0) for c, f in zip(table.choice, table.fixed)]
+    commonest = max(set(explanations), key=explanations.count)
+    count = explanations.count(commonest)
+    return commonest if count >= 3 and 2 * count > len(explanations) else None
 
 
 def learn_cell_logic(
@@ -142,15 +158,16 @@ def learn_cell_logic(
             rule = cells.rule(keys)
             if rule is not None:
                 found.append(rule)
-    found.sort(key=lambda r: (r.backed_off, len(r.keys), r.groups))
+    found.sort(key=lambda r: (bool(r.backed_off), len(r.keys), r.groups))
     names = [f.name for f in features()]
     fits: list[Fit] = []
     for rule in found:
         if already_given(rule.predictions, fits):
             continue
-        described = " and ".join(names[k] for k in rule.keys) + (", else by one" if rule.backed_off else "")
+        described = " and ".join(names[k] for k in rule.keys) + rule.backed_off
         fits.append(Fit((*steps, LOCAL_RULE), f"by {described} ({rule.groups} cases)",
-                        cost + 2.5 + 0.5 * (len(rule.keys) + rule.backed_off) + 0.01 * rule.groups, rule.predictions))
+                        cost + 2.5 + 0.5 * (len(rule.keys) + bool(rule.backed_off)) + 0.01 * rule.groups,
+                        rule.predictions))
         if len(fits) == keep:
             break
     return fits

@@ -14,6 +14,7 @@ CLASSIFY = "classify"  # the step name of an answer picked among the train outpu
 COUNT = "count"  # the step name of a number read off the input and drawn (never called sure)
 PICK_COLOR = "pick color"  # the step name of a one-color answer whose color is read off the input (never sure)
 PICK_PART = "pick part"  # the step name of an object or panel chosen by a learned rule (never sure)
+SUMMARIZE = "summarize panels"  # the step name of one cell per panel, colored by a learned fact (never sure)
 DRAW_LINES = "draw lines"  # the step name of lines whose colors, directions and ends are learned (never sure)
 
 
@@ -31,7 +32,8 @@ class Fit:
     @property
     def learned_cells(self) -> bool:
         """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
-        return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR, PICK_PART, DRAW_LINES))
+        return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR, PICK_PART, DRAW_LINES,
+                                                   SUMMARIZE))
 
 
 def already_given(predictions: Sequence[Image], fits: Iterable[Fit]) -> bool:

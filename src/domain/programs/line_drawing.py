@@ -25,8 +25,9 @@ DIRECTIONS: dict[str, tuple[int, int]] = {
     "up-left": (-1, -1), "up-right": (-1, 1), "down-left": (1, -1), "down-right": (1, 1),
 }
 # how a line ends, broadest first: over everything to the edge (painting only background), at the
-# first non-background cell, or only when it meets one (a line that would reach the edge is not drawn)
-ENDINGS = ("to the edge", "at the first cell", "only to a cell")
+# first non-background cell, only when it meets one (a line that would reach the edge is not drawn), or
+# only when that cell has the line's source color (lines joining same-colored cells)
+ENDINGS = ("to the edge", "at the first cell", "only to a cell", "only to its color")
 COST = 2.5
 
 
@@ -71,9 +72,12 @@ def _painted(image: Image, bg: int, line: _Line) -> np.ndarray:
             else:
                 path.append((r, c))
             r, c = r + dy, c + dx
-        if path and (met or line.ending != "only to a cell"):
-            rows, cols = zip(*path)
-            paint[list(rows), list(cols)] = image[y, x]
+        if not path or (line.ending.startswith("only") and not met):
+            continue
+        if line.ending == "only to its color" and image[r, c] != image[y, x]:
+            continue
+        rows, cols = zip(*path)
+        paint[list(rows), list(cols)] = image[y, x]
     return paint
 
 

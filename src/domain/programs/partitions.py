@@ -34,6 +34,12 @@ def split_by_lines(image: Image) -> list[Image] | None:
     return None if found is None else list(found[0])
 
 
+def split_by_lines_in_rows(image: Image) -> tuple[list[Image], int] | None:
+    """The panels between separator lines in reading order, and how many rows of panels they make."""
+    found = _split_by_lines(image.tobytes(), image.shape)
+    return None if found is None else (list(found[0]), found[1])
+
+
 @lru_cache(maxsize=2048)
 def _split_by_lines(data: bytes, shape: tuple[int, int]) -> tuple[tuple[Image, ...], int] | None:
     """The panels, and how many panel rows they make."""

@@ -20,7 +20,7 @@ import numpy as np
 from arc_ttt.domain.programs.finishes import finish
 from arc_ttt.domain.programs.fits import PICK_PART, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background, enclosed_background, pieces
-from arc_ttt.domain.programs.partitions import split_by_lines
+from arc_ttt.domain.programs.partitions import split_by_lines_in_rows
 
 BASE_COST = 2.5  # dearer than a catalog selector that says the same, cheaper than a cell table
 
@@ -46,24 +46,39 @@ def _objects(connectivity: int, by_color: bool, whole_box: bool) -> Cutter:
     return cut
 
 
-def _panels_by_lines(image: Image) -> list[_Part]:
-    cells = split_by_lines(image)
-    return [] if cells is None else [_Part(c, i, 0) for i, c in enumerate(cells)]
+def panels_between_lines(image: Image) -> tuple[list[_Part], int]:
+    """The panels between separator lines, and how many rows of panels they make."""
+    found = split_by_lines_in_rows(image)
+    if found is None:
+        return [], 1
+    cells, rows = found
+    columns = max(len(cells) // rows, 1)
+    return [_Part(c, i // columns, i % columns) for i, c in enumerate(cells)], rows
 
 
-def _equal_panels(rows: int, columns: int) -> Cutter:
+def _equal_panels(rows: int, columns: int) -> Callable[[Image], tuple[list[_Part], int]]:
     """The image cut into rows x columns equal panels, with or without one-cell separator lines."""
-    def cut(image: Image) -> list[_Part]:
+    def cut(image: Image) -> tuple[list[_Part], int]:
         h, w = image.shape
         for gap in (0, 1):
             ph, pw = (h - gap * (rows - 1)) / rows, (w - gap * (columns - 1)) / columns
             if ph >= 1 and pw >= 1 and ph == int(ph) and pw == int(pw):
                 ph, pw = int(ph), int(pw)
                 return [_Part(image[r * (ph + gap):r * (ph + gap) + ph, c * (pw + gap):c * (pw + gap) + pw].copy(),
-                              r, c) for r in range(rows) for c in range(columns)]
-        return []
+                              r, c) for r in range(rows) for c in range(columns)], rows
+        return [], rows
 
     return cut
+
+
+@cache
+def panel_cutters() -> tuple[tuple[str, Callable[[Image], tuple[list[_Part], int]]], ...]:
+    """Ways to cut an image into panels; each gives the panels in reading order and their rows."""
+    cutters: list[tuple[str, Callable[[Image], tuple[list[_Part], int]]]] = [
+        ("panel between lines", panels_between_lines)]
+    for rows, columns in ((1, 2), (2, 1), (1, 3), (3, 1), (2, 2), (3, 3)):
+        cutters.append((f"panel of {rows}x{columns}", _equal_panels(rows, columns)))
+    return tuple(cutters)
 
 
 @cache
@@ -74,9 +89,8 @@ def _cutters() -> tuple[tuple[str, Cutter], ...]:
             for whole_box in (False, True):
                 kind = ("one-color " if by_color else "") + ("box" if whole_box else "object")
                 cutters.append((f"{kind}, {connectivity}-connected", _objects(connectivity, by_color, whole_box)))
-    cutters.append(("panel between lines", _panels_by_lines))
-    for rows, columns in ((1, 2), (2, 1), (1, 3), (3, 1), (2, 2)):
-        cutters.append((f"panel of {rows}x{columns}", _equal_panels(rows, columns)))
+    for name, cut in panel_cutters():
+        cutters.append((name, lambda image, cut=cut: cut(image)[0]))
     return tuple(cutters)
 
 
@@ -88,7 +102,7 @@ FACTS: tuple[str, ...] = (
 )
 
 
-def _facts(parts: Sequence[_Part], bg: int) -> np.ndarray:
+def facts_of(parts: Sequence[_Part], bg: int) -> np.ndarray:
     """One row of `FACTS` per part, and last the index of the first part equal to it (ties among equal
     parts are no ties: any of them is the answer)."""
     shapes = [bytes(p.patch.shape) + np.packbits(p.patch != bg).tobytes() for p in parts]
@@ -163,7 +177,7 @@ def learn_picks(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], ex
         parts = [cut(image) for image in inputs]
         if any(len(found) < 2 for found in parts):
             continue
-        tables = [_facts(found, background(image)) for found, image in zip(parts, inputs)]
+        tables = [facts_of(found, background(image)) for found, image in zip(parts, inputs)]
         tried: set[tuple[int, ...]] = set()
         for rule in _rules(name.startswith("panel")):
             chosen = [rule.select(table) for table in tables]
