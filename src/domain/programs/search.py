@@ -26,6 +26,7 @@ from arc_ttt.domain.programs.line_drawing import learn_line_drawing
 from arc_ttt.domain.programs.local_rules import learn_local_rules
 from arc_ttt.domain.programs.panel_summary import learn_panel_summary
 from arc_ttt.domain.programs.picks import learn_picks
+from arc_ttt.domain.programs.stamps import learn_stamps
 
 Now = Callable[[], float]
 
@@ -87,7 +88,7 @@ def search(
     layer, fits = [start], []
     if index == 0:  # not searches: judged once, by the first shard
         for learner in (learn_image_classes, learn_color_steps, learn_counting, learn_color_answer,
-                        learn_line_drawing, learn_panel_summary):
+                        learn_line_drawing, learn_panel_summary, learn_stamps):
             fits += learner(train, tests)
         fits += learn_picks(train, tests, lambda: now() > deadline)
     for depth in range(limits.max_depth + 1):
