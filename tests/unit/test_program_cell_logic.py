@@ -186,3 +186,32 @@ def test_a_value_no_train_cell_had_is_explained_like_the_other_values() -> None:
     fits = learn_cell_logic(train, [test], never)
     answers = [f for f in fits if np.array_equal(f.predictions[0], _threes_red(test))]
     assert answers and "other values alike" in answers[0].describe(), [f.describe() for f in fits]
+
+
+def test_edge_colors_read_the_ends_of_a_cells_row_and_column() -> None:
+    image = img("10002", "00000", "00300", "40005")
+    assert column(image, "color at the row's start")[:, 2].tolist() == [1, 0, 0, 4]
+    assert column(image, "color at the row's end")[3].tolist() == [5] * 5
+    assert column(image, "color at the column's bottom")[0].tolist() == [4, 0, 0, 0, 5]
+    nearest = column(image, "color at the nearest colored edge")
+    assert nearest[0, 1] == 1 and nearest[0, 2] == -2 and nearest[2, 2] == NONE  # 1 and 2 tie at (0, 2)
+
+
+def test_cells_take_the_color_at_the_start_of_their_row() -> None:
+    def paint(image: np.ndarray) -> np.ndarray:
+        out = image.copy()
+        for y in range(image.shape[0]):
+            out[y, 1:][image[y, 1:] == 5] = image[y, 0]
+        return out
+
+    rng = np.random.default_rng(4)
+    inputs = []
+    for _ in range(3):
+        image = np.zeros((6, 6), dtype=np.uint8)
+        image[:, 0] = rng.choice([1, 2], size=6)
+        image[:, 2:5][rng.random((6, 3)) < 0.5] = 5
+        inputs.append(image)
+    test = inputs[0].copy()
+    test[:, 0] = [2, 1, 1, 2, 1, 2]
+    fits = learn_cell_logic([(i, paint(i)) for i in inputs], [test], never)
+    assert any(np.array_equal(f.predictions[0], paint(test)) for f in fits), [f.describe() for f in fits]

@@ -3,12 +3,15 @@ inputs whose arrangement training never showed."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from arc_ttt.domain.programs.search import search
 from arc_ttt.domain.programs.stamps import learn_stamps
 
 
@@ -76,3 +79,22 @@ def test_stamps_answer_any_task_with_valid_grids_or_nothing(train: list, tests: 
         assert len(fit.predictions) == len(tests)
         for grid in fit.predictions:
             assert grid.ndim == 2 and grid.size > 0 and int(grid.max()) <= 9
+
+
+def test_the_search_stamps_after_a_step() -> None:
+    """Tile the input 2x2, then every colored cell gets 8s on its diagonal neighbours."""
+    def rule(image: np.ndarray) -> np.ndarray:
+        tiled = np.tile(image, (2, 2))
+        out = tiled.copy()
+        h, w = tiled.shape
+        for y, x in zip(*np.nonzero(tiled)):
+            for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+                if 0 <= y + dy < h and 0 <= x + dx < w and tiled[y + dy, x + dx] == 0:
+                    out[y + dy, x + dx] = 8
+        return out
+
+    inputs = [img("0000", "0200", "0000", "0000"), img("000", "030", "000"), img("00000", "00000", "00400", "00000")]
+    test = img("00000", "06000", "00000", "00000", "00000")
+    fits = search([(i, rule(i)) for i in inputs], [test], time.monotonic() + 30)
+    assert fits and np.array_equal(fits[0].predictions[0], rule(test)), [f.describe() for f in fits[:3]]
+    assert fits[0].steps == ("tile(2x2)", "stamp")

@@ -166,6 +166,23 @@ def _counts(image: Image, bg: int) -> list[np.ndarray]:
     return [np.asarray(around4, dtype=np.int16), np.asarray(around8, dtype=np.int16), np.asarray(same, dtype=np.int16)]
 
 
+def _edge_colors(image: Image, bg: int) -> list[np.ndarray]:
+    """The colors at both ends of each cell's row and column, and at the nearest of those four that is not
+    background (-2 on a tie between different colors, NONE if all four are background)."""
+    h, w = image.shape
+    ends = [np.broadcast_to(image[:, :1], (h, w)), np.broadcast_to(image[:, -1:], (h, w)),
+            np.broadcast_to(image[:1, :], (h, w)), np.broadcast_to(image[-1:, :], (h, w))]
+    ys, xs = np.indices((h, w))
+    colors = np.stack(ends).astype(np.int16)
+    far = h + w
+    distances = np.where(colors != bg, np.stack([xs, w - 1 - xs, ys, h - 1 - ys]), far)
+    nearest = (distances == distances.min(axis=0)) & (distances < far)
+    first = np.where(nearest, colors, 99).min(axis=0)
+    last = np.where(nearest, colors, -99).max(axis=0)
+    found = np.where(first == last, first, -2)
+    return [*(c.astype(np.int16) for c in ends), np.where(nearest.any(axis=0), found, NONE).astype(np.int16)]
+
+
 def commonest_and_rarest(image: Image, bg: int) -> tuple[int, int]:
     """The commonest and the rarest non-background colors (NONE for both if there are none)."""
     counts = np.bincount(image.ravel(), minlength=10)[:10]
@@ -216,6 +233,8 @@ def features() -> tuple[Feature, ...]:
         Feature("row mod 3", key=True, source=False),
         Feature("column mod 3", key=True, source=False),
         Feature("distance to border", key=True, source=False),
+        *(Feature(f"color at the {end}", key=True, source=True) for end in (
+            "row's start", "row's end", "column's top", "column's bottom", "nearest colored edge")),
         Feature("commonest color", key=False, source=True),
         Feature("rarest color", key=False, source=True),
         Feature("background color", key=False, source=True),
@@ -260,6 +279,7 @@ def describe(image: Image) -> np.ndarray:
         ys % 3,
         xs % 3,
         np.minimum(np.minimum(ys, xs), np.minimum(h - 1 - ys, w - 1 - xs)).clip(max=4),
+        *_edge_colors(image, bg),
         *(np.full(image.shape, c, dtype=np.int16) for c in commonest_and_rarest(image, bg)),
         np.full(image.shape, bg),
     ]

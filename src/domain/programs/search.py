@@ -88,7 +88,7 @@ def search(
     layer, fits = [start], []
     if index == 0:  # not searches: judged once, by the first shard
         for learner in (learn_image_classes, learn_color_steps, learn_counting, learn_color_answer,
-                        learn_line_drawing, learn_panel_summary, learn_stamps):
+                        learn_line_drawing, learn_panel_summary):
             fits += learner(train, tests)
         fits += learn_picks(train, tests, lambda: now() > deadline)
     for depth in range(limits.max_depth + 1):
@@ -103,6 +103,7 @@ def search(
                 pairs = list(zip(state.images[:n_train], outputs))
                 fits += learn_local_rules(pairs, state.images[n_train:], state.steps, state.cost)
                 if all(int(img.max()) < NEW for img in state.images):
+                    fits += learn_stamps(pairs, state.images[n_train:], state.steps, state.cost)
                     # one or two facts on the inputs themselves; after a step, one fact (there are many states)
                     fits += learn_cell_logic(pairs, state.images[n_train:], lambda: now() > deadline, state.steps,
                                              state.cost, max_keys=2 if depth == 0 else 1, keep=2 if depth == 0 else 1)

@@ -78,9 +78,11 @@ def _pruned(stamps: list[tuple[int, bool, Stamp]], train: Sequence[tuple[Image, 
     return [s for s in stamps if s[2]]
 
 
-def learn_stamps(train: Sequence[tuple[Image, Image]], tests: Sequence[Image]) -> list[Fit]:
+def learn_stamps(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], steps: tuple[str, ...] = (),
+                 cost: float = 0.0) -> list[Fit]:
     """Up to two sets of stamps that draw the outputs: first one stamp for cells of every color (it carries to
-    colors training never showed), then one per color; from all cells, or from lone cells only."""
+    colors training never showed), then one per color; from all cells, or from lone cells only. The train
+    images may be a program's (`steps`, costing `cost`) rather than the inputs."""
     if not train or any(inp.shape != out.shape for inp, out in train):
         return []
     backgrounds = {background(inp) for inp, _ in train}
@@ -102,5 +104,5 @@ def learn_stamps(train: Sequence[tuple[Image, Image]], tests: Sequence[Image]) -
         words = "; ".join(f"{'lone ' if lone else ''}{'cells' if color == ANY else f'{color}s'}: {len(stamp)} cells"
                           for color, _, stamp in stamps)
         if not already_given(predictions, fits):
-            fits.append(Fit((STAMP,), words, COST + 0.25 * (len(stamps) - 1), predictions))
+            fits.append(Fit((*steps, STAMP), words, cost + COST + 0.25 * (len(stamps) - 1), predictions))
     return fits[:2]
