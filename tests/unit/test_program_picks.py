@@ -106,3 +106,11 @@ def test_picks_answer_any_task_with_valid_grids_or_nothing(train: list, tests: l
         assert len(fit.predictions) == len(tests)
         for grid in fit.predictions:
             assert grid.ndim == 2 and grid.size > 0 and int(grid.max()) <= 9
+
+
+def test_a_picked_part_may_be_turned_before_it_is_the_answer() -> None:
+    rng = np.random.default_rng(5)
+    train = [(image, answer[:, ::-1].copy()) for image, answer in (_most_copies(rng) for _ in range(3))]
+    test, expected = _most_copies(rng)
+    fits = learn_picks(train, [test], never)
+    assert any(np.array_equal(f.predictions[0], expected[:, ::-1]) for f in fits), [f.describe() for f in fits]

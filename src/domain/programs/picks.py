@@ -4,8 +4,9 @@
 only symmetric object, the box with the most red cells, the first of three panels. The catalog names
 a few such selectors as steps; this learner cuts every input into parts in several ways, describes
 each part by a row of facts, and keeps the rules that pick, in every train pair, a part from which
-the output follows by a finishing rule (as is, or recolored). A rule is a fact's unique largest or
-smallest value, the only part whose value no other part shares, or a fixed place in reading order.
+the output follows by a finishing rule (as is, or recolored), possibly after one turn or flip. A rule
+is a fact's unique largest or smallest value, the only part whose value no other part shares, or a
+fixed place in reading order.
 Many rules are tried on few pairs, so a picked part is never *sure*.
 """
 
@@ -163,6 +164,28 @@ def _rules(panels: bool) -> Iterator[_Rule]:
             yield _Rule("at", place)
 
 
+_TURNS: tuple[tuple[str, Callable[[Image], Image]], ...] = (
+    ("", lambda i: i), ("flip(left-right)", lambda i: i[:, ::-1]), ("flip(up-down)", lambda i: i[::-1]),
+    ("rotate(90)", lambda i: np.rot90(i, -1)), ("rotate(180)", lambda i: i[::-1, ::-1]),
+    ("rotate(270)", lambda i: np.rot90(i, 1)), ("transpose", lambda i: i.T),
+    ("anti_transpose", lambda i: i[::-1, ::-1].T),
+)
+
+
+def _finished(rule: str, picked: list[Image], outputs: Sequence[Image]) -> Fit | None:
+    """The picked parts as the outputs, as they are or turned (one symmetry for all), through a finishing rule."""
+    n_train = len(outputs)
+    for turn, apply in _TURNS:
+        images = [np.ascontiguousarray(apply(img)) for img in picked]
+        if any(img.shape != out.shape for img, out in zip(images, outputs)):
+            continue
+        steps = (PICK_PART, rule, turn) if turn else (PICK_PART, rule)
+        fit = finish(steps, BASE_COST + (1.0 if turn else 0.0), images, n_train, outputs)
+        if fit is not None:
+            return fit
+    return None
+
+
 def learn_picks(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], expired: Callable[[], bool],
                 keep: int = 2) -> list[Fit]:
     """Up to `keep` distinct answers, each the part a learned rule picks from the test input."""
@@ -187,10 +210,8 @@ def learn_picks(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], ex
             if picked in tried:  # another, simpler rule picked the same parts
                 continue
             tried.add(picked)
-            images = [found[c].patch for found, c in zip(parts, picked)]
-            if any(img.shape != out.shape for img, out in zip(images, outputs)):
-                continue
-            fit = finish((PICK_PART, f"{rule.describe()} ({name})"), BASE_COST, images, len(train), outputs)
+            fit = _finished(f"{rule.describe()} ({name})", [found[c].patch for found, c in zip(parts, picked)],
+                            outputs)
             if fit is not None and not already_given(fit.predictions, fits):
                 fits.append(fit)
                 break  # the simplest rule of this cut; the next fit comes from another cut
