@@ -114,3 +114,30 @@ def test_a_picked_part_may_be_turned_before_it_is_the_answer() -> None:
     test, expected = _most_copies(rng)
     fits = learn_picks(train, [test], never)
     assert any(np.array_equal(f.predictions[0], expected[:, ::-1]) for f in fits), [f.describe() for f in fits]
+
+
+def test_a_picked_part_may_be_scaled_up_to_the_answer() -> None:
+    rng = np.random.default_rng(6)
+    train = [(image, np.kron(answer, np.ones((2, 2), dtype=np.uint8))) for image, answer in
+             (_most_copies(rng) for _ in range(3))]
+    test, expected = _most_copies(rng)
+    fits = learn_picks(train, [test], never)
+    assert any(np.array_equal(f.predictions[0], np.kron(expected, np.ones((2, 2), dtype=np.uint8))) for f in fits)
+    assert "upscale(2)" in fits[0].steps
+
+
+def test_the_only_object_off_the_border_is_picked() -> None:
+    def scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        image = np.zeros((9, 9), dtype=np.uint8)
+        inner = _shape(rng, int(rng.integers(1, 10)))
+        image[3:6, 3:6] = inner
+        image[0, int(rng.integers(0, 9))] = 5  # objects on the border, one cell each
+        image[8, int(rng.integers(0, 9))] = 5
+        image[int(rng.integers(1, 8)), 0] = 7
+        return image, inner
+
+    rng = np.random.default_rng(8)
+    train = [scene(rng) for _ in range(3)]
+    test, expected = scene(rng)
+    fits = learn_picks(train, [test], never)
+    assert fits and np.array_equal(fits[0].predictions[0], expected), [f.describe() for f in fits]

@@ -15,7 +15,7 @@ import numpy as np
 
 from arc_ttt.domain.programs.fits import SUMMARIZE, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background
-from arc_ttt.domain.programs.picks import FACTS, facts_of, panel_cutters
+from arc_ttt.domain.programs.picks import FACTS, PLACES, facts_of, panel_cutters
 
 COST = 3.0
 
@@ -58,7 +58,7 @@ def learn_panel_summary(train: Sequence[tuple[Image, Image]], tests: Sequence[Im
             # the panels in the order of the summary's cells
             orders = [np.arange(r * c).reshape(r, c).T.ravel() if transposed else np.arange(r * c) for r, c in layouts]
             for column, fact in enumerate(FACTS):
-                if fact.endswith("edge"):  # a panel's place: a color per place would only copy the layout
+                if fact in PLACES:  # a panel's place: a color per place would only copy the layout
                     continue
                 values = [table[order, column] for table, order in zip(tables, orders)]
                 table = _mapping(values[:len(train)], [out.ravel() for out in outputs])

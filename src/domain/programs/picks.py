@@ -4,10 +4,9 @@
 only symmetric object, the box with the most red cells, the first of three panels. The catalog names
 a few such selectors as steps; this learner cuts every input into parts in several ways, describes
 each part by a row of facts, and keeps the rules that pick, in every train pair, a part from which
-the output follows by a finishing rule (as is, or recolored), possibly after one turn or flip. A rule
-is a fact's unique largest or smallest value, the only part whose value no other part shares, or a
-fixed place in reading order.
-Many rules are tried on few pairs, so a picked part is never *sure*.
+the output follows by a finishing rule (as is, or recolored), possibly after one turn, flip or
+scaling. A rule is a fact's unique largest or smallest value, the only part whose value no other part
+shares, or a fixed place in reading order. Many rules are tried on few pairs, so a picked part is never *sure*.
 """
 
 from __future__ import annotations
@@ -99,29 +98,34 @@ FACTS: tuple[str, ...] = (
     "cells", "box area", "height", "width", "colors", "has a hole", "mirror symmetric", "diagonal symmetric",
     "copies of its shape",
     "copies of it", "parts of its color", "top edge", "left edge", "bottom edge", "right edge",
+    "turn symmetric", "hole cells", "full box", "touches the border",
     *(f"cells of color {c}" for c in range(10)),
 )
+PLACES = frozenset({"top edge", "left edge", "bottom edge", "right edge", "touches the border"})
 
 
-def facts_of(parts: Sequence[_Part], bg: int) -> np.ndarray:
-    """One row of `FACTS` per part, and last the index of the first part equal to it (ties among equal
-    parts are no ties: any of them is the answer)."""
+def facts_of(parts: Sequence[_Part], bg: int, shape: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """One row of `FACTS` per part of an image of `shape`, and last the index of the first part equal to it
+    (ties among equal parts are no ties: any of them is the answer)."""
     shapes = [bytes(p.patch.shape) + np.packbits(p.patch != bg).tobytes() for p in parts]
     images = [bytes(p.patch.shape) + p.patch.tobytes() for p in parts]
     counts = [np.bincount(p.patch.ravel(), minlength=10)[:10] for p in parts]
     mains = [int(np.where(np.arange(10) == bg, -1, c).argmax()) for c in counts]
     rows = []
-    for part, shape, whole, main, colors in zip(parts, shapes, images, mains, counts):
+    for part, outline, whole, main, colors in zip(parts, shapes, images, mains, counts):
         patch = part.patch
         solid = patch != bg
         mirror = np.array_equal(patch, patch[::-1]) or np.array_equal(patch, patch[:, ::-1])
         diagonal = patch.shape[0] == patch.shape[1] and (np.array_equal(patch, patch.T)
                                                          or np.array_equal(patch, patch[::-1, ::-1].T))
-        hole = bool(enclosed_background(np.where(solid, 1, 0).astype(np.uint8), 0).any())
+        holes = int(enclosed_background(np.where(solid, 1, 0).astype(np.uint8), 0).sum())
         h, w = patch.shape
-        rows.append([int(solid.sum()), h * w, h, w, len(set(np.unique(patch[solid]).tolist())), hole, mirror, diagonal,
-                     shapes.count(shape), images.count(whole), mains.count(main),
-                     part.top, part.left, part.top + h, part.left + w, *colors.tolist(), images.index(whole)])
+        border = part.top == 0 or part.left == 0 or part.top + h == shape[0] or part.left + w == shape[1]
+        rows.append([int(solid.sum()), h * w, h, w, len(set(np.unique(patch[solid]).tolist())), holes > 0, mirror,
+                     diagonal, shapes.count(outline), images.count(whole), mains.count(main),
+                     part.top, part.left, part.top + h, part.left + w,
+                     np.array_equal(patch, patch[::-1, ::-1]), holes, bool(solid.all()), border,
+                     *colors.tolist(), images.index(whole)])
     return np.array(rows, dtype=np.int64)
 
 
@@ -173,7 +177,8 @@ _TURNS: tuple[tuple[str, Callable[[Image], Image]], ...] = (
 
 
 def _finished(rule: str, picked: list[Image], outputs: Sequence[Image]) -> Fit | None:
-    """The picked parts as the outputs, as they are or turned (one symmetry for all), through a finishing rule."""
+    """The picked parts as the outputs, as they are, turned (one symmetry for all) or scaled up, through a
+    finishing rule."""
     n_train = len(outputs)
     for turn, apply in _TURNS:
         images = [np.ascontiguousarray(apply(img)) for img in picked]
@@ -183,6 +188,10 @@ def _finished(rule: str, picked: list[Image], outputs: Sequence[Image]) -> Fit |
         fit = finish(steps, BASE_COST + (1.0 if turn else 0.0), images, n_train, outputs)
         if fit is not None:
             return fit
+    factors = {(out.shape[0] // img.shape[0], out.shape[1] // img.shape[1]) for img, out in zip(picked, outputs)}
+    if len(factors) == 1 and (k := factors.pop())[0] == k[1] > 1:
+        images = [np.kron(img, np.ones(k, dtype=np.uint8)) for img in picked]
+        return finish((PICK_PART, rule, f"upscale({k[0]})"), BASE_COST + 1.0, images, n_train, outputs)
     return None
 
 
@@ -200,7 +209,7 @@ def learn_picks(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], ex
         parts = [cut(image) for image in inputs]
         if any(len(found) < 2 for found in parts):
             continue
-        tables = [facts_of(found, background(image)) for found, image in zip(parts, inputs)]
+        tables = [facts_of(found, background(image), image.shape) for found, image in zip(parts, inputs)]
         tried: set[tuple[int, ...]] = set()
         for rule in _rules(name.startswith("panel")):
             chosen = [rule.select(table) for table in tables]
