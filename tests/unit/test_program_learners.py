@@ -12,6 +12,10 @@ from hypothesis.extra.numpy import arrays
 from arc_ttt.domain.programs.color_answers import learn_color_answer
 from arc_ttt.domain.programs.color_steps import attract, flood, learn_color_steps
 from arc_ttt.domain.programs.counting import learn_counting
+from arc_ttt.domain.programs.line_drawing import learn_line_drawing
+from arc_ttt.domain.programs.panel_summary import learn_panel_summary
+from arc_ttt.domain.programs.picks import learn_picks
+from arc_ttt.domain.programs.stamps import learn_stamps
 
 
 def img(*rows: str) -> np.ndarray:
@@ -109,7 +113,11 @@ _grids = st.integers(1, 6).flatmap(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(_grids, _grids), min_size=1, max_size=3), st.lists(_grids, min_size=1, max_size=2))
 def test_learners_answer_any_task_with_valid_grids_or_nothing(train: list, tests: list) -> None:
-    for learner in (learn_color_steps, learn_counting, learn_color_answer):
+    def picks(train: list, tests: list) -> list:
+        return learn_picks(train, tests, lambda: False)
+
+    for learner in (learn_color_steps, learn_counting, learn_color_answer, learn_line_drawing, learn_stamps,
+                    learn_panel_summary, picks):
         for fit in learner(train, tests):
             assert len(fit.predictions) == len(tests)
             for grid in fit.predictions:
