@@ -88,3 +88,9 @@ def test_lines_join_cells_of_the_same_color_and_skip_other_pairs() -> None:
     fits = learn_line_drawing(train, [test])
     expected = img("188881", "000000", "100002", "000000", "218881")
     assert any(np.array_equal(f.predictions[0], expected) for f in fits), [f.describe() for f in fits]
+
+
+def test_an_expired_deadline_stops_the_learner() -> None:
+    train = [(img("00000", "00200", "00000"), img("00200", "00200", "00000"))] * 2
+    assert learn_line_drawing(train, [img("020", "000")])  # a line up from each 2
+    assert learn_line_drawing(train, [img("020", "000")], expired=lambda: True) == []

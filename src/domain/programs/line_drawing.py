@@ -12,7 +12,7 @@ nothing stood in the way anyway), the broad reading is the first answer and the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,8 +119,10 @@ def _cover(options: list[tuple[_Line, int, np.ndarray]], added: np.ndarray) -> l
     return chosen
 
 
-def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], keep: int = 2) -> list[Fit]:
-    """Up to two readings (broad, narrow) of which lines the outputs add, applied to the tests."""
+def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Image], keep: int = 2,
+                       expired: Callable[[], bool] = lambda: False) -> list[Fit]:
+    """Up to two readings (broad, narrow) of which lines the outputs add, applied to the tests; nothing once
+    `expired` (big, dense pictures make many long candidate lines)."""
     if not train or any(inp.shape != out.shape for inp, out in train):
         return []
     backgrounds = [background(inp) for inp, _ in train]
@@ -131,6 +133,8 @@ def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Ima
     colors = [ANY, *sorted(set().union(*(np.unique(inp).tolist() for inp, _ in train)) - set(backgrounds))]
     options: list[tuple[_Line, int, np.ndarray]] = []
     for color in colors:
+        if expired():
+            return []
         for direction in DIRECTIONS:
             for lone in (False, True):
                 for ending in ENDINGS:

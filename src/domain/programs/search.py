@@ -88,8 +88,9 @@ def search(
     layer, fits = [start], []
     if index == 0:  # not searches: judged once, by the first shard
         for learner in (learn_image_classes, learn_color_steps, learn_counting, learn_color_answer,
-                        learn_line_drawing, learn_panel_summary):
+                        learn_panel_summary):
             fits += learner(train, tests)
+        fits += learn_line_drawing(train, tests, expired=lambda: now() > deadline)
         fits += learn_picks(train, tests, lambda: now() > deadline)
     for depth in range(limits.max_depth + 1):
         if depth == 1 and shards > 1:
