@@ -33,6 +33,7 @@ class _Part:
 
 
 Cutter = Callable[[Image], list[_Part]]
+PanelCutter = Callable[[Image], tuple[list[_Part], int]]  # the panels in reading order, and their rows
 
 
 def _objects(connectivity: int, by_color: bool, whole_box: bool) -> Cutter:
@@ -56,7 +57,7 @@ def panels_between_lines(image: Image) -> tuple[list[_Part], int]:
     return [_Part(c, i // columns, i % columns) for i, c in enumerate(cells)], rows
 
 
-def _equal_panels(rows: int, columns: int) -> Callable[[Image], tuple[list[_Part], int]]:
+def _equal_panels(rows: int, columns: int) -> PanelCutter:
     """The image cut into rows x columns equal panels, with or without one-cell separator lines."""
     def cut(image: Image) -> tuple[list[_Part], int]:
         h, w = image.shape
@@ -72,10 +73,9 @@ def _equal_panels(rows: int, columns: int) -> Callable[[Image], tuple[list[_Part
 
 
 @cache
-def panel_cutters() -> tuple[tuple[str, Callable[[Image], tuple[list[_Part], int]]], ...]:
-    """Ways to cut an image into panels; each gives the panels in reading order and their rows."""
-    cutters: list[tuple[str, Callable[[Image], tuple[list[_Part], int]]]] = [
-        ("panel between lines", panels_between_lines)]
+def panel_cutters() -> tuple[tuple[str, PanelCutter], ...]:
+    """Ways to cut an image into panels, by name."""
+    cutters: list[tuple[str, PanelCutter]] = [("panel between lines", panels_between_lines)]
     for rows, columns in ((1, 2), (2, 1), (1, 3), (3, 1), (2, 2), (3, 3)):
         cutters.append((f"panel of {rows}x{columns}", _equal_panels(rows, columns)))
     return tuple(cutters)
@@ -83,6 +83,7 @@ def panel_cutters() -> tuple[tuple[str, Callable[[Image], tuple[list[_Part], int
 
 @cache
 def _cutters() -> tuple[tuple[str, Cutter], ...]:
+    """Every way to cut an image into parts, by name: objects first (the commoner answer), then panels."""
     cutters: list[tuple[str, Cutter]] = []
     for connectivity in (8, 4):
         for by_color in (False, True):
