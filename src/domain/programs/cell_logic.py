@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from arc_ttt.domain.programs.cell_features import NONE, describe, features
 from arc_ttt.domain.programs.fits import LOCAL_RULE, Fit, already_given
 from arc_ttt.domain.programs.images import Image
 
+T = TypeVar("T")
 _ABSOLUTE = -1  # the explanation "a fixed color"
 _KEEP = 0  # the explanation "the cell's own color" (source 0 is the color feature)
 
@@ -123,14 +125,20 @@ class _Cells:
         return _Rule(keys, len(table.groups), tuple(images), backed_off)
 
 
+def shared_by_most(values: Sequence[T]) -> T | None:
+    """The value most items share, when more than half of them (three at least) do: what "every other
+    value" becomes in a rule that singles out a value or two (objects of size 6 turn red, the rest
+    blue, the background stays), so a value no train cell had can be read too."""
+    if not values:
+        return None
+    commonest = max(set(values), key=list(values).count)
+    count = list(values).count(commonest)
+    return commonest if count >= 3 and 2 * count > len(values) else None
+
+
 def _default(table: _Table) -> tuple[int, int] | None:
-    """The explanation of "every other value" when most groups, three at least, share it: a rule that
-    singles out a value or two (objects of size 6 turn red, the rest blue, the background stays) says
-    what a value no train cell had becomes."""
-    explanations = [(int(c), int(f) if c == _ABSOLUTE else 0) for c, f in zip(table.choice, table.fixed)]
-    commonest = max(set(explanations), key=explanations.count)
-    count = explanations.count(commonest)
-    return commonest if count >= 3 and 2 * count > len(explanations) else None
+    """The explanation most groups of the table share (see `shared_by_most`)."""
+    return shared_by_most([(int(c), int(f) if c == _ABSOLUTE else 0) for c, f in zip(table.choice, table.fixed)])
 
 
 def learn_cell_logic(

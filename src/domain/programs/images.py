@@ -138,3 +138,16 @@ def _pieces(data: bytes, shape: tuple[int, int], connectivity: int, by_color: bo
             found.append(Piece(mask, box, len(members), int((counts > 0).sum()), int(counts.argmax()),
                                int(counts.max())))
     return tuple(found)
+
+
+ANY_COLOR = -1  # for `source_cells`: cells of every color
+
+
+def source_cells(image: Image, bg: int, color: int, lone: bool) -> list[tuple[int, int]]:
+    """The (row, column) of every cell of `color` (ANY_COLOR: of every non-background color), reading order;
+    with `lone`, only cells with no colored neighbour (diagonals included): where learned drawings start."""
+    if lone:
+        return [(p.box[0], p.box[1]) for p in pieces(image, 8, False, bg)
+                if p.size == 1 and color in (ANY_COLOR, p.main_color)]
+    found = image != bg if color == ANY_COLOR else image == color
+    return list(zip(*(a.tolist() for a in np.nonzero(found))))

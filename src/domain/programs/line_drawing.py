@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arc_ttt.domain.programs.fits import DRAW_LINES, Fit, already_given
-from arc_ttt.domain.programs.images import Image, background, pieces
+from arc_ttt.domain.programs.images import ANY_COLOR, Image, background, source_cells
 
 DIRECTIONS: dict[str, tuple[int, int]] = {
     "up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
@@ -31,7 +31,7 @@ ENDINGS = ("to the edge", "at the first cell", "only to a cell", "only to its co
 COST = 2.5
 
 
-ANY = -1  # "cells of every color", each line in its own cell's color
+ANY = ANY_COLOR  # "cells of every color", each line in its own cell's color
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +47,12 @@ class _Line:
         return f"{'lone ' if self.lone else ''}{source} {self.direction}{drawn}, {self.ending}"
 
 
-def _sources(image: Image, bg: int, color: int, lone: bool) -> list[tuple[int, int]]:
-    if lone:
-        return [(p.box[0], p.box[1]) for p in pieces(image, 8, False, bg)
-                if p.size == 1 and color in (ANY, p.main_color)]
-    found = image != bg if color == ANY else image == color
-    return list(zip(*(a.tolist() for a in np.nonzero(found))))
-
-
 def _painted(image: Image, bg: int, line: _Line) -> np.ndarray:
     """Per cell, the color the line candidate paints there on `image` (its source's), -1 where none."""
     paint = np.full(image.shape, -1, dtype=np.int16)
     dy, dx = DIRECTIONS[line.direction]
     h, w = image.shape
-    for y, x in _sources(image, bg, line.color, line.lone):
+    for y, x in source_cells(image, bg, line.color, line.lone):
         path = []
         r, c = y + dy, x + dx
         met = False
@@ -81,18 +73,18 @@ def _painted(image: Image, bg: int, line: _Line) -> np.ndarray:
     return paint
 
 
-def _paint_color(line: _Line, train: Sequence[tuple[Image, Image]], backgrounds: Sequence[int]) -> int | None:
-    """The color the line's cells have in every train output (ANY: each its source's color), if the line
-    only paints cells the outputs add; None if it paints nothing."""
+def _paint_color(line: _Line, painted: Sequence[np.ndarray], outputs: Sequence[Image],
+                 backgrounds: Sequence[int]) -> int | None:
+    """The color the line's cells (`painted` on each train input) have in every train output (ANY: each its
+    source's color), if the line only paints cells the outputs add; None if it paints nothing."""
     seen: set[int] = set()
     own = True
-    for (inp, out), bg in zip(train, backgrounds):
-        paint = _painted(inp, bg, line)
+    for paint, out, bg in zip(painted, outputs, backgrounds):
         mask = paint >= 0
         if not mask.any():
             continue
         drawn = out[mask]
-        if (drawn == bg).any() or (inp[mask] != bg).any():  # a cell the output leaves blank
+        if (drawn == bg).any():  # a cell the output leaves blank
             return None
         own = own and bool((drawn == paint[mask]).all())
         seen |= set(np.unique(drawn).tolist())
@@ -139,11 +131,10 @@ def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Ima
             for lone in (False, True):
                 for ending in ENDINGS:
                     line = _Line(color, direction, lone, ending)
-                    paint = _paint_color(line, train, backgrounds)
+                    painted = [_painted(inp, bg, line) for (inp, _), bg in zip(train, backgrounds)]
+                    paint = _paint_color(line, painted, [out for _, out in train], backgrounds)
                     if paint is not None:
-                        mask = np.concatenate([(_painted(inp, bg, line) >= 0).ravel()
-                                               for (inp, _), bg in zip(train, backgrounds)])
-                        options.append((line, paint, mask))
+                        options.append((line, paint, np.concatenate([(p >= 0).ravel() for p in painted])))
     every_added = np.concatenate([a.ravel() for a in added])
     fits: list[Fit] = []
     for order in (options, _narrow_first(options)):

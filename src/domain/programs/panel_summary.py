@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from arc_ttt.domain.programs.cell_logic import shared_by_most
 from arc_ttt.domain.programs.fits import SUMMARIZE, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background
 from arc_ttt.domain.programs.picks import FACTS, PLACES, facts_of, panel_cutters
@@ -31,9 +32,7 @@ def _mapping(values: Sequence[np.ndarray], colors: Sequence[np.ndarray]) -> dict
 
 
 def _apply(table: dict[int, int], values: np.ndarray) -> np.ndarray | None:
-    colors = list(table.values())
-    commonest = max(set(colors), key=colors.count)
-    default = commonest if colors.count(commonest) >= 3 and 2 * colors.count(commonest) > len(colors) else None
+    default = shared_by_most(list(table.values()))
     out = [table.get(v, default) for v in values.tolist()]
     return None if any(c is None for c in out) else np.array(out, dtype=np.uint8)
 

@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 
+from arc_ttt.domain.programs import primitives as prim
 from arc_ttt.domain.programs.finishes import finish
 from arc_ttt.domain.programs.fits import PICK_PART, Fit, already_given
 from arc_ttt.domain.programs.images import Image, background, enclosed_background, pieces
@@ -170,10 +171,9 @@ def _rules(panels: bool) -> Iterator[_Rule]:
 
 
 _TURNS: tuple[tuple[str, Callable[[Image], Image]], ...] = (
-    ("", lambda i: i), ("flip(left-right)", lambda i: i[:, ::-1]), ("flip(up-down)", lambda i: i[::-1]),
-    ("rotate(90)", lambda i: np.rot90(i, -1)), ("rotate(180)", lambda i: i[::-1, ::-1]),
-    ("rotate(270)", lambda i: np.rot90(i, 1)), ("transpose", lambda i: i.T),
-    ("anti_transpose", lambda i: i[::-1, ::-1].T),
+    ("", lambda i: i), ("flip(left-right)", prim.flip_lr), ("flip(up-down)", prim.flip_ud),
+    ("rotate(90)", prim.rotate(1)), ("rotate(180)", prim.rotate(2)), ("rotate(270)", prim.rotate(3)),
+    ("transpose", prim.transpose), ("anti_transpose", prim.anti_transpose),
 )
 
 
@@ -182,7 +182,7 @@ def _finished(rule: str, picked: list[Image], outputs: Sequence[Image]) -> Fit |
     finishing rule."""
     n_train = len(outputs)
     for turn, apply in _TURNS:
-        images = [np.ascontiguousarray(apply(img)) for img in picked]
+        images = [apply(img) for img in picked]
         if any(img.shape != out.shape for img, out in zip(images, outputs)):
             continue
         steps = (PICK_PART, rule, turn) if turn else (PICK_PART, rule)

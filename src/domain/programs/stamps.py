@@ -16,22 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from arc_ttt.domain.programs.fits import STAMP, Fit, already_given
-from arc_ttt.domain.programs.images import Image, background, pieces
+from arc_ttt.domain.programs.images import ANY_COLOR, Image, background, source_cells
 
 RADIUS = 2
 COST = 2.5
 _OFFSETS = tuple((dy, dx) for dy in range(-RADIUS, RADIUS + 1) for dx in range(-RADIUS, RADIUS + 1) if dy or dx)
 
 Stamp = dict[tuple[int, int], int]  # offset -> color painted there (OWN: the source cell's color)
-ANY = -1  # cells of every color, each stamping in its own color
+ANY = ANY_COLOR  # cells of every color, each stamping in its own color
 OWN = -1
-
-
-def _sources(image: Image, bg: int, color: int, lone: bool) -> list[tuple[int, int]]:
-    if lone:
-        return [(p.box[0], p.box[1]) for p in pieces(image, 8, False, bg)
-                if p.size == 1 and color in (ANY, p.main_color)]
-    return list(zip(*(a.tolist() for a in np.nonzero(image != bg if color == ANY else image == color))))
 
 
 def _learn_stamp(color: int, lone: bool, train: Sequence[tuple[Image, Image]], bg: int) -> Stamp:
@@ -39,7 +32,7 @@ def _learn_stamp(color: int, lone: bool, train: Sequence[tuple[Image, Image]], b
     seen: dict[tuple[int, int], set[int]] = {}
     for inp, out in train:
         h, w = inp.shape
-        for y, x in _sources(inp, bg, color, lone):
+        for y, x in source_cells(inp, bg, color, lone):
             for dy, dx in _OFFSETS:
                 r, c = y + dy, x + dx
                 if 0 <= r < h and 0 <= c < w and inp[r, c] == bg:
@@ -53,7 +46,7 @@ def _draw(image: Image, stamps: Sequence[tuple[int, bool, Stamp]], bg: int | Non
     out = image.copy()
     h, w = image.shape
     for color, lone, stamp in stamps:
-        for y, x in _sources(image, bg, color, lone):
+        for y, x in source_cells(image, bg, color, lone):
             for (dy, dx), paint in stamp.items():
                 r, c = y + dy, x + dx
                 if 0 <= r < h and 0 <= c < w and image[r, c] == bg:
