@@ -1,6 +1,6 @@
-"""Learners that read one parameter off the train pairs: the anchor color objects move to, the
-number an output draws, the color a one-color answer takes. Tried on generated pairs, including
-test inputs whose count or color no train input had."""
+"""Learners that read one parameter off the train pairs: the anchor color objects move to (or the
+anchor, its color and the fate of strays), the number an output draws, the color a one-color answer
+takes. Tried on generated pairs, including test inputs whose count or color no train input had."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from arc_ttt.domain.programs.attraction import learn_attraction
 from arc_ttt.domain.programs.color_answers import learn_color_answer
 from arc_ttt.domain.programs.color_steps import attract, flood, learn_color_steps
 from arc_ttt.domain.programs.counting import learn_counting
@@ -52,6 +53,51 @@ def test_the_anchor_color_is_learned_from_fresh_pairs() -> None:
     assert fits and fits[0].steps == ("attract(to color 3)",)
     assert np.array_equal(fits[0].predictions[0], expected)
     assert not fits[0].learned_cells  # one learned color, like a recolor: may be sure
+
+
+def _bar_and_dots(rng: np.random.Generator, anchor: int, mover: int) -> tuple[np.ndarray, np.ndarray]:
+    """A wall of `anchor` across the middle rows and dots of `mover` above and below it in distinct columns;
+    the expected output: every dot lands on the wall, in the wall's color."""
+    image = np.zeros((12, 10), dtype=np.uint8)
+    top, bottom = 5, 5 + int(rng.integers(1, 3))
+    image[top:bottom, 1:9] = anchor
+    out = image.copy()
+    for column in (1, 3, 5, 7):  # apart, so that no two dots touch and move as one shape
+        if rng.random() < 0.5:
+            image[int(rng.integers(0, top - 1)), column], out[top - 1, column] = mover, anchor
+        else:
+            image[int(rng.integers(bottom + 1, 12)), column], out[bottom, column] = mover, anchor
+    return image, out
+
+
+def test_shapes_fall_onto_the_largest_shape_in_its_color_whatever_the_colors() -> None:
+    rng = np.random.default_rng(5)
+    train = [_bar_and_dots(rng, 5, 2) for _ in range(3)]
+    test, expected = _bar_and_dots(rng, 4, 3)  # colors no train pair had: the anchor is found by its size
+    fits = learn_attraction(train, [test])
+    assert fits and np.array_equal(fits[0].predictions[0], expected), [f.describe() for f in fits]
+    assert all(f.learned_cells for f in fits)
+
+
+def test_shapes_in_one_line_stack_on_the_anchor_nearest_first() -> None:
+    train = [(img("2000", "0000", "2000", "0000", "5555"), img("0000", "0000", "2000", "2000", "5555")),
+             (img("0200", "0000", "0000", "5555"), img("0000", "0000", "0200", "5555"))]
+    fits = learn_attraction(train, [img("0030", "0030", "0000", "0000", "0000", "5555")])
+    assert fits and np.array_equal(fits[0].predictions[0], img("0000", "0000", "0000", "0030", "0030", "5555"))
+
+
+def test_what_becomes_of_a_shape_no_straight_line_leads_from_is_learned() -> None:
+    """The 3 at the far right sees no anchor cell in any of eight directions: it goes in training."""
+    train = [(img("2000000", "0000003", "0000000", "5500000"), img("0000000", "0000000", "2000000", "5500000")),
+             (img("0200000", "0000000", "0000003", "0550000"), img("0000000", "0000000", "0200000", "0550000"))]
+    fits = learn_attraction(train, [img("0000200", "0000000", "0000550", "3000000")])
+    assert fits and np.array_equal(fits[0].predictions[0], img("0000000", "0000200", "0000550", "0000000"))
+    assert "the rest go" in fits[0].describe()
+
+
+def test_moves_that_do_not_explain_the_outputs_are_no_attraction() -> None:
+    train = [(img("200", "000", "555"), img("000", "002", "555")), (img("020", "000", "555"), img("000", "200", "555"))]
+    assert learn_attraction(train, [img("002", "000", "555")]) == []
 
 
 def _objects(rng: np.random.Generator, n: int, color: int) -> np.ndarray:
@@ -117,7 +163,7 @@ def test_learners_answer_any_task_with_valid_grids_or_nothing(train: list, tests
         return learn_picks(train, tests, lambda: False)
 
     for learner in (learn_color_steps, learn_counting, learn_color_answer, learn_line_drawing, learn_stamps,
-                    learn_panel_summary, picks):
+                    learn_panel_summary, learn_attraction, picks):
         for fit in learner(train, tests):
             assert len(fit.predictions) == len(tests)
             for grid in fit.predictions:

@@ -94,3 +94,29 @@ def test_an_expired_deadline_stops_the_learner() -> None:
     train = [(img("00000", "00200", "00000"), img("00200", "00200", "00000"))] * 2
     assert learn_line_drawing(train, [img("020", "000")])  # a line up from each 2
     assert learn_line_drawing(train, [img("020", "000")], expired=lambda: True) == []
+
+
+def _blocks(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A 2x2 block of 1s and one of 2s on a 12x12 picture; the 1s' top-left corner shoots a diagonal up-left
+    to the edge, the 2s' bottom-right corner one down-right (their other cells shoot nothing)."""
+    image = np.zeros((12, 12), dtype=np.uint8)
+    a, b = int(rng.integers(1, 4)), int(rng.integers(1, 9))
+    c, d = int(rng.integers(7, 10)), int(rng.integers(1, 9))
+    image[a:a + 2, b:b + 2] = 1
+    image[c:c + 2, d:d + 2] = 2
+    out = image.copy()
+    for k in range(1, 12):
+        if a - k >= 0 and b - k >= 0:
+            out[a - k, b - k] = 1
+        if c + 1 + k < 12 and d + 1 + k < 12:
+            out[c + 1 + k, d + 1 + k] = 2
+    return image, out
+
+
+def test_a_shape_shoots_from_its_front_corner_only() -> None:
+    rng = np.random.default_rng(7)
+    train = [_blocks(rng) for _ in range(3)]
+    test, expected = _blocks(rng)
+    fits = learn_line_drawing(train, [test])
+    assert fits and np.array_equal(fits[0].predictions[0], expected), [f.describe() for f in fits]
+    assert "fronts of 1s up-left" in fits[0].describe()

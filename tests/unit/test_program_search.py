@@ -7,6 +7,7 @@ import pytest
 
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.programs import primitives as prim
+from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import to_grid
 from arc_ttt.domain.programs.search import search
 from arc_ttt.domain.programs.solver import ProgramSearch, ProgramSearchOptions
@@ -116,3 +117,16 @@ def test_a_fixed_size_window_in_a_corner_is_found(seed: int) -> None:
     fits = search(train, [images[3]], deadline=float("inf"))
     assert fits and fits[0].finish == "corner(bottom-left, 3x2)"
     assert np.array_equal(fits[0].predictions[0], images[3][-3:, :2])
+
+
+def test_a_program_that_only_adds_steps_to_a_chosen_one_is_no_second_attempt() -> None:
+    """`flip -> crop` fits the train pairs only because the flip changes nothing there: its different test
+    answer is no evidence, and a different explanation gets the second attempt."""
+    task = Task("t", (Example(Grid.of([[1]]), Grid.of([[1]])),) * 2, (Example(Grid.of([[1, 2]])),))
+    answer = {name: np.array(grid, dtype=np.uint8) for name, grid in (("a", [[1]]), ("b", [[2]]), ("c", [[3]]))}
+    fits = [Fit(("crop",), "as is", 1.0, (answer["a"],)), Fit(("flip", "crop"), "as is", 2.0, (answer["b"],)),
+            Fit(("pick",), "max size", 2.5, (answer["c"],))]
+    first, second = ProgramSearch().rank(task, fits, 0.0).candidates[0]
+    assert (first.explanation, second.explanation) == ("crop", "pick -> max size")
+    alone = ProgramSearch().rank(task, fits[1:], 0.0).candidates[0]
+    assert [c.explanation for c in alone] == ["flip -> crop", "pick -> max size"]

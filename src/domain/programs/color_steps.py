@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from arc_ttt.domain.programs.attraction import slide
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.images import Image, background, pieces
 
@@ -45,23 +46,17 @@ def attract(image: Image, anchor: int, one_step: bool = False) -> Image | None:
     out = image.copy()
     for piece in loose:
         out[piece.mask] = bg
-    h, w = image.shape
     for piece in loose:
         move = _direction(piece.box, target)
         if move is None:
             return None
         ys, xs = np.nonzero(piece.mask)
         colors = image[ys, xs]
-        travelled = 0
-        while True:
-            ny, nx = ys + move[0] * (travelled + 1), xs + move[1] * (travelled + 1)
-            if ny.min() < 0 or nx.min() < 0 or ny.max() >= h or nx.max() >= w:
-                return None  # left the picture without meeting the anchor
-            if fixed[ny, nx].any():
-                break
-            travelled += 1
-            if one_step:
-                break
+        travelled = slide((ys, xs), move, fixed)
+        if travelled is None:
+            return None  # it would leave the picture without meeting the anchor
+        if one_step:
+            travelled = min(travelled, 1)
         out[ys + move[0] * travelled, xs + move[1] * travelled] = colors
     return None if np.array_equal(out, image) else out
 

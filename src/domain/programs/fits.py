@@ -17,6 +17,7 @@ PICK_PART = "pick part"  # the step name of an object or panel chosen by a learn
 SUMMARIZE = "summarize panels"  # the step name of one cell per panel, colored by a learned fact (never sure)
 STAMP = "stamp"  # the step name of patterns each cell of a color paints around itself (never sure)
 DRAW_LINES = "draw lines"  # the step name of lines whose colors, directions and ends are learned (never sure)
+ATTRACT = "attract"  # the step name of shapes moving onto an anchor that is learned (never sure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Fit:
     def learned_cells(self) -> bool:
         """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
         return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR, PICK_PART, DRAW_LINES,
-                                                   SUMMARIZE, STAMP))
+                                                   SUMMARIZE, STAMP, ATTRACT))
 
 
 def already_given(predictions: Sequence[Image], fits: Iterable[Fit]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arc_ttt.domain.programs.fits import DRAW_LINES, Fit, already_given
-from arc_ttt.domain.programs.images import ANY_COLOR, Image, background, source_cells
+from arc_ttt.domain.programs.images import ANY_COLOR, Image, background, pieces, source_cells
 
 DIRECTIONS: dict[str, tuple[int, int]] = {
     "up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
@@ -28,6 +28,10 @@ DIRECTIONS: dict[str, tuple[int, int]] = {
 # first non-background cell, only when it meets one (a line that would reach the edge is not drawn), or
 # only when that cell has the line's source color (lines joining same-colored cells)
 ENDINGS = ("to the edge", "at the first cell", "only to a cell", "only to its color")
+# which cells shoot, broadest first: all of the color, only lone ones, or each shape's front (its cells
+# farthest along the direction: a block's leading corner shoots one diagonal, its top row casts lines up)
+STARTS = ("cells", "lone cells", "fronts")
+_NARROWNESS = {"cells": 0, "fronts": 1, "lone cells": 2}
 COST = 2.5
 
 
@@ -38,13 +42,29 @@ ANY = ANY_COLOR  # "cells of every color", each line in its own cell's color
 class _Line:
     color: int  # the color of the cells that shoot, or ANY
     direction: str
-    lone: bool  # only from cells with no colored neighbour
+    start: str  # one of STARTS
     ending: str
 
     def describe(self, paint: int) -> str:
         source = "cells" if self.color == ANY else f"{self.color}s"
         drawn = "" if paint in (ANY, self.color) else f" in {paint}"
-        return f"{'lone ' if self.lone else ''}{source} {self.direction}{drawn}, {self.ending}"
+        shooter = {"cells": source, "lone cells": f"lone {source}", "fronts": f"fronts of {source}"}[self.start]
+        return f"{shooter} {self.direction}{drawn}, {self.ending}"
+
+
+def _starts(image: Image, bg: int, line: _Line) -> list[tuple[int, int]]:
+    if line.start != "fronts":
+        return source_cells(image, bg, line.color, line.start == "lone cells")
+    dy, dx = DIRECTIONS[line.direction]
+    found: list[tuple[int, int]] = []
+    for piece in pieces(image, 8, True, bg):
+        if line.color not in (ANY, piece.main_color):
+            continue
+        rows, cols = np.nonzero(piece.mask)
+        reach = dy * rows + dx * cols
+        ahead = reach == reach.max()
+        found += zip(rows[ahead].tolist(), cols[ahead].tolist())
+    return sorted(found)
 
 
 def _painted(image: Image, bg: int, line: _Line) -> np.ndarray:
@@ -52,7 +72,7 @@ def _painted(image: Image, bg: int, line: _Line) -> np.ndarray:
     paint = np.full(image.shape, -1, dtype=np.int16)
     dy, dx = DIRECTIONS[line.direction]
     h, w = image.shape
-    for y, x in source_cells(image, bg, line.color, line.lone):
+    for y, x in _starts(image, bg, line):
         path = []
         r, c = y + dy, x + dx
         met = False
@@ -128,9 +148,9 @@ def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Ima
         if expired():
             return []
         for direction in DIRECTIONS:
-            for lone in (False, True):
+            for start in STARTS:
                 for ending in ENDINGS:
-                    line = _Line(color, direction, lone, ending)
+                    line = _Line(color, direction, start, ending)
                     painted = [_painted(inp, bg, line) for (inp, _), bg in zip(train, backgrounds)]
                     paint = _paint_color(line, painted, [out for _, out in train], backgrounds)
                     if paint is not None:
@@ -152,7 +172,7 @@ def learn_line_drawing(train: Sequence[tuple[Image, Image]], tests: Sequence[Ima
 def _narrow_first(options: list[tuple[_Line, int, np.ndarray]]) -> list[tuple[_Line, int, np.ndarray]]:
     """The same candidates, the narrowest reading of each color and direction first."""
     rank = {ending: i for i, ending in enumerate(ENDINGS)}
-    return sorted(options, key=lambda o: (o[0].color == ANY, -int(o[0].lone), -rank[o[0].ending]))
+    return sorted(options, key=lambda o: (o[0].color == ANY, -_NARROWNESS[o[0].start], -rank[o[0].ending]))
 
 
 def _accounts_for(chosen: Sequence[tuple[_Line, int]], train: Sequence[tuple[Image, Image]],

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from arc_ttt.domain.programs.attraction import learn_attraction
 from arc_ttt.domain.programs.catalog import Step, catalog, finishing_steps
 from arc_ttt.domain.programs.cell_logic import learn_cell_logic
 from arc_ttt.domain.programs.color_answers import learn_color_answer
@@ -88,7 +89,7 @@ def search(
     layer, fits = [start], []
     if index == 0:  # not searches: judged once, by the first shard
         for learner in (learn_image_classes, learn_color_steps, learn_counting, learn_color_answer,
-                        learn_panel_summary):
+                        learn_panel_summary, learn_attraction):
             fits += learner(train, tests)
         fits += learn_line_drawing(train, tests, expired=lambda: now() > deadline)
         fits += learn_picks(train, tests, lambda: now() > deadline)

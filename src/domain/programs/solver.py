@@ -48,6 +48,16 @@ def _catalog_order() -> dict[str, int]:
     return {step.name: i for i, step in enumerate(catalog())}
 
 
+def _elaborates(fit: Fit, simpler: Fit) -> bool:
+    """`fit` is `simpler` with steps added (same steps in the same order, same finish): both fit every train
+    pair, so the added steps changed nothing training can see, and betting the other attempt on them
+    (`flip -> crop(densest)` after `crop(densest)`) wastes it on a guess no pair supports."""
+    if fit.finish != simpler.finish or len(fit.steps) <= len(simpler.steps):
+        return False
+    rest = iter(fit.steps)
+    return all(step in rest for step in simpler.steps)
+
+
 class ProgramSearch:
     name = SOURCE
 
@@ -73,7 +83,8 @@ class ProgramSearch:
             forget_task_caches()
 
     def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution:
-        """Candidates from the cheapest fitting programs, two distinct grids per test input."""
+        """Candidates from the cheapest fitting programs, two distinct grids per test input; a program that
+        only adds steps to one already chosen gives none."""
         fits = sorted(fits, key=_rank_key)
         train_pairs = sum(ex.output is not None for ex in task.train)
         candidates = tuple(self._candidates(fits, i, train_pairs) for i in range(len(task.test)))
@@ -83,10 +94,12 @@ class ProgramSearch:
 
     def _candidates(self, fits: list[Fit], test_index: int, train_pairs: int) -> tuple[Candidate, ...]:
         chosen: dict[Grid, Candidate] = {}
+        given: list[Fit] = []
         for rank, fit in enumerate(fits):
             grid = to_grid(fit.predictions[test_index])
-            if grid is None or grid in chosen:
+            if grid is None or grid in chosen or any(_elaborates(fit, other) for other in given):
                 continue
+            given.append(fit)
             sure = rank == 0 and train_pairs >= 2 and self._unrivalled(fit, fits, test_index)
             chosen[grid] = Candidate(grid, SOURCE, score=1.0 / (1.0 + fit.cost), sure=sure, explanation=fit.describe())
             if len(chosen) == self.options.candidates_per_test:
