@@ -66,7 +66,7 @@ def main() -> None:
         f"`make solve` (= `arc-ttt solve --dataset {args.dataset}`, the defaults: the ensemble with the shipped "
         f"`data/models/arc-ttt-small`, budget 55 minutes, pacing) and `arc-ttt solve --solver program` on the same "
         f"set, on {platform.machine()} with {os.cpu_count()} cores (load average {load_avg:.1f} when the "
-        "comparison was read; the runs shared the machine with other work). Read with "
+        "comparison was read). Read with "
         f"`.venv/bin/python benchmarks/default_solve.py --ensemble-run {args.ensemble_run} --program-run "
         f"{args.program_run} --reuse`.", "",
         "| run | tasks | pass@2 | wall minutes | task s (mean) | task s (p95) |", "|---|---:|---:|---:|---:|---:|",
