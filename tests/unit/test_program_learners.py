@@ -79,7 +79,7 @@ def test_shapes_fall_onto_the_largest_shape_in_its_color_whatever_the_colors() -
     assert all(f.learned_cells for f in fits)
 
 
-def test_shapes_in_one_line_stack_on_the_anchor_nearest_first() -> None:
+def test_shapes_in_one_line_stack_on_the_anchor_rather_than_overlap() -> None:
     train = [(img("2000", "0000", "2000", "0000", "5555"), img("0000", "0000", "2000", "2000", "5555")),
              (img("0200", "0000", "0000", "5555"), img("0000", "0000", "0200", "5555"))]
     fits = learn_attraction(train, [img("0030", "0030", "0000", "0000", "0000", "5555")])
