@@ -10,7 +10,7 @@ what becomes of a shape no straight line leads to the anchor from (it stays, or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,23 +98,31 @@ def _way_to(cells: tuple[np.ndarray, np.ndarray], reaches: Sequence[np.ndarray],
     return min(ways) if ways else None
 
 
-def attract(image: Image, rule: _Rule) -> Image | None:
-    """The picture after every non-anchor shape moves to the anchor; None when the rule does not apply."""
-    bg = background(image)
-    found = pieces(image, 8, True, bg)
-    color = _anchor_color(found, rule.anchor)
+Plan = tuple[int, list[tuple[tuple[int, int] | None, tuple[np.ndarray, np.ndarray]]]]
+
+
+def _plan(image: Image, anchor: int) -> Plan | None:
+    """The anchor's color and each mover's way to it (nearest first, so a shape that arrives later rests on
+    one that arrived before it); None when there is no anchor or nothing to move. What the rules that share
+    an anchor have in common, worked out once for all of them."""
+    found = pieces(image, 8, True, background(image))
+    color = _anchor_color(found, anchor)
     if color is None:
         return None
-    anchor = image == color
-    movers = [p for p in found if p.main_color != color]
+    movers = [np.nonzero(p.mask) for p in found if p.main_color != color]
     if not movers:
         return None
-    reaches = [_reach(anchor, step) for step in DIRECTIONS]
-    plans = [(_way_to(cells, reaches, image.shape), cells) for cells in (np.nonzero(p.mask) for p in movers)]
-    out = np.where(anchor, image, bg).astype(image.dtype)
-    # nearest first, so a shape that arrives later rests on one that arrived before it
-    for way, (ys, xs) in sorted(plans, key=lambda plan: (plan[0] is None, plan[0] or (0, 0))):
-        colors = np.full(ys.shape, color, dtype=image.dtype) if rule.take_color else image[ys, xs]
+    reaches = [_reach(image == color, step) for step in DIRECTIONS]
+    ways = [(_way_to(cells, reaches, image.shape), cells) for cells in movers]
+    return color, sorted(ways, key=lambda way: (way[0] is None, way[0] or (0, 0)))
+
+
+def _move(image: Image, plan: Plan, rule: _Rule) -> Image:
+    """The picture after every mover of `plan` has moved, painted and kept as `rule` says."""
+    bg = background(image)
+    color, ways = plan
+    out = np.where(image == color, image, bg).astype(image.dtype)
+    for way, (ys, xs) in ways:
         if way is None:
             if rule.strays_stay:
                 out[ys, xs] = image[ys, xs]
@@ -123,7 +131,7 @@ def attract(image: Image, rule: _Rule) -> Image | None:
         distance = slide((ys, xs), step, out != bg)
         if distance is None:  # what it would rest on is gone: it stays where it is
             distance = 0
-        out[ys + distance * step[0], xs + distance * step[1]] = colors
+        out[ys + distance * step[0], xs + distance * step[1]] = color if rule.take_color else image[ys, xs]
     return out
 
 
@@ -137,19 +145,35 @@ def learn_attraction(train: Sequence[tuple[Image, Image]], tests: Sequence[Image
     for anchor in (LARGEST, *colors):
         if not all(_anchor_kept(inp, out, anchor) for inp, out in train):
             continue
-        for take_color in (False, True):
-            for strays_stay in (True, False):
-                rule = _Rule(anchor, take_color, strays_stay)
-                if not all(_same(attract(inp, rule), out) for inp, out in train):
-                    continue
-                predictions = tuple(attract(img, rule) for img in tests)
-                if any(p is None for p in predictions):
-                    continue
-                if not already_given(predictions, fits):  # type: ignore[arg-type]
-                    fits.append(Fit((ATTRACT,), rule.describe(), COST, predictions))  # type: ignore[arg-type]
-                if len(fits) == keep:
-                    return fits
+        for rule, predictions in _fitting_rules(anchor, train, tests):
+            if not already_given(predictions, fits):
+                fits.append(Fit((ATTRACT,), rule.describe(), COST, predictions))
+            if len(fits) == keep:
+                return fits
     return fits
+
+
+def _fitting_rules(anchor: int, train: Sequence[tuple[Image, Image]],
+                   tests: Sequence[Image]) -> Iterator[tuple[_Rule, tuple[Image, ...]]]:
+    """The rules with this anchor that move every train input onto its output, with their test answers. The
+    four rules share each picture's plan, made when a rule first needs it."""
+    images = [inp for inp, _ in train] + list(tests)
+    plans: dict[int, Plan | None] = {}
+
+    def moved(index: int, rule: _Rule) -> Image | None:
+        if index not in plans:
+            plans[index] = _plan(images[index], anchor)
+        plan = plans[index]
+        return None if plan is None else _move(images[index], plan, rule)
+
+    for take_color in (False, True):
+        for strays_stay in (True, False):
+            rule = _Rule(anchor, take_color, strays_stay)
+            if not all(_same(moved(i, rule), out) for i, (_, out) in enumerate(train)):
+                continue
+            results = [moved(len(train) + i, rule) for i in range(len(tests))]
+            if all(result is not None for result in results):
+                yield rule, tuple(results)  # type: ignore[misc]
 
 
 def _anchor_kept(inp: Image, out: Image, anchor: int) -> bool:
