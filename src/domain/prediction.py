@@ -28,10 +28,15 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class TaskSolution:
-    """Ranked candidates (best first) for each test input of a task, plus solver notes for the record."""
+    """Ranked candidates (best first) for each test input of a task, plus solver notes for the record.
+
+    `held_out_exact` is the share of held-out demonstrations (the task's own pairs, kept from the solver
+    while it learned) whose outputs the solver reproduced exactly; None when it made no such check. It is
+    the evidence an unsure solver can offer that its answers are worth more than plain guesses."""
 
     candidates: tuple[tuple[Candidate, ...], ...]
     notes: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
+    held_out_exact: float | None = None
 
     @classmethod
     def empty(cls, num_tests: int, **notes: object) -> TaskSolution:

@@ -222,6 +222,7 @@ class _Run:
             val_loss_after=after.loss if after else None,
             val_accuracy_before=before.token_accuracy if before else None,
             val_accuracy_after=after.token_accuracy if after else None,
+            val_exact_after=after.exact_share if after else None,
             divergences=self.divergences,
             oom_backoffs=self.ooms,
             micro_batch_size=self.micro,

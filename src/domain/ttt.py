@@ -39,11 +39,20 @@ class StepLoss:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Held-out loss and next-token accuracy over target tokens (teacher forcing)."""
+    """Held-out loss and next-token accuracy over target tokens (teacher forcing).
+
+    `exact` counts the examples whose every target token is the model's most likely next token: greedy
+    decoding would reproduce those outputs cell for cell, the only accuracy a grid answer is judged by."""
 
     loss: float
     token_accuracy: float
     tokens: int
+    examples: int = 0
+    exact: int = 0
+
+    @property
+    def exact_share(self) -> float | None:
+        return self.exact / self.examples if self.examples else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,7 @@ class TrainingReport:
     val_loss_after: float | None = None
     val_accuracy_before: float | None = None
     val_accuracy_after: float | None = None
+    val_exact_after: float | None = None  # share of held-out examples reproduced exactly after training
     divergences: int = 0
     oom_backoffs: int = 0
     micro_batch_size: int = 0
@@ -77,5 +87,6 @@ class TrainingReport:
             "val_loss_after": self.val_loss_after,
             "val_accuracy_before": self.val_accuracy_before,
             "val_accuracy": self.val_accuracy_after,
+            "val_exact": self.val_exact_after,
         }
         return {k: float(v) for k, v in values.items() if v is not None}

@@ -7,6 +7,7 @@ hierarchical vote -> the two best grids as candidates, with their votes as score
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -68,10 +69,14 @@ class TTTModelService:
         start = self.clock.now()
         self.backend.new_adapter(self.policy.seed)
         notes: dict[str, object] = {"model": self.backend.model_name}
-        if not self._reuse_adapter(task, notes):
+        stored = self._reuse_adapter(task, notes)
+        if stored is not None:
+            held_out_exact = stored.get("val_exact")
+        else:
             report = self._train(task, time_limit)
             notes.update(_report_notes(report))
             self._store_adapter(task, report, notes)
+            held_out_exact = report.val_exact_after
         deadline = start + time_limit
         views = self.strategy.inference_views(task)
         if self.options.entropy is not None:
@@ -93,21 +98,22 @@ class TTTModelService:
         notes.update(views=len(views), predictions=predictions, seconds=self.clock.now() - start)
         if self.options.scoring is not None:
             notes["scored"] = scored
-        return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}))
+        return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}), held_out_exact=held_out_exact)
 
-    def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> bool:
+    def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> Mapping[str, float] | None:
+        """The metrics stored with the adapter taken from the repository; None when none was taken."""
         if self.checkpoints is None or self.options.retrain:
-            return False
+            return None
         try:
             found = self.checkpoints.load_latest_good(task.id, self.backend.model_hash)
         except ArcTttError:
-            return False
+            return None
         if found is None:
-            return False
+            return None
         info, weights = found
         self.backend.import_adapter(weights)
         notes.update({"reused_adapter_version": info.version, **{k: v for k, v in info.metrics.items()}})
-        return True
+        return info.metrics
 
     def _train(self, task: Task, time_limit: float) -> TrainingReport:
         dataset = self.strategy.dataset(task)
@@ -226,7 +232,7 @@ def _report_notes(report: TrainingReport) -> dict[str, object]:
         notes["predicted_steps"] = report.predicted_steps
     for key, value in (("val_loss_before", report.val_loss_before), ("val_loss_after", report.val_loss_after),
                        ("val_accuracy_before", report.val_accuracy_before),
-                       ("val_accuracy", report.val_accuracy_after)):
+                       ("val_accuracy", report.val_accuracy_after), ("val_exact", report.val_exact_after)):
         if value is not None:
             notes[key] = round(value, 5)
     return notes

@@ -137,3 +137,16 @@ def test_missing_model_folder_is_one_clear_error(tmp_path) -> None:
 
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_model(str(tmp_path / "nope"))
+
+
+def test_exact_counts_the_held_out_outputs_greedy_decoding_would_reproduce() -> None:
+    b = backend()
+    for _ in range(120):  # memorise one example, cell for cell
+        b.accumulate(EXAMPLES[:1], 1.0)
+        b.apply_update(0.01)
+    alone = [b.evaluate([ex]) for ex in EXAMPLES]
+    together = b.evaluate(EXAMPLES)
+    assert alone[0].exact == 1 and together.examples == 4
+    assert together.exact == sum(e.exact for e in alone) == sum(e.token_accuracy == 1.0 for e in alone)
+    prompt = TTTExample(PROBE.demonstrations, Example(PROBE.query.input))
+    assert b.generate([prompt]) == [PROBE.query.output]

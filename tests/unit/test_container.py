@@ -32,3 +32,15 @@ def test_overriding_the_solver_and_store_reaches_solve_batch(tmp_path: Path) -> 
     assert store.rows["t0"].solver == "scripted"
     assert json.loads((tmp_path / "submission.json").read_text())["t0"][0]["attempt_1"] == [[5]]
     assert outcome.score is not None and outcome.score.score == 0.0
+
+
+def test_ensemble_settings_reach_its_policy() -> None:
+    from arc_ttt.application.solver_wiring import build_ensemble
+    from tests.fakes import FakeClock
+
+    def policy(**section: object) -> object:
+        solver = ScriptedSolver({})
+        return build_ensemble(solver, solver, FakeClock(), load_settings(ensemble=section)).policy
+
+    assert policy().trust_second_at == 0.5 and policy(ttt_trust=None).trust_second_at is None
+    assert policy(min_ttt_seconds="1m").min_second_seconds == 60.0

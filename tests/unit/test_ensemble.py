@@ -1,6 +1,7 @@
 from arc_ttt.domain.ensemble import EnsemblePolicy, EnsembleSolver, merge_candidates
 from arc_ttt.domain.geometry import Dihedral
 from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.task import Example, Task
 from tests.builders import grid, symmetry_task
 from tests.fakes import FakeClock, ScriptedSolver
 
@@ -8,8 +9,15 @@ A, B, C = grid("1"), grid("2"), grid("3")
 TASK = symmetry_task("t", Dihedral.ROT90)
 
 
-def _sol(*cands: Candidate) -> TaskSolution:
-    return TaskSolution((cands,))
+def _sol(*cands: Candidate, held_out: float | None = 1.0) -> TaskSolution:
+    """A solution that earned its place on the task's held-out pairs unless `held_out` says otherwise."""
+    return TaskSolution((cands,), held_out_exact=held_out)
+
+
+def _recurring_output_task() -> Task:
+    """Outputs of one fixed shape, one of them twice: both are fallback guesses, R first."""
+    r, s = grid("12", "34"), grid("56", "78")
+    return Task("t", (Example(grid("1"), r), Example(grid("2"), s), Example(grid("3"), r)), (Example(grid("4")),))
 
 
 def test_sure_first_answers_skip_the_expensive_second_solver() -> None:
@@ -70,3 +78,39 @@ def test_the_second_solver_is_skipped_when_too_little_time_is_left() -> None:
     result = EnsembleSolver(first, second, clock, EnsemblePolicy(min_second_seconds=8.0)).solve(TASK, 10.0)
     assert second.calls == [] and "ttt_skipped" in result.notes
     assert [c.grid for c in result.candidates[0]] == [A]
+
+
+def test_an_unchecked_second_solver_comes_after_the_fallback_guesses() -> None:
+    task = _recurring_output_task()
+    recurring, other = task.train[0].output, task.train[1].output
+    first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, name="program")
+    wild = grid("98", "76")
+    for held_out in (None, 0.25):
+        second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=held_out)}, name="ttt")
+        result = EnsembleSolver(first, second, FakeClock()).solve(task, 10.0)
+        assert [c.grid for c in result.candidates[0]] == [A, recurring, other, wild]
+        assert str(result.notes["ttt_ranked"]).startswith("after the fallback guesses")
+    earned = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=0.5)}, name="ttt")
+    result = EnsembleSolver(first, earned, FakeClock()).solve(task, 10.0)
+    assert [c.grid for c in result.candidates[0]] == [A, wild]
+    assert result.notes["ttt_ranked"] == "before the fallback guesses"
+
+
+def test_agreeing_with_a_fallback_guess_adds_to_it() -> None:
+    task = _recurring_output_task()
+    other = task.train[1].output
+    first = ScriptedSolver({"t": _sol()}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(other, "ttt", 1.0), held_out=None)}, name="ttt")
+    ranked = EnsembleSolver(first, second, FakeClock()).solve(task, 10.0).candidates[0]
+    # the guesses' shares are 2/3 and 1/3; TTT's whole share goes to the second guess, which now leads
+    assert [c.grid for c in ranked] == [other, task.train[0].output]
+    assert ranked[0].source == "fallback+ttt"
+
+
+def test_trust_threshold_off_lets_the_second_solver_fill_every_place_left() -> None:
+    task = _recurring_output_task()
+    wild = grid("98", "76")
+    first = ScriptedSolver({"t": _sol()}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 1.0), held_out=None)}, name="ttt")
+    ranked = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(trust_second_at=None)).solve(task, 10.0)
+    assert [c.grid for c in ranked.candidates[0]] == [wild]

@@ -1,4 +1,4 @@
-from arc_ttt.domain.attempts import FALLBACK, choose_attempts
+from arc_ttt.domain.attempts import FALLBACK, choose_attempts, fallback_candidates, train_output_guesses
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate, TaskSolution
 from arc_ttt.domain.scoring import output_solved, score_set, task_score
@@ -41,10 +41,23 @@ def test_missing_or_garbage_answers_are_topped_up_with_fallbacks() -> None:
     garbage = TaskSolution((("not a candidate", Candidate(A, "x")),))  # type: ignore[arg-type]
     first, second = choose_attempts(task, garbage)
     assert first.attempt_1.grid == A and first.attempt_2.source == FALLBACK
-    assert second.attempt_1.source == FALLBACK and second.attempt_1.grid == grid("34")  # identity guess
-    assert second.attempt_1.grid != second.attempt_2.grid
+    assert second.attempt_1.source == FALLBACK and second.attempt_1.grid == grid("21")  # the train output
+    assert second.attempt_2.grid == grid("34")  # then the test input itself
     for att in choose_attempts(task, None):
         assert all(isinstance(g, Grid) for g in att.grids)
+
+
+def test_fallback_guesses_are_train_outputs_of_the_implied_shape_most_frequent_first() -> None:
+    big, small, other = grid("11", "11"), grid("2"), grid("33", "33")
+    scaled = Task("t", (Example(grid("1"), other), Example(grid("2"), big), Example(grid("3"), big)),
+                  (Example(grid("4")),))  # every output 2x2: so must the answer be
+    assert [c.grid for c in train_output_guesses(scaled, 0)] == [big, other]
+    assert train_output_guesses(scaled, 0)[0].explanation == "train output (seen 2 times)"
+    same = Task("t", (Example(grid("12"), grid("21")), Example(grid("3"), small)), (Example(grid("56", "78")),))
+    assert train_output_guesses(same, 0) == ()  # outputs keep their input's shape: no train output is 2x2
+    assert [c.explanation for c in fallback_candidates(same, 0)] == ["identity", "blank grid"]
+    free = Task("t", (Example(grid("12"), small), Example(grid("3"), big)), (Example(grid("5")),))
+    assert [c.grid for c in train_output_guesses(free, 0)] == [small, big]  # no shape implied: all offered
 
 
 def test_submission_round_trips_through_json() -> None:

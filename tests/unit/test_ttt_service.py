@@ -6,7 +6,7 @@ from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.task import Example, Task
 from arc_ttt.domain.training import TrainingPolicy
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.domain.ttt import Evaluation, TTTExample
 from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
 from tests.fakes import FakeClock, FakeModelBackend, InMemoryCheckpointRepository
 
@@ -94,3 +94,16 @@ def test_generation_is_given_the_time_left_and_stops_at_the_deadline() -> None:
     assert 1 <= len(limits) < 8  # 16 views in chunks of 2 would be 8 chunks; the deadline cut them short
     assert all(limit is not None and limit <= 10 for limit in limits)
     assert limits == sorted(limits, reverse=True)  # each chunk gets only what is left
+
+
+def test_the_held_out_exact_share_travels_with_the_answers_and_the_stored_adapter() -> None:
+    def evaluation(b: FakeModelBackend) -> Evaluation:
+        return Evaluation(1.0 / (1 + b.updates), 0.9, 10, examples=4, exact=min(b.updates, 3))
+
+    repo = InMemoryCheckpointRepository()
+    trained = service(FakeModelBackend(evaluation=evaluation), checkpoints=repo).solve(TASK, 60)
+    assert trained.held_out_exact == 0.75 and trained.notes["ttt"]["val_exact"] == 0.75
+    reused = service(FakeModelBackend(evaluation=evaluation), checkpoints=repo).solve(TASK, 60)
+    assert reused.notes["ttt"]["reused_adapter_version"] == 1 and reused.held_out_exact == 0.75
+    two_pairs = Task("two", TASK.train[:2], TASK.test)  # too few pairs to hold one out: nothing checked
+    assert service(FakeModelBackend(evaluation=evaluation)).solve(two_pairs, 60).held_out_exact is None

@@ -245,8 +245,9 @@ class TransformersBackend:
                 torch.cuda.empty_cache()
             raise OutOfMemory(f"out of memory on {self.device}") from None
 
-    def _group_stats(self, group: list[Encoded], *, count_correct: bool) -> tuple[Any, Any]:
-        """Summed cross-entropy (and correct next-token predictions) of equal-length episodes.
+    def _group_stats(self, group: list[Encoded], *, count_correct: bool) -> tuple[Any, Any, Any]:
+        """Summed cross-entropy (and correct next-token predictions, and episodes whose every target
+        token is predicted) of equal-length episodes.
 
         Logits are computed only at the positions that predict a target token, so the output head and
         the loss never touch the prompt (with a large vocabulary those logits would dominate memory)."""
@@ -262,11 +263,14 @@ class TransformersBackend:
                 logits = self.model(input_ids=ids, logits_to_keep=index).logits
             else:
                 logits = self.model(input_ids=ids).logits.index_select(1, index)
-        logits = logits.float().reshape(-1, logits.size(-1))
-        flat = labels.reshape(-1)
-        loss = torch.nn.functional.cross_entropy(logits, flat, ignore_index=IGNORE, reduction="sum")
-        correct = ((logits.argmax(-1) == flat) & (flat != IGNORE)).sum() if count_correct else None
-        return loss, correct
+        logits = logits.float()
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1),
+                                                 ignore_index=IGNORE, reduction="sum")
+        if not count_correct:
+            return loss, None, None
+        hits = logits.argmax(-1) == labels
+        target = labels != IGNORE
+        return loss, (hits & target).sum(), (hits | ~target).all(dim=1).sum()
 
     def _encode_batch(self, examples: Sequence[TTTExample]) -> list[Encoded]:
         return [e for e in (self.encoder.encode(x, with_answer=True) for x in examples) if e and e.target_tokens]
@@ -286,7 +290,7 @@ class TransformersBackend:
         total: Any = None
         with self._oom_guard():
             for group in length_groups(encoded):
-                summed, _ = self._group_stats(group, count_correct=False)
+                summed, _, _ = self._group_stats(group, count_correct=False)
                 scaled = summed * (weight / targets)
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
                 total = summed.detach() if total is None else total + summed.detach()
@@ -321,17 +325,20 @@ class TransformersBackend:
         size = max(1, self.options.eval_batch_size)
         total_loss: Any = 0.0
         total_correct: Any = 0
+        total_exact: Any = 0
         total_tokens = sum(item.target_tokens for item in encoded)
         with torch.no_grad(), self._oom_guard():
             for group in length_groups(encoded):
                 for i in range(0, len(group), size):
-                    summed, correct = self._group_stats(group[i : i + size], count_correct=True)
+                    summed, correct, exact = self._group_stats(group[i : i + size], count_correct=True)
                     total_loss = total_loss + summed
                     total_correct = total_correct + correct
+                    total_exact = total_exact + exact
         self.model.train()
         if total_tokens == 0:
             return Evaluation(math.nan, 0.0, 0)
-        return Evaluation(float(total_loss) / total_tokens, float(total_correct) / total_tokens, total_tokens)
+        return Evaluation(float(total_loss) / total_tokens, float(total_correct) / total_tokens, total_tokens,
+                          examples=len(encoded), exact=int(total_exact))
 
     # --- inference --------------------------------------------------------------------------------
     def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
