@@ -19,6 +19,8 @@ from pathlib import Path
 
 from docs_section import replace_section
 
+from arc_ttt.application.settings import load_settings
+
 SECTION = "## Default solve"
 
 
@@ -50,9 +52,13 @@ def main() -> None:
     lost = sorted(t for t, r in prog_tasks.items() if (r["score"] or 0) > (ens_tasks.get(t, {}).get("score") or 0))
     gained = sorted(t for t, r in ens_tasks.items() if (r["score"] or 0) > (prog_tasks.get(t, {}).get("score") or 0))
     ttt_ran = [t for t, r in ens_tasks.items() if r["ttt"]]
+    trust = load_settings().ensemble.ttt_trust
+    checked = [t for t in ttt_ran if ens_tasks[t]["ttt"].get("val_exact") is not None]
+    trusted = [t for t in checked if trust is None or ens_tasks[t]["ttt"]["val_exact"] >= trust]
     solved_by = ensemble.get("solved_by", {})
-    only_ttt = sorted({t for s, ids in solved_by.items() if "program" not in s.split("+") and s != "fallback"
-                       for t in ids})
+    # an answer TTT shares with program search or with the fallback guesses, program search alone gives too
+    only_ttt = sorted({t for s, ids in solved_by.items() if "ttt" in s.split("+")
+                       and not {"program", "fallback"} & set(s.split("+")) for t in ids})
 
     def row(name: str, report: dict[str, object], tasks: dict[str, dict[str, object]]) -> str:
         run, perf = report["run"], report["performance"]
@@ -74,6 +80,10 @@ def main() -> None:
         f"TTT ran on {len(ttt_ran)} of {len(ens_tasks)} tasks (the others had sure program answers, or less than "
         "`ensemble.min_ttt_seconds` of their share left). Solved by source (the report's \"Solved by\"): "
         + ", ".join(f"{s}: {len(ids)}" for s, ids in solved_by.items()) + ".",
+        f"TTT checked itself on a held-out demonstration on {len(checked)} of those tasks (the others have fewer "
+        f"than three pairs) and reproduced it exactly in at least {trust} of its views on {len(trusted)}"
+        f"{': ' + ', '.join(sorted(trusted)) if trusted else ''}; only there did its answers go before the "
+        "fallback guesses (`ensemble.ttt_trust`).",
         f"Tasks only the TTT half solved: {', '.join(only_ttt) or 'none'}.",
         f"Tasks the ensemble lost against program search alone: {', '.join(lost) or 'none'}; "
         f"tasks it gained: {', '.join(gained) or 'none'}.", "",
