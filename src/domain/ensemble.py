@@ -38,20 +38,21 @@ class EnsemblePolicy:
     # fallback guesses (None: it always does)
 
 
-def merge_candidates(groups: Sequence[Sequence[Candidate]], tiered: bool = False) -> tuple[Candidate, ...]:
+def merge_candidates(groups: Sequence[Sequence[Candidate]], tiers: Sequence[int] = ()) -> tuple[Candidate, ...]:
     """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order.
-    With `tiered`, whatever a group proposed ranks before what only later groups proposed (so later groups
-    can only add to earlier ones, never push their answers out of the two attempts)."""
+    With `tiers` (one number per group), whatever a group proposed ranks before what only groups of a higher
+    tier proposed (so those can only add to it, never push its answers out of the two attempts)."""
     merged: dict[Grid, Candidate] = {}
     order: dict[Grid, int] = {}
     tier: dict[Grid, int] = {}
-    for rank, group in enumerate(groups):
+    for index, group in enumerate(groups):
+        level = tiers[index] if index < len(tiers) else 0
         for cand in group:
             known = merged.get(cand.grid)
+            tier[cand.grid] = min(tier.get(cand.grid, level), level)
             if known is None:
                 merged[cand.grid] = cand
                 order[cand.grid] = len(order)
-                tier[cand.grid] = rank if tiered else 0
             else:
                 sources = known.source if cand.source in known.source.split("+") else f"{known.source}+{cand.source}"
                 merged[cand.grid] = Candidate(cand.grid, sources, known.score + cand.score, known.sure or cand.sure,
@@ -98,11 +99,12 @@ class EnsembleSolver:
         else:
             notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
                 else f"{max(remaining, 0):.1f} s left, under {self.policy.min_second_seconds:g} s"
-        lead = self.policy.first_keeps_its_places
-        earned = self._earned(second, notes)
-        merged = tuple(
-            merge_candidates([f, s] if earned else [f, normalise(train_output_guesses(task, i)), s], tiered=lead)
-            for i, (f, s) in enumerate(zip(first_cands, second_cands)))
+        second_tier = 1 if self.policy.first_keeps_its_places else 0
+        if self._earned(second, notes):
+            merged = tuple(merge_candidates([f, s], (0, second_tier)) for f, s in zip(first_cands, second_cands))
+        else:  # the fallback guesses keep the places the first solver left; the second gets what remains
+            merged = tuple(merge_candidates([f, normalise(train_output_guesses(task, i)), s], (0, 1, 2))
+                           for i, (f, s) in enumerate(zip(first_cands, second_cands)))
         return TaskSolution(merged, MappingProxyType(notes))
 
     def _earned(self, second: TaskSolution | None, notes: dict[str, object]) -> bool:

@@ -114,3 +114,20 @@ def test_trust_threshold_off_lets_the_second_solver_fill_every_place_left() -> N
     second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 1.0), held_out=None)}, name="ttt")
     ranked = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(trust_second_at=None)).solve(task, 10.0)
     assert [c.grid for c in ranked.candidates[0]] == [wild]
+
+
+def test_tiers_keep_earlier_groups_ahead_whatever_the_scores() -> None:
+    low, high = Candidate(A, "fallback", 0.1), Candidate(B, "ttt", 0.9)
+    assert [c.grid for c in merge_candidates([[low], [high]])] == [B, A]
+    assert [c.grid for c in merge_candidates([[low], [high]], (0, 1))] == [A, B]
+    # a later group agreeing with an earlier one lifts the shared grid within its tier
+    merged = merge_candidates([[Candidate(C, "program", 0.5)], [low], [Candidate(A, "ttt", 0.2), high]], (0, 1, 2))
+    assert [(c.grid, c.source) for c in merged] == [(C, "program"), (A, "fallback+ttt"), (B, "ttt")]
+
+
+def test_an_unchecked_second_solver_stays_behind_the_guesses_when_answers_are_voted_together() -> None:
+    task = _recurring_output_task()
+    first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 50.0), held_out=0.0)}, name="ttt")
+    voted = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(first_keeps_its_places=False))
+    assert [c.grid for c in voted.solve(task, 10.0).candidates[0]] == [A, *(ex.output for ex in task.train[:2]), B]
