@@ -150,3 +150,36 @@ def test_exact_counts_the_held_out_outputs_greedy_decoding_would_reproduce() -> 
     assert together.exact == sum(e.exact for e in alone) == sum(e.token_accuracy == 1.0 for e in alone)
     prompt = TTTExample(PROBE.demonstrations, Example(PROBE.query.input))
     assert b.generate([prompt]) == [PROBE.query.output]
+
+
+def test_a_prompt_that_keeps_none_of_its_demonstrations_is_not_generated(monkeypatch) -> None:
+    class Called(Exception):
+        pass
+
+    def refuse(*args, **kwargs):
+        raise Called
+
+    prompt = TTTExample(PROBE.demonstrations, Example(PROBE.query.input))
+    cramped = backend(max_length=40)  # the query and room for its answer fit; not one demonstration more
+    monkeypatch.setattr(cramped.model, "generate", refuse)
+    assert cramped.generate([prompt]) == [None]
+    roomy = backend(max_length=100)  # the same prompt with its demonstrations is generated
+    monkeypatch.setattr(roomy.model, "generate", refuse)
+    with pytest.raises(Called):
+        roomy.generate([prompt])
+
+
+def test_the_prompt_leaves_room_for_an_answer_of_the_implied_shape_larger_than_any_seen(monkeypatch) -> None:
+    seen: dict[str, int] = {}
+
+    def record(*args, **kwargs):
+        seen.update(prompt=kwargs["input_ids"].shape[1], steps=kwargs["max_new_tokens"])
+        raise RuntimeError("recorded")
+
+    small = [Example(Grid.of([[i, 0], [0, i]]), Grid.of([[0, i], [i, 0]])) for i in (1, 2, 3)]
+    query = Grid.of([[1] * 6 for _ in range(6)])  # outputs keep their input's shape: a 6x6 answer
+    b = backend(max_length=120)
+    monkeypatch.setattr(b.model, "generate", record)
+    with pytest.raises(RuntimeError, match="recorded"):
+        b.generate([TTTExample(tuple(small), Example(query))])
+    assert seen["steps"] == 6 * 7 + 1 and seen["prompt"] + seen["steps"] <= 120

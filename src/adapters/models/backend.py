@@ -352,19 +352,23 @@ class TransformersBackend:
 
         answers: list[Grid | None] = [None] * len(prompts)
         budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
-        encoded = [(i, self.encoder.encode(p, with_answer=False, reserve=budget + 1)) for i, p in enumerate(prompts)]
-        ready = [(i, e) for i, e in encoded if e is not None]
+        constrained = self._grid_ids is not None and self.options.constrained_decoding
+        shapes = [predicted_output_shape(p.demonstrations, p.query.input) if constrained else None for p in prompts]
+        limits = [tokens_needed(shape, budget) for shape in shapes]
+        # room for the longest answer either bound allows (a known shape may be larger than any output seen)
+        encoded = [(i, self.encoder.encode(p, with_answer=False, reserve=max(budget, limits[i]) + 1))
+                   for i, p in enumerate(prompts)]
+        # a prompt left with none of its demonstrations (the query and its answer fill the context) shows no
+        # task to answer: generating it would only spend time
+        ready = [(i, e) for i, e in encoded if e is not None and (e.demonstrations or not prompts[i].demonstrations)]
         if not ready:
             return answers
         ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
         processors = LogitsProcessorList()
-        steps = budget
-        if self._grid_ids is not None and self.options.constrained_decoding:
-            shapes = [predicted_output_shape(prompts[i].demonstrations, prompts[i].query.input) for i, _ in ready]
-            limits = [tokens_needed(shape, budget) for shape in shapes]
-            steps = max(limits)
-            processors.append(GridConstraint(ids.shape[1], self._grid_ids, shapes, self._vocab_size, self.device,
-                                             limits))
+        steps = max(limits[i] for i, _ in ready)
+        if constrained:
+            processors.append(GridConstraint(ids.shape[1], self._grid_ids, [shapes[i] for i, _ in ready],
+                                             self._vocab_size, self.device, [limits[i] for i, _ in ready]))
         self.model.eval()
         with torch.no_grad(), self._oom_guard(), self._autocast():
             out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,

@@ -23,6 +23,7 @@ IGNORE = -100
 class Encoded:
     ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
+    demonstrations: int = 0  # how many of the episode's demonstrations fitted
 
     @property
     def target_tokens(self) -> int:
@@ -58,7 +59,7 @@ class EpisodeEncoder:
         if with_answer and self.tokenizer.eos_token_id is not None:
             ids.append(self.tokenizer.eos_token_id)
             labels.append(self.tokenizer.eos_token_id)
-        return Encoded(ids, labels)
+        return Encoded(ids, labels, len(example.demonstrations))
 
     def encode(self, example: TTTExample, *, with_answer: bool, reserve: int = 0) -> Encoded | None:
         """Ids (and labels) of the episode, leaving `reserve` positions free for generation."""
