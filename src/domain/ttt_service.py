@@ -230,9 +230,6 @@ def _report_notes(report: TrainingReport) -> dict[str, object]:
     }
     if report.predicted_steps:
         notes["predicted_steps"] = report.predicted_steps
-    for key, value in (("val_loss_before", report.val_loss_before), ("val_loss_after", report.val_loss_after),
-                       ("val_accuracy_before", report.val_accuracy_before),
-                       ("val_accuracy", report.val_accuracy_after), ("val_exact", report.val_exact_after)):
-        if value is not None:
-            notes[key] = round(value, 5)
+    # the held-out figures under the names they are stored with the adapter (one list: TrainingReport.metrics)
+    notes.update({key: round(value, 5) for key, value in report.metrics().items() if key.startswith("val_")})
     return notes
