@@ -30,6 +30,12 @@ def solve(dataset: str, out: Path, extra: list[str]) -> None:
                    stdout=subprocess.DEVNULL)
 
 
+def _only_ttt(source: str) -> bool:
+    """A "Solved by" source ("program+ttt", "fallback", ...) that names TTT and neither of the others."""
+    parts = set(source.split("+"))
+    return "ttt" in parts and not parts & {"program", "fallback"}
+
+
 def load(run: Path) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     report = json.loads((run / "report.json").read_text())
     return report, {t["task_id"]: t for t in report["tasks"]}
@@ -57,8 +63,7 @@ def main() -> None:
     trusted = [t for t in checked if trust is None or ens_tasks[t]["ttt"]["val_exact"] >= trust]
     solved_by = ensemble.get("solved_by", {})
     # an answer TTT shares with program search or with the fallback guesses, program search alone gives too
-    only_ttt = sorted({t for s, ids in solved_by.items() if "ttt" in s.split("+")
-                       and not {"program", "fallback"} & set(s.split("+")) for t in ids})
+    only_ttt = sorted({t for s, ids in solved_by.items() if _only_ttt(s) for t in ids})
 
     def row(name: str, report: dict[str, object], tasks: dict[str, dict[str, object]]) -> str:
         run, perf = report["run"], report["performance"]
