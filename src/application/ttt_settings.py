@@ -33,6 +33,7 @@ class BackendKnobs(_Knobs):
     format: Literal["auto", "compact", "text"] = "auto"
     loss_on: Literal["query", "outputs"] = "query"
     constrained_decoding: bool = True
+    target_forward: bool = True
 
 
 class TrainingKnobs(_Knobs):

@@ -33,7 +33,7 @@ def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
             target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
             weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
             gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
-            constrained_decoding=backend.constrained_decoding,
+            constrained_decoding=backend.constrained_decoding, target_forward=backend.target_forward,
         ),
         strategy=MitTTTOptions(
             augmentations_per_task=data.augmentations_per_task, max_examples=data.max_examples,

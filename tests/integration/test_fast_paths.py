@@ -48,6 +48,7 @@ def test_grouped_loss_and_gradients_equal_each_episode_alone(backend: Transforme
     encoded = backend._encode_batch(examples)
     groups = length_groups(encoded)
     assert 1 < len(groups) < len(encoded), "some lengths repeat, some differ"
+    assert backend.target_forward, "training runs the target forward (last block at target positions only)"
     backend.new_adapter(3)  # a non-trivial adapter: lora_B starts at zero, so step once first
     backend.accumulate(examples, 1.0)
     backend.apply_update(1e-2)

@@ -77,3 +77,10 @@ def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_predict_correct_window_beyond_its_warmup_is_refused() -> None:
     with pytest.raises(ValueError, match="window"):
         TTTSettings(strategies={"predict_correct": {"warmup": 2, "window": 3}})
+
+
+def test_backend_switches_reach_the_backend_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    on = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).backend
+    assert on.target_forward and on.constrained_decoding
+    monkeypatch.setenv("ARC_TTT_TTT__BACKEND__TARGET_FORWARD", "false")
+    assert not solver_config(resolve_ttt(load_settings().ttt, PRESETS)).backend.target_forward

@@ -19,6 +19,7 @@ from arc_ttt.adapters.models.codec import LossOn, answer_budget
 from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
+from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits
 from arc_ttt.domain.errors import ArcTttError, OutOfMemory
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.output_shape import predicted_output_shape
@@ -42,6 +43,7 @@ class BackendOptions:
     mixed_precision: Literal["auto", "no"] = "auto"
     eval_batch_size: int = 4
     constrained_decoding: bool = True  # only grid tokens, stopping at the demonstrations' implied shape
+    target_forward: bool = True  # training/evaluation forward with the last block at target positions only
 
 
 def find_target_modules(model: Any) -> list[str]:
@@ -127,6 +129,7 @@ class TransformersBackend:
         self._logits_to_keep = _accepts_logits_to_keep(base)
         self._grid_ids = grid_token_ids(self.tokenizer, self.fmt)
         self._vocab_size = int(base.get_output_embeddings().weight.shape[0])
+        self.target_forward = self.options.target_forward and self._target_forward_agrees()
         self.encoder = EpisodeEncoder(self.tokenizer, self.fmt, self.options.max_length, self.options.loss_on)
         self.merged = False
         self.optimizer: Any = None
@@ -145,6 +148,29 @@ class TransformersBackend:
         return {"rank": self.options.lora_rank, "alpha": self.options.lora_alpha,
                 "dropout": self.options.lora_dropout, "target_modules": list(self.targets),
                 "loss_on": self.options.loss_on, "format": self.fmt.name}
+
+    def _target_forward_agrees(self) -> bool:
+        """Whether `target_logits` can serve this model: a layout it knows (others run the model's own
+        forward, see `target_forward_blocker`), and the same logits as the model's forward on a short
+        probe episode, a guard against a transformers version whose block computes something else
+        (then the model's forward serves, with a warning)."""
+        import torch
+
+        if target_forward_blocker(self.model, self.options.max_length) is not None:
+            return False
+        length = 12
+        ids = (torch.arange(length, device=self.device) % self._vocab_size).unsqueeze(0)
+        keep = torch.arange(length // 2, length, device=self.device)
+        self.model.eval()
+        with torch.no_grad():
+            expected = self.model(input_ids=ids).logits[:, length // 2 :].float()
+            got = target_logits(self.model, ids, keep).float()
+        self.model.train()
+        if torch.allclose(got, expected, rtol=1e-3, atol=1e-4):
+            return True
+        warnings.warn(f"{self._name}: the target forward's logits differ from the model's own forward; "
+                      "training runs the model's forward", stacklevel=3)
+        return False
 
     # --- adapter lifecycle ----------------------------------------------------------------------
     def _autocast_dtype(self) -> Any:
@@ -259,7 +285,9 @@ class TransformersBackend:
                               device=self.device)
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
         with self._autocast():
-            if self._logits_to_keep:
+            if self.target_forward:
+                logits = target_logits(self.model, ids, index)
+            elif self._logits_to_keep:
                 logits = self.model(input_ids=ids, logits_to_keep=index).logits
             else:
                 logits = self.model(input_ids=ids).logits.index_select(1, index)

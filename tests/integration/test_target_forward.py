@@ -1,0 +1,125 @@
+"""The target forward (last block only where a target token is predicted, LoRA in one addmm) gives
+the logits and LoRA gradients of the model's own forward, for each decoder family it accepts, and
+the backend falls back to the model's forward for anything else."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from arc_ttt.adapters.models import target_forward  # noqa: E402
+from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend  # noqa: E402
+from arc_ttt.adapters.models.loading import build_model  # noqa: E402
+from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits  # noqa: E402
+
+SHAPE = {"vocab_size": 20, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256}
+
+
+def lora_model(kind: str, dropout: float = 0.0, **overrides: Any) -> Any:
+    """A randomly initialised decoder of `kind` with LoRA on every projection, B non-zero."""
+    import transformers
+    from peft import LoraConfig, get_peft_model
+
+    config_class, model_class = {
+        "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+        "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
+        "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+    }[kind]
+    torch.manual_seed(0)
+    model = model_class(config_class(**{**SHAPE, **overrides}))
+    model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, lora_dropout=dropout, task_type="CAUSAL_LM",
+                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                                                             "up_proj", "down_proj"]))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0.0, 0.2)
+    return model
+
+
+def lora_grads(model: Any) -> list[Any]:
+    grads = [p.grad.detach().clone() for p in model.parameters() if p.requires_grad]
+    model.zero_grad(set_to_none=True)
+    return grads
+
+
+@pytest.mark.parametrize(("kind", "overrides"), [
+    ("llama", {}),
+    ("llama", {"num_key_value_heads": 4, "attention_bias": True, "mlp_bias": True}),
+    ("mistral", {"sliding_window": None}),
+    ("qwen2", {}),  # biased q/k/v projections
+])
+def test_logits_and_gradients_equal_the_models_forward(kind: str, overrides: dict[str, Any]) -> None:
+    model = lora_model(kind, **overrides)
+    model.train()
+    assert target_forward_blocker(model, 256) is None
+    ids = torch.randint(0, SHAPE["vocab_size"], (2, 40))
+    keep = torch.tensor([3, 17, 30, 31, 38])  # scattered, not only a suffix
+    weights = torch.randn(2, len(keep), SHAPE["vocab_size"])
+
+    expected = model(input_ids=ids).logits[:, keep]
+    (expected * weights).sum().backward()
+    expected_grads = lora_grads(model)
+    got = target_logits(model, ids, keep)
+    (got * weights).sum().backward()
+    got_grads = lora_grads(model)
+
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    assert len(got_grads) == len(expected_grads) > 0
+    for a, b in zip(got_grads, expected_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients() -> None:
+    model = lora_model("llama")
+    model.train()
+    ids = torch.randint(0, SHAPE["vocab_size"], (1, 30))
+    keep = torch.arange(20, 29)
+    target_logits(model, ids, keep).sum().backward()
+    plain = lora_grads(model)
+    model.get_base_model().gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    target_logits(model, ids, keep).sum().backward()
+    for a, b in zip(lora_grads(model), plain, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_lora_dropout_draws_the_same_masks_as_peft() -> None:
+    # with every position kept, the masks come from the same draws in the same order (with fewer kept
+    # positions the last block draws masks for those only: the same distribution, other numbers)
+    model = lora_model("llama", dropout=0.3)
+    model.train()
+    ids = torch.randint(0, SHAPE["vocab_size"], (2, 24))
+    keep = torch.arange(24)
+    torch.manual_seed(7)
+    expected = model(input_ids=ids).logits[:, keep]
+    torch.manual_seed(7)
+    got = target_logits(model, ids, keep)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    torch.manual_seed(8)
+    assert not torch.allclose(target_logits(model, ids, keep), expected), "dropout is live in training mode"
+
+
+def test_blocker_names_what_it_cannot_serve() -> None:
+    assert "sliding-window" in (target_forward_blocker(lora_model("mistral", sliding_window=16), 256) or "")
+    assert target_forward_blocker(lora_model("mistral", sliding_window=512), 256) is None
+    other = lora_model("llama")
+    other.get_base_model().config.model_type = "gpt_neox"
+    assert "gpt_neox" in (target_forward_blocker(other, 256) or "")
+
+
+def test_backend_uses_it_and_falls_back_when_its_probe_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions()).target_forward
+    assert not TransformersBackend(build_model("tiny", seed=0), BackendOptions(target_forward=False)).target_forward
+
+    original = target_forward._block
+    monkeypatch.setattr(target_forward, "_block", lambda *args: original(*args) * 1.01)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    assert not backend.target_forward
+    assert any("differ from the model's own forward" in str(w.message) for w in caught)
