@@ -141,29 +141,33 @@ def main() -> None:
              "|---|---|---:|---:|---:|---:|"]
     ratios = []
     for size in args.sizes:
-        backend = TransformersBackend(build_model(size, seed=0), BackendOptions(max_length=8192))
-        base, ours = Result(losses=[]), Result(losses=[])
+        backends = {flag: TransformersBackend(build_model(size, seed=0),
+                                              BackendOptions(max_length=8192, target_forward=flag))
+                    for flag in (True, False)}
+        base, ours, plain = Result(losses=[]), Result(losses=[]), Result(losses=[])
         with tempfile.TemporaryDirectory() as out:
-            # task by task, the two loops back to back in alternating order, so that a slow spell of a
-            # shared machine falls on both
+            # task by task, the loops back to back in alternating order, so that a slow spell of a
+            # shared machine falls on all of them
+            sides = ["trainer", "arc-ttt", "plain forward"]
             for index, train in enumerate(datasets):
-                for side in ("trainer", "arc-ttt") if index % 2 == 0 else ("arc-ttt", "trainer"):
+                for side in sides if index % 2 == 0 else sides[::-1]:
                     if side == "trainer":
                         trainer_side(size, train, args.steps, args.batch, out, base)
                     else:
-                        arc_ttt_side(backend, train, args.steps, args.batch, ours)
-        for name, r in (("Trainer + peft", base), ("arc-ttt", ours)):
+                        arc_ttt_side(backends[side == "arc-ttt"], train, args.steps, args.batch,
+                                     ours if side == "arc-ttt" else plain)
+        for name, r in (("Trainer + peft", base), ("arc-ttt, model's own forward", plain), ("arc-ttt", ours)):
             pad = 1 - r.tokens / r.padded if r.padded else 0.0
             lines.append(f"| {size} | {name} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
                          f"{statistics.mean(r.losses or [float('nan')]):.4f} |")
-        ratios.append(f"{size}: {ours.rate / base.rate:.2f}x")
+        ratios.append(f"{size}: {ours.rate / base.rate:.2f}x (model's own forward: {plain.rate / base.rate:.2f}x)")
     body = "\n".join([
         f"`.venv/bin/python {command}` on {where}.", "",
         f"Tasks: the first {args.tasks} arc1/training tasks by id ({', '.join(t.id for t in tasks)}), "
         f"MIT-TTT dataset of up to {args.examples} examples each; {args.steps} optimizer steps per task at "
         f"batch {args.batch}; LoRA r=8 on every linear layer; AdamW lr {LR:g}, {WARMUP} warmup steps, cosine "
         f"to {MIN_LR_RATIO:g} of the peak; a fresh adapter (and, for the Trainer, a fresh model) per task, "
-        "only training timed; the two loops run task by task, back to back, in alternating order.", "",
+        "only training timed; the loops run task by task, back to back, in alternating order.", "",
         *lines, "",
         f"arc-ttt / Trainer tokens/s: {', '.join(ratios)}.", "",
         "*tokens/s*: real (non-padding) tokens over training seconds; *padding share*: padded positions the "
@@ -172,7 +176,9 @@ def main() -> None:
         "two agree within noise, not exactly). arc-ttt runs each micro-batch as equal-length groups "
         "(no padding, no attention mask), computes the last block and the logits only where a target token "
         "is predicted and adds each LoRA term inside its projection's matmul (`target_forward`), keeps the "
-        "loss on the device until the step's one divergence check, and uses fused AdamW.",
+        "loss on the device until the step's one divergence check, and uses fused AdamW. *arc-ttt, model's own "
+        "forward*: the same loop with `target_forward` off (every block at every position, peft's LoRA "
+        "forward; logits still only at target positions).",
     ])
     print(body)
     if args.write:
