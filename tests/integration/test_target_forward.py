@@ -122,4 +122,15 @@ def test_backend_uses_it_and_falls_back_when_its_probe_disagrees(monkeypatch: py
         warnings.simplefilter("always")
         backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
     assert not backend.target_forward
-    assert any("differ from the model's own forward" in str(w.message) for w in caught)
+    assert any("its logits differ" in str(w.message) for w in caught)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("unknown module")
+
+    monkeypatch.setattr(target_forward, "_block", broken)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    assert not backend.target_forward
+    assert any("it failed (RuntimeError: unknown module)" in str(w.message) for w in caught)
+    assert backend.model.training
