@@ -58,3 +58,17 @@ def test_full_precision_on_gpu_places_the_model_with_accelerate(model_dir) -> No
     before = backend.forward_logits(examples(1)[0])
     backend.import_adapter(backend.export_adapter())
     assert torch.equal(backend.forward_logits(examples(1)[0]), before)
+
+
+@pytest.mark.parametrize("quantization", ["none", "8bit"])
+def test_target_forward_serves_on_cuda_with_the_models_loss(model_dir, quantization: str) -> None:
+    # the probe at load compares it with the model's forward; under autocast the two losses agree too
+    loaded = load_model(str(model_dir), quantization=quantization)
+    backend = TransformersBackend(loaded, BackendOptions(lora_dropout=0.0))
+    assert backend.target_forward
+    data = examples(4)
+    backend.accumulate(data, 1.0)
+    backend.apply_update(5e-3)  # a non-zero adapter
+    with_target_forward = backend.evaluate(data).loss
+    backend.target_forward = False
+    assert backend.evaluate(data).loss == pytest.approx(with_target_forward, rel=2e-2)
