@@ -57,7 +57,10 @@ def main() -> None:
     program, prog_tasks = load(args.program_run)
     lost = sorted(t for t, r in prog_tasks.items() if (r["score"] or 0) > (ens_tasks.get(t, {}).get("score") or 0))
     gained = sorted(t for t, r in ens_tasks.items() if (r["score"] or 0) > (prog_tasks.get(t, {}).get("score") or 0))
-    ttt_ran = [t for t, r in ens_tasks.items() if r["ttt"]]
+    ttt_notes = {t: r["ttt"] for t, r in ens_tasks.items() if r["ttt"]}
+    skipped = [t for t, note in ttt_notes.items() if note.get("skipped")]
+    ttt_ran = [t for t in ttt_notes if t not in skipped]
+    reused = [t for t in ttt_ran if ttt_notes[t].get("reused_adapter_version") is not None]
     trust = load_settings().ensemble.ttt_trust
     checked = [t for t in ttt_ran if ens_tasks[t]["ttt"].get("val_exact") is not None]
     trusted = [t for t in checked if trust is None or ens_tasks[t]["ttt"]["val_exact"] >= trust]
@@ -83,7 +86,10 @@ def main() -> None:
         "| run | tasks | pass@2 | wall minutes | task s (mean) | task s (p95) |", "|---|---:|---:|---:|---:|---:|",
         row("ensemble (default)", ensemble, ens_tasks), row("program search alone", program, prog_tasks), "",
         f"TTT ran on {len(ttt_ran)} of {len(ens_tasks)} tasks (the others had sure program answers, or less than "
-        "`ensemble.min_ttt_seconds` of their share left). Solved by source (the report's \"Solved by\"): "
+        "`ensemble.min_ttt_seconds` of their share left); on "
+        f"{len(reused)} of them it took the adapter stored by an earlier run instead of training "
+        f"(`checkpoints/`); it left {len(skipped)} more untrained because none of their test prompts keeps a "
+        "demonstration in the model's context. Solved by source (the report's \"Solved by\"): "
         + ", ".join(f"{s}: {len(ids)}" for s, ids in solved_by.items()) + ".",
         f"TTT checked itself on a held-out demonstration on {len(checked)} of those tasks (the others have fewer "
         f"than three pairs) and reproduced it exactly in at least {trust} of its views on {len(trusted)}"

@@ -218,8 +218,10 @@ class FakeModelBackend:
     def __init__(self, loss: Callable[[FakeModelBackend], float] | None = None,
                  evaluation: Callable[[FakeModelBackend], Evaluation] | None = None,
                  oom_above: int | None = None, answer: Callable[[TTTExample], Grid | None] | None = None,
-                 model_hash: str = "fakehash", score: Callable[[TTTExample], float | None] | None = None) -> None:
+                 model_hash: str = "fakehash", score: Callable[[TTTExample], float | None] | None = None,
+                 fits: Callable[[TTTExample], bool] | None = None) -> None:
         self.updates = 0
+        self.fits = fits or (lambda ex: True)
         self.score = score or (lambda ex: 0.0)
         self.scored = 0
         self.entropy_steps = 0
@@ -281,6 +283,10 @@ class FakeModelBackend:
         self.generated += len(prompts)
         self.generate_time_limits.append(max_seconds)
         return [self.answer(p) for p in prompts]
+
+    def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:
+        """`fits(example)` per prompt (default: every prompt fits)."""
+        return [self.fits(p) for p in prompts]
 
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         """`score(example)` per prompt (default: 0.0 for every answer)."""

@@ -240,6 +240,12 @@ class ModelBackend(Protocol):
         """One greedy answer per prompt; None where the model's text is not a grid (or time ran out first)."""
         ...
 
+    def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:
+        """Whether `generate` would ask the model for each prompt (sent together as in `generate`):
+        the prompt, with room for its answer, keeps at least one of its demonstrations in the context.
+        A prompt that keeps none shows the model no task, so it is answered None without a call."""
+        ...
+
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         """Total log-probability (nats) of each prompt's query output as the answer, teacher-forced;
         None where the episode does not fit the context."""

@@ -67,8 +67,14 @@ class TTTModelService:
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution:
         start = self.clock.now()
-        self.backend.new_adapter(self.policy.seed)
         notes: dict[str, object] = {"model": self.backend.model_name}
+        views = self.strategy.inference_views(task)
+        if not any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test):
+            # every prompt would be answered None: training would only spend the time of other tasks
+            notes.update(skipped="no test prompt keeps a demonstration in the model's context", views=len(views),
+                         predictions=0, seconds=self.clock.now() - start)
+            return TaskSolution(tuple(() for _ in task.test), MappingProxyType({"ttt": notes}))
+        self.backend.new_adapter(self.policy.seed)
         stored = self._reuse_adapter(task, notes)
         if stored is not None:
             held_out_exact = stored.get("val_exact")
@@ -78,7 +84,6 @@ class TTTModelService:
             self._store_adapter(task, report, notes)
             held_out_exact = report.val_exact_after
         deadline = start + time_limit
-        views = self.strategy.inference_views(task)
         if self.options.entropy is not None:
             notes.update(_entropy_notes(sharpen(self.backend, task, interleaved(views), self.options.entropy)))
         candidates = []

@@ -163,7 +163,9 @@ def test_a_prompt_that_keeps_none_of_its_demonstrations_is_not_generated(monkeyp
     cramped = backend(max_length=40)  # the query and room for its answer fit; not one demonstration more
     monkeypatch.setattr(cramped.model, "generate", refuse)
     assert cramped.generate([prompt]) == [None]
+    assert cramped.prompts_fit([prompt]) == [False]
     roomy = backend(max_length=100)  # the same prompt with its demonstrations is generated
+    assert roomy.prompts_fit([prompt]) == [True]
     monkeypatch.setattr(roomy.model, "generate", refuse)
     with pytest.raises(Called):
         roomy.generate([prompt])

@@ -107,3 +107,20 @@ def test_the_held_out_exact_share_travels_with_the_answers_and_the_stored_adapte
     assert reused.notes["ttt"]["reused_adapter_version"] == 1 and reused.held_out_exact == 0.75
     two_pairs = Task("two", TASK.train[:2], TASK.test)  # too few pairs to hold one out: nothing checked
     assert service(FakeModelBackend(evaluation=evaluation)).solve(two_pairs, 60).held_out_exact is None
+
+
+def test_a_task_whose_prompts_show_no_demonstration_is_left_untrained() -> None:
+    # every view of the test input would be answered None: the service spends nothing on the task
+    backend = FakeModelBackend(fits=lambda prompt: False)
+    solution = service(backend).solve(TASK, time_limit=60)
+    assert solution.candidates == ((),)
+    assert backend.micro_batches == [] and backend.generated == 0 and backend.new_adapters == 0
+    assert "no test prompt keeps a demonstration" in solution.notes["ttt"]["skipped"]
+
+
+def test_one_test_input_whose_prompts_fit_is_enough_to_train() -> None:
+    two_tests = Task(TASK.id, TASK.train, (TASK.test[0], Example(grid("1234567", "7654321"))))
+    backend = FakeModelBackend(fits=lambda prompt: prompt.query.input.height * prompt.query.input.width < 10)
+    solution = service(backend).solve(two_tests, time_limit=60)
+    assert backend.micro_batches and "skipped" not in solution.notes["ttt"]
+    assert solution.candidates[0][0].grid == TASK.test[0].input

@@ -385,22 +385,14 @@ class TransformersBackend:
         from transformers import LogitsProcessorList
 
         answers: list[Grid | None] = [None] * len(prompts)
-        budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
-        constrained = self._grid_ids is not None and self.options.constrained_decoding
-        shapes = [predicted_output_shape(p.demonstrations, p.query.input) if constrained else None for p in prompts]
-        limits = [tokens_needed(shape, budget) for shape in shapes]
-        # room for the longest answer either bound allows (a known shape may be larger than any output seen)
-        encoded = [(i, self.encoder.encode(p, with_answer=False, reserve=max(budget, limits[i]) + 1))
-                   for i, p in enumerate(prompts)]
-        # a prompt left with none of its demonstrations (the query and its answer fill the context) shows no
-        # task to answer: generating it would only spend time
-        ready = [(i, e) for i, e in encoded if e is not None and (e.demonstrations or not prompts[i].demonstrations)]
+        encoded, shapes, limits = self._encode_prompts(prompts)
+        ready = [(i, e) for i, e in enumerate(encoded) if e is not None]
         if not ready:
             return answers
         ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
         processors = LogitsProcessorList()
         steps = max(limits[i] for i, _ in ready)
-        if constrained:
+        if self._constrained():
             processors.append(GridConstraint(ids.shape[1], self._grid_ids, [shapes[i] for i, _ in ready],
                                              self._vocab_size, self.device, [limits[i] for i, _ in ready]))
         self.model.eval()
@@ -416,6 +408,30 @@ class TransformersBackend:
                 continue  # cut short (time or length) before the grid ended: not an answer
             answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
         return answers
+
+    def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:
+        return [e is not None for e in self._encode_prompts(prompts)[0]]
+
+    def _constrained(self) -> bool:
+        return self._grid_ids is not None and self.options.constrained_decoding
+
+    def _encode_prompts(self, prompts: Sequence[TTTExample]
+                        ) -> tuple[list[Encoded | None], list[tuple[int, int] | None], list[int]]:
+        """Each prompt encoded for generation, the answer shape constrained decoding stops at, and the
+        answer's token limit. The encoding leaves room for the longest answer either bound allows (a
+        known shape may be larger than any output seen); it is None where the prompt does not fit, or
+        keeps none of its demonstrations (the query and its answer fill the context): such a prompt
+        shows no task to answer, and generating it would only spend time."""
+        budget = max((answer_budget(p.demonstrations, self.fmt) for p in prompts), default=16)
+        constrained = self._constrained()
+        shapes = [predicted_output_shape(p.demonstrations, p.query.input) if constrained else None for p in prompts]
+        limits = [tokens_needed(shape, budget) for shape in shapes]
+        encoded: list[Encoded | None] = []
+        for prompt, limit in zip(prompts, limits, strict=True):
+            item = self.encoder.encode(prompt, with_answer=False, reserve=max(budget, limit) + 1)
+            shows_task = item is not None and (item.demonstrations > 0 or not prompt.demonstrations)
+            encoded.append(item if shows_task else None)
+        return encoded, shapes, limits
 
     # --- strategies beyond plain TTT (tensor work in strategy_ops) --------------------------------------
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
