@@ -75,15 +75,20 @@ def test_logits_and_gradients_equal_the_models_forward(kind: str, overrides: dic
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
-def test_gradient_checkpointing_gives_the_same_gradients() -> None:
+def test_gradient_checkpointing_recomputes_blocks_for_the_same_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = target_forward._block
+    monkeypatch.setattr(target_forward, "_block", lambda *args: calls.append(1) or original(*args))
     model = lora_model("llama")
     model.train()
     ids = torch.randint(0, SHAPE["vocab_size"], (1, 30))
     keep = torch.arange(20, 29)
     target_logits(model, ids, keep).sum().backward()
-    plain = lora_grads(model)
+    plain, plain_calls = lora_grads(model), len(calls)
     model.get_base_model().gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    calls.clear()
     target_logits(model, ids, keep).sum().backward()
+    assert plain_calls == SHAPE["num_hidden_layers"] and len(calls) == 2 * plain_calls  # each block again in backward
     for a, b in zip(lora_grads(model), plain, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 

@@ -135,10 +135,11 @@ def target_logits(model: Any, ids: Any, keep: Any) -> Any:
     positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
     cos, sin = core.rotary_emb(hidden, positions)
     layers = list(core.layers)[: core.config.num_hidden_layers]
-    recompute = bool(getattr(core, "gradient_checkpointing", False)) and core.training and torch.is_grad_enabled()
+    training = core.training and torch.is_grad_enabled()
     for index, layer in enumerate(layers):
         kept = keep if index == len(layers) - 1 else None
-        if recompute:
+        # transformers marks each block (every n-th, if asked); older versions mark the decoder only
+        if training and getattr(layer, "gradient_checkpointing", getattr(core, "gradient_checkpointing", False)):
             hidden = checkpoint(_block, layer, hidden, cos, sin, kept, use_reentrant=False)
         else:
             hidden = _block(layer, hidden, cos, sin, kept)
