@@ -69,8 +69,7 @@ class TTTModelService:
         start = self.clock.now()
         notes: dict[str, object] = {"model": self.backend.model_name}
         views = self.strategy.inference_views(task)
-        if not any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test):
-            # every prompt would be answered None: training would only spend the time of other tasks
+        if not self._can_answer(task, views):
             notes.update(skipped="no test prompt keeps a demonstration in the model's context", views=len(views),
                          predictions=0, seconds=self.clock.now() - start)
             return TaskSolution(tuple(() for _ in task.test), MappingProxyType({"ttt": notes}))
@@ -104,6 +103,11 @@ class TTTModelService:
         if self.options.scoring is not None:
             notes["scored"] = scored
         return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}), held_out_exact=held_out_exact)
+
+    def _can_answer(self, task: Task, views: list[Augmentation]) -> bool:
+        """Whether some view of some test input keeps a demonstration in the model's context; if none
+        does, every prompt would be answered None, and training would only spend other tasks' time."""
+        return any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test)
 
     def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> Mapping[str, float] | None:
         """The metrics stored with the adapter taken from the repository; None when none was taken."""
