@@ -1,12 +1,13 @@
 """A forward pass for Llama-family decoders that computes only what the TTT loss reads.
 
-The loss reads the logits of the positions that predict an answer token: a fifth of an episode or
-less. The model's own forward runs every block at every position. Here the last block runs its query,
-attention output, MLP and norm only at those positions; its keys and values still cover the whole
-episode, which is all that the other positions contribute to them, so the logits are the same.
-Every earlier block is the model's block, computed as the model does (same modules, same kernels);
-each LoRA projection adds its scaled low-rank term inside the same BLAS call (`addmm`) instead of
-peft's separate multiply and add over the projection's output.
+The loss reads the logits of the positions that predict an answer token (about a fifth of an episode
+with `loss_on: query`). The model's own forward runs every block at every position. Here the last block
+runs its query, attention output, MLP and norms only at those positions; its keys and values still
+cover the whole episode, which is all that the other positions contribute to them, so the logits are
+the same. Every block is computed from the model's own modules (norms, projections, activation) and
+the attention kernel the model's sdpa path uses; each LoRA projection adds its scaled low-rank term
+inside the base projection's BLAS call (`addmm`) instead of peft's separate multiply and add over the
+projection's output.
 
 Used for Llama, Mistral and Qwen2 decoders without a sliding window (the backend also checks it
 against the model's own forward once, on a probe episode); anything else runs the model's forward.
