@@ -141,21 +141,22 @@ def main() -> None:
              "|---|---|---:|---:|---:|---:|"]
     ratios = []
     for size in args.sizes:
-        backends = {flag: TransformersBackend(build_model(size, seed=0),
-                                              BackendOptions(max_length=8192, target_forward=flag))
-                    for flag in (True, False)}
         base, ours, plain = Result(losses=[]), Result(losses=[]), Result(losses=[])
+        # each arc-ttt loop: its backend (target forward on or off) and the result it adds to
+        loops = {name: (TransformersBackend(build_model(size, seed=0),
+                                            BackendOptions(max_length=8192, target_forward=flag)), result)
+                 for name, flag, result in (("arc-ttt", True, ours), ("own forward", False, plain))}
         with tempfile.TemporaryDirectory() as out:
             # task by task, the loops back to back in alternating order, so that a slow spell of a
             # shared machine falls on all of them
-            sides = ["trainer", "arc-ttt", "plain forward"]
+            sides = ["trainer", *loops]
             for index, train in enumerate(datasets):
                 for side in sides if index % 2 == 0 else sides[::-1]:
                     if side == "trainer":
                         trainer_side(size, train, args.steps, args.batch, out, base)
                     else:
-                        arc_ttt_side(backends[side == "arc-ttt"], train, args.steps, args.batch,
-                                     ours if side == "arc-ttt" else plain)
+                        backend, result = loops[side]
+                        arc_ttt_side(backend, train, args.steps, args.batch, result)
         for name, r in (("Trainer + peft", base), ("arc-ttt, model's own forward", plain), ("arc-ttt", ours)):
             pad = 1 - r.tokens / r.padded if r.padded else 0.0
             lines.append(f"| {size} | {name} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
