@@ -1,4 +1,4 @@
-"""The target forward (last block only where a target token is predicted, LoRA in one addmm) gives
+"""The target forward (last block only where a target token is predicted, LoRA in one node) gives
 the logits and LoRA gradients of the model's own forward, for each decoder family it accepts, and
 the backend falls back to the model's forward for anything else."""
 
@@ -93,7 +93,7 @@ def test_gradient_checkpointing_recomputes_blocks_for_the_same_gradients(monkeyp
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_lora_dropout_draws_the_same_masks_as_peft() -> None:
+def test_lora_dropout_draws_the_same_masks_as_peft_for_the_same_gradients() -> None:
     # with every position kept, the masks come from the same draws in the same order (with fewer kept
     # positions the last block draws masks for those only: the same distribution, other numbers)
     model = lora_model("llama", dropout=0.3)
@@ -102,9 +102,14 @@ def test_lora_dropout_draws_the_same_masks_as_peft() -> None:
     keep = torch.arange(24)
     torch.manual_seed(7)
     expected = model(input_ids=ids).logits[:, keep]
+    expected.sum().backward()
+    expected_grads = lora_grads(model)
     torch.manual_seed(7)
     got = target_logits(model, ids, keep)
+    got.sum().backward()
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    for a, b in zip(lora_grads(model), expected_grads, strict=True):  # through the masks as well
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
     torch.manual_seed(8)
     assert not torch.allclose(target_logits(model, ids, keep), expected), "dropout is live in training mode"
 

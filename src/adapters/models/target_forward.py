@@ -5,9 +5,10 @@ with `loss_on: query`). The model's own forward runs every block at every positi
 runs its query, attention output, MLP and norms only at those positions; its keys and values still
 cover the whole episode, which is all that the other positions contribute to them, so the logits are
 the same. Every block is computed from the model's own modules (norms, projections, activation) and
-the attention kernel the model's sdpa path uses; each LoRA projection adds its scaled low-rank term
-inside the base projection's BLAS call (`addmm`) instead of peft's separate multiply and add over the
-projection's output.
+the attention kernel the model's sdpa path uses (reading each key head once for its group of query
+heads); each LoRA projection adds its scaled low-rank term inside the base projection's BLAS call
+(`addmm`) instead of peft's separate multiply and add over the projection's output, and runs its
+backward as one node with the rank-r products laid out for BLAS (`lora_projection.py`).
 
 Used for Llama, Mistral and Qwen2 decoders without a sliding window (the backend also checks it
 against the model's own forward once, on a probe episode); anything else runs the model's forward.
@@ -16,7 +17,10 @@ A quantized projection runs its own forward inside the block.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from arc_ttt.adapters.models.lora_projection import lora_projection
 
 SUPPORTED_TYPES = frozenset({"llama", "mistral", "qwen2"})
 _BLOCK_PARTS = ("input_layernorm", "post_attention_layernorm", "self_attn", "mlp")
@@ -54,7 +58,7 @@ def target_forward_blocker(model: Any, max_length: int) -> str | None:
 
 
 def _lora_linear(module: Any, x: Any) -> Any:
-    """`module(x)` for a peft LoRA linear with one active adapter, as one `addmm`:
+    """`module(x)` for a peft LoRA linear with one active adapter, as one `lora_projection` node:
     base(x) + scaling * dropout(x) A^T B^T. Any other module (plain, quantized, DoRA, merged, several
     adapters) runs its own forward."""
     import torch
@@ -68,9 +72,8 @@ def _lora_linear(module: Any, x: Any) -> Any:
             or module.use_dora.get(name, False) or module.lora_B[name].bias is not None):
         return module(x)
     flat = x.reshape(-1, x.shape[-1])
-    low = torch.nn.functional.linear(module.lora_dropout[name](flat), module.lora_A[name].weight)
-    out = torch.addmm(torch.nn.functional.linear(flat, base.weight, base.bias), low, module.lora_B[name].weight.t(),
-                      alpha=module.scaling[name])
+    out = lora_projection(flat, module.lora_dropout[name](flat), base.weight, base.bias, module.lora_A[name].weight,
+                          module.lora_B[name].weight, module.scaling[name])
     return out.view(*x.shape[:-1], out.shape[-1])
 
 
@@ -88,6 +91,15 @@ def _heads(x: Any, head_dim: int) -> Any:
     return x.view(batch, length, -1, head_dim).transpose(1, 2)
 
 
+@cache
+def _sdpa_shares_keys() -> bool:
+    """Whether `scaled_dot_product_attention` takes `enable_gqa` (torch 2.5 on)."""
+    import torch
+
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    return (major, minor) >= (2, 5)
+
+
 def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None) -> Any:
     """One decoder block; with `keep`, its output only at those positions (keys and values at all)."""
     import torch
@@ -103,17 +115,21 @@ def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None) -> Any
     q = _rotate(_heads(_lora_linear(attn.q_proj, queries), head_dim), q_cos, q_sin)
     k = _rotate(_heads(_lora_linear(attn.k_proj, normed), head_dim), cos, sin)
     v = _heads(_lora_linear(attn.v_proj, normed), head_dim)
+    shared: dict[str, Any] = {}
     groups = q.shape[1] // k.shape[1]
-    if groups > 1:
+    if groups > 1 and _sdpa_shares_keys():  # the kernel reads each key head for its group of query heads
+        shared["enable_gqa"] = True
+    elif groups > 1:
         k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
     dropout = float(getattr(attn, "attention_dropout", 0.0)) if attn.training else 0.0
     scale = getattr(attn, "scaling", head_dim ** -0.5)
     if keep is None:
-        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout, scale=scale)
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout, scale=scale,
+                                                               **shared)
     else:  # the kept positions see every key up to their own
         mask = torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0) <= keep.unsqueeze(1)
         out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout,
-                                                               scale=scale)
+                                                               scale=scale, **shared)
     out = out.transpose(1, 2).reshape(queries.shape[0], queries.shape[1], -1)
     hidden = residual + _lora_linear(attn.o_proj, out)
     mlp = layer.mlp
