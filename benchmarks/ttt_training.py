@@ -176,8 +176,9 @@ def main() -> None:
         "training set after training, by one function for both (the sampling orders differ, so the "
         "two agree within noise, not exactly). arc-ttt runs each micro-batch as equal-length groups "
         "(no padding, no attention mask), computes the last block and the logits only where a target token "
-        "is predicted and adds each LoRA term inside its projection's matmul (`target_forward`), keeps the "
-        "loss on the device until the step's one divergence check, and uses fused AdamW. *arc-ttt, model's own "
+        "is predicted, adds each LoRA term inside its projection's matmul and runs each LoRA projection's "
+        "backward as one node with BLAS-friendly layouts (`target_forward`), keeps the loss on the device "
+        "until the step's one divergence check, and uses fused AdamW. *arc-ttt, model's own "
         "forward*: the same loop with `target_forward` off (every block at every position, peft's LoRA "
         "forward; logits still only at target positions).",
     ])
