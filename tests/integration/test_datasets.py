@@ -38,6 +38,14 @@ def test_a_broken_folder_gives_one_problem_per_file_and_keeps_the_good_tasks(tmp
         assert len(lines) == 1 and word in lines[0], (name, lines)
 
 
+def test_a_task_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    task = symmetry_task("bom", Dihedral.ROT90)
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(task_json(task)).encode())
+    loaded = JsonFolderSource(tmp_path).load()
+    assert not loaded.problems and [t.id for t in loaded.tasks] == ["bom"]
+    assert loaded.tasks[0].train == task.train
+
+
 def test_symlinked_task_files_are_not_followed(tmp_path: Path) -> None:
     outside = tmp_path / "outside.json"
     outside.write_text(json.dumps(task_json(symmetry_task("x", Dihedral.ROT90))))

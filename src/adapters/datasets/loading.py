@@ -20,8 +20,8 @@ def read_json(path: Path) -> object:
         size = path.stat().st_size
         if size > MAX_JSON_BYTES:
             raise TaskFormatError(f"file is {size} bytes, over the {MAX_JSON_BYTES} byte limit", origin=origin)
-        with path.open("rb") as handle:
-            return json.loads(handle.read().decode("utf-8"))
+        with path.open("rb") as handle:  # a byte-order mark, as some Windows editors write, is not a problem
+            return json.loads(handle.read().decode("utf-8-sig"))
     except FileNotFoundError:
         raise TaskFormatError("file not found", origin=origin) from None
     except UnicodeDecodeError as exc:
