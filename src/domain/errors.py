@@ -44,5 +44,7 @@ class CheckpointFormatError(ArcTttError, ValueError):
 class CheckpointArchiveError(ArcTttError, ValueError):
     """A checkpoint archive that is refused as a whole: an unsafe member (absolute path, '..', a link or
     device, too large), a missing or malformed manifest, or a hash that does not match."""
+
+
 class OutOfMemory(ArcTttError):
     """The accelerator (or host) ran out of memory for one step; the caller may retry smaller."""

@@ -48,7 +48,11 @@ def test_a_folder_of_broken_files_gives_one_line_each_and_a_submission_for_the_r
 
 
 def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
     for args in (["solve", "--dataset", "arc7/evaluation"], ["solve", "--solver", "nope"],
+                 ["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(a_file)],
+                 ["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(a_file / "run")],
                  ["solve", "--dataset", "arc1/evaluation", "--time-budget", "soon"],
                  ["evaluate", str(tmp_path / "missing.json"), "--dataset", "arc1/evaluation"]):
         result = cli(*args)

@@ -13,7 +13,7 @@ from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.persistence.files import write_json_atomic
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.attempts import fallback_attempts
-from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 from arc_ttt.domain.memory_leaks import LeakMonitor
 from arc_ttt.domain.memory_pressure import MemoryPressureGuard
 from arc_ttt.domain.ports import (
@@ -67,6 +67,21 @@ class _SilentProgress:
     def finished(self) -> None: ...
 
 
+class RunFolderError(ArcTttError, ValueError):
+    """The run folder cannot be created or is not a folder; nothing has been solved yet."""
+
+
+def prepare_run_folder(out_dir: Path) -> Path:
+    """Create the run folder before any work, so that a path that cannot hold results fails at once."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"cannot create run folder {out_dir}: {exc.strerror or exc}") from None
+    return out_dir
+
+
 def select_tasks(tasks: Sequence[Task], limit: int | None, task_ids: Sequence[str] | None) -> list[Task]:
     chosen = list(tasks)
     if task_ids:
@@ -110,10 +125,9 @@ class SolveBatch:
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
         self.stop_reason, self.warnings = "", []
+        out_dir = prepare_run_folder(Path(request.out_dir))
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
-        out_dir = Path(request.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
         store = self.store_factory(out_dir)
         try:
             if not request.resume and hasattr(store, "clear"):
