@@ -75,7 +75,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
-    result_store = providers.Factory(open_result_store, url=settings.provided.store.url)
+    result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True)
 
     hardware_probe = providers.Singleton(PsutilHardwareProbe)
     memory_probe = providers.Singleton(ProcessMemoryProbe)

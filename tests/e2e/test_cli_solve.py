@@ -112,6 +112,21 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_submission(cli: Cli, tmp_pa
     assert (out / "submission.json").read_bytes() == (tmp_path / "ref" / "submission.json").read_bytes()
 
 
+def test_a_damaged_results_db_is_set_aside_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "results.db").write_text("not a database")
+    result = cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(out), "--resume")
+    assert result.returncode == 0, result.stderr
+    assert "was not a readable results database" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(json.loads((out / "submission.json").read_text())) == ["good1"]
+    (kept,) = out.glob("results.db.unreadable-*")
+    assert kept.read_text() == "not a database"
+    report = cli("report", str(out))
+    assert report.returncode == 0, report.stderr
+
+
 def test_program_search_solves_the_example_tasks_and_reports_its_programs(cli: Cli, tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parents[2] / "data" / "examples"
     out = tmp_path / "run"

@@ -1,7 +1,9 @@
 import multiprocessing
 from pathlib import Path
 
-from arc_ttt.adapters.persistence.run_store import open_result_store
+import pytest
+
+from arc_ttt.adapters.persistence.run_store import RESULTS_DB, UnreadableResultsError, open_result_store
 from arc_ttt.domain.attempts import choose_attempts
 from arc_ttt.domain.geometry import Dihedral
 from arc_ttt.domain.prediction import Candidate, TaskSolution
@@ -27,6 +29,39 @@ def test_results_round_trip_through_a_real_sqlite_file(tmp_path: Path) -> None:
     assert reopened.get_meta("schema_version") == "1"
     with reopened.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+@pytest.mark.parametrize("damage", ["not a database", "truncated"])
+def test_an_unreadable_results_db_is_an_error_or_set_aside_for_a_new_run(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / RESULTS_DB
+    if damage == "truncated":
+        store = open_result_store(tmp_path)
+        for index in range(40):
+            store.record(_result(f"t{index}"))
+        store.close()
+        path.write_bytes(path.read_bytes()[:3000])
+    else:
+        path.write_text("these are my notes, not a database")
+    (tmp_path / f"{RESULTS_DB}-wal").write_bytes(b"stale log")  # never replayed into the new database
+    before = path.read_bytes()
+
+    with pytest.raises(UnreadableResultsError, match=r"results\.db is not a readable results database"):
+        open_result_store(tmp_path)  # a reader (arc-ttt report) is told, and nothing moves
+    assert path.read_bytes() == before
+
+    store = open_result_store(tmp_path, set_aside_unreadable=True)
+    (kept,) = tmp_path.glob(f"{RESULTS_DB}.unreadable-*[0-9]")
+    assert kept.read_bytes() == before
+    assert len(store.notices) == 1 and kept.name in store.notices[0]
+    assert store.results() == []
+    store.record(_result("fresh"))
+    assert [r.task_id for r in open_result_store(tmp_path).results()] == ["fresh"]
+
+
+def test_a_readable_results_db_opens_without_notices(tmp_path: Path) -> None:
+    open_result_store(tmp_path).record(_result("a"))
+    store = open_result_store(tmp_path, set_aside_unreadable=True)
+    assert store.notices == () and [r.task_id for r in store.results()] == ["a"]
 
 
 def test_out_of_time_results_are_not_final(tmp_path: Path) -> None:

@@ -87,8 +87,13 @@ class SqlResultStore:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
-        create_tables(self.engine, ResultBase.metadata)
-        self.set_meta("schema_version", SCHEMA_VERSION)
+        self.notices: tuple[str, ...] = ()  # what opening it had to do that the user should hear about
+        try:
+            create_tables(self.engine, ResultBase.metadata)
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        except Exception:
+            self.engine.dispose()
+            raise
 
     def record(self, result: TaskResult) -> None:
         with Session(self.engine) as session, session.begin():

@@ -129,6 +129,8 @@ class SolveBatch:
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
         store = self.store_factory(out_dir)
+        for notice in getattr(store, "notices", ()):
+            self._warn(notice)
         try:
             if not request.resume and hasattr(store, "clear"):
                 store.clear()
