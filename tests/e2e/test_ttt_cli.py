@@ -71,6 +71,19 @@ def test_a_missing_model_folder_is_refused_before_the_batch(tmp_path: Path) -> N
     assert result.returncode == 2 and "does not exist" in message and "Traceback" not in message
 
 
+def test_a_model_folder_that_cannot_load_is_refused_before_the_batch(tmp_path: Path) -> None:
+    model_dir = tmp_path / "pickled"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (model_dir / "pytorch_model.bin").write_bytes(b"not loaded, ever")
+    result = arc_ttt("solve", "--solver", "ensemble", "--model", str(model_dir), "--limit", "1",
+                     "--out", str(tmp_path / "run"), env=dict(os.environ))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "Traceback" not in message
+    assert "has no .safetensors weights (found pytorch_model.bin" in message
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_unloadable_model_fails_its_tasks_not_the_batch(tmp_path: Path) -> None:
     result = arc_ttt("solve", "--solver", "ttt", "--model", "nobody/no-such-model", "--limit", "2",
                      "--out", str(tmp_path / "run"), env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -83,7 +96,7 @@ def test_an_unloadable_model_fails_its_tasks_not_the_batch(tmp_path: Path) -> No
 
 def test_an_unknown_preset_is_one_clear_error(tmp_path: Path) -> None:
     model_dir = tmp_path / "m"
-    model_dir.mkdir()
+    assert arc_ttt("init-model", str(model_dir), "--size", "tiny", env=dict(os.environ)).returncode == 0
     result = arc_ttt("solve", "--solver", "ttt", "--model", str(model_dir), "--limit", "1", "--out",
                      str(tmp_path / "run"), env={**os.environ, "ARC_TTT_TTT__PRESET": "nope"})
     message = " ".join(result.stderr.split())

@@ -136,6 +136,27 @@ def _quantization_config(quantization: Quantization) -> Any:
                               bnb_4bit_use_double_quant=True)
 
 
+def check_model_folder(directory: Path) -> None:
+    """Refuse, in one line and before any task starts, a local model folder that cannot load: a config
+    that is not a JSON object with a `model_type`, no safetensors weights (the only weights this project
+    reads), or no tokenizer."""
+    config = directory / "config.json"
+    try:
+        parsed = json.loads(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(f"model folder {directory} has no config.json") from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{config}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(parsed, dict) or not parsed.get("model_type"):
+        raise ModelLoadError(f"{config}: no model_type")
+    if not any(directory.glob("*.safetensors")):
+        pickled = sorted(p.name for p in directory.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt"))
+        also = f" (found {', '.join(pickled[:3])}: pickled weights are never loaded)" if pickled else ""
+        raise ModelLoadError(f"model folder {directory} has no .safetensors weights{also}")
+    if not any((directory / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
+        raise ModelLoadError(f"model folder {directory} has no tokenizer (tokenizer.json or tokenizer_config.json)")
+
+
 def load_model(source: str, *, quantization: Quantization = "none", offline: bool = True,
                grid_format: str = "auto") -> LoadedModel:
     """A causal LM and its tokenizer from a local folder or a hub id (cached only, when offline)."""
