@@ -108,3 +108,14 @@ def test_an_interrupt_keeps_finished_work_and_a_complete_submission(tmp_path: Pa
     assert not outcome.complete
     assert [r.task_id for r in outcome.results] == ["t0"]
     assert sorted(json.loads((tmp_path / "submission.json").read_text())) == ["t0", "t1", "t2", "t3"]
+
+
+def test_a_part_of_the_solver_that_failed_is_one_warning_for_the_batch(tmp_path: Path) -> None:
+    clock = FakeClock()
+    failed = {"ttt_error": "ModelLoadError: cannot load model from hub id x"}
+    solver = ScriptedSolver({"t0": TaskSolution(_right(0).candidates, failed), "t2": TaskSolution.empty(1, **failed),
+                             "t3": TaskSolution.empty(1, program_error="")}, clock)
+    outcome = _run(tmp_path, solver, clock, InMemoryResultStore())
+    assert outcome.warnings == ["ttt failed on 2 of 4 tasks (their answers come from the other solvers); "
+                                "first: ModelLoadError: cannot load model from hub id x"]
+    assert _run(tmp_path, ScriptedSolver({}, clock), clock, InMemoryResultStore()).warnings == []

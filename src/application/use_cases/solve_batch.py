@@ -82,6 +82,19 @@ def prepare_run_folder(out_dir: Path) -> Path:
     return out_dir
 
 
+def part_failures(results: Sequence[TaskResult]) -> list[str]:
+    """One line per part of a composite solver (an ensemble's `<part>_error` notes) that failed on some
+    tasks: the tasks still have answers from the other parts, but a user who asked for that part (a
+    model that never loaded, say) should hear of it without reading each task's notes."""
+    failed: dict[str, list[str]] = {}
+    for result in results:
+        for key, value in result.notes.items():
+            if key.endswith("_error") and value:
+                failed.setdefault(key.removesuffix("_error"), []).append(str(value))
+    return [f"{part} failed on {len(errors)} of {len(results)} tasks (their answers come from the other solvers); "
+            f"first: {errors[0][:200]}" for part, errors in sorted(failed.items())]
+
+
 def select_tasks(tasks: Sequence[Task], limit: int | None, task_ids: Sequence[str] | None) -> list[Task]:
     chosen = list(tasks)
     if task_ids:
@@ -151,6 +164,8 @@ class SolveBatch:
             except KeyboardInterrupt:
                 complete = False
             results = self._results_for(tasks, store)
+            for warning in part_failures(results):
+                self._warn(warning)
             self._save_meta(store, {"stop_reason": self.stop_reason, "warnings": self.warnings,
                                     "complete": complete and not self.stop_reason,
                                     "wall_seconds": self.clock.now() - started})
