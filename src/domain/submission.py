@@ -18,23 +18,36 @@ def submission_json(attempts: Mapping[str, tuple[Attempts, ...]]) -> dict[str, l
     return {tid: [a.to_json() for a in attempts[tid]] for tid in sorted(attempts)}
 
 
-def parse_submission(raw: object, *, origin: str) -> SubmittedGrids:
-    """Read a submission back into grids; raises TaskFormatError naming the task and entry at fault."""
+def parse_submission(raw: object, *, origin: str) -> tuple[SubmittedGrids, list[TaskFormatError]]:
+    """Read a submission back into grids, task by task. A task whose entries cannot be read is one
+    problem naming it and the entry at fault, and it is kept with no attempts (it scores 0, like a wrong
+    answer); the other tasks are read all the same. Only a file that is not a JSON object fails whole."""
     if not isinstance(raw, Mapping):
         raise TaskFormatError(f"expected a JSON object of tasks, got {type(raw).__name__}", origin=origin)
     parsed: SubmittedGrids = {}
+    problems: list[TaskFormatError] = []
     for task_id, entries in raw.items():
-        tid = check_task_id(task_id, origin=origin)
-        if not isinstance(entries, list):
-            raise TaskFormatError("expected a list of attempt objects", origin=origin, task_id=tid)
-        pairs = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, Mapping) or "attempt_1" not in entry or "attempt_2" not in entry:
-                raise TaskFormatError("expected {'attempt_1': grid, 'attempt_2': grid}",
-                                      origin=origin, task_id=tid, field=f"[{i}]")
-            pairs.append(tuple(
-                parse_grid(entry[key], origin=origin, task_id=tid, field=f"[{i}].{key}")
-                for key in ("attempt_1", "attempt_2")
-            ))
-        parsed[tid] = pairs  # type: ignore[assignment]
-    return parsed
+        try:
+            tid = check_task_id(task_id, origin=origin)
+        except TaskFormatError as exc:
+            problems.append(exc)
+            continue
+        try:
+            parsed[tid] = _task_attempts(entries, origin=origin, task_id=tid)
+        except TaskFormatError as exc:
+            problems.append(exc)
+            parsed[tid] = []
+    return parsed, problems
+
+
+def _task_attempts(entries: object, *, origin: str, task_id: str) -> list[tuple[Grid, Grid]]:
+    if not isinstance(entries, list):
+        raise TaskFormatError("expected a list of attempt objects", origin=origin, task_id=task_id)
+    pairs = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or "attempt_1" not in entry or "attempt_2" not in entry:
+            raise TaskFormatError("expected {'attempt_1': grid, 'attempt_2': grid}",
+                                  origin=origin, task_id=task_id, field=f"[{i}]")
+        pairs.append((parse_grid(entry["attempt_1"], origin=origin, task_id=task_id, field=f"[{i}].attempt_1"),
+                      parse_grid(entry["attempt_2"], origin=origin, task_id=task_id, field=f"[{i}].attempt_2")))
+    return pairs

@@ -65,4 +65,17 @@ def test_submission_round_trips_through_json() -> None:
     attempts = {"t": choose_attempts(task, TaskSolution(((Candidate(A, "x"), Candidate(B, "y")),)))}
     raw = submission_json(attempts)
     assert raw == {"t": [{"attempt_1": [[1]], "attempt_2": [[2]]}]}
-    assert parse_submission(raw, origin="s.json") == {"t": [(A, B)]}
+    assert parse_submission(raw, origin="s.json") == ({"t": [(A, B)]}, [])
+
+
+def test_a_submission_with_unreadable_tasks_reads_the_others() -> None:
+    raw = {"ok": [{"attempt_1": [[1]], "attempt_2": [[2]]}],
+           "ragged": [{"attempt_1": [[1, 2], [3]], "attempt_2": [[1]]}], "one": [{"attempt_1": [[1]]}],
+           "color": [{"attempt_1": [[1]], "attempt_2": [[12]]}], "../up": []}
+    grids, problems = parse_submission(raw, origin="s.json")
+    assert grids == {"ok": [(A, B)], "ragged": [], "one": [], "color": []}
+    lines = [p.one_line() for p in problems]
+    assert lines[0].startswith("s.json task ragged: [0].attempt_1: ragged rows")
+    assert lines[1] == "s.json task one: [0]: expected {'attempt_1': grid, 'attempt_2': grid}"
+    assert lines[2].startswith("s.json task color: [0].attempt_2: cell (0,0) has color 12")
+    assert "unsafe task id '../up'" in lines[3] and len(lines) == 4

@@ -185,6 +185,8 @@ def evaluate(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
     report_problems(evaluation.problems)
+    for problem in evaluation.unreadable:
+        err.print(f"[yellow]unreadable:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
     score = evaluation.score
     value = score.strict_score if strict else score.score
     counted = len(score.per_task) + (len(score.missing) if strict else 0)
@@ -192,6 +194,9 @@ def evaluate(
     if score.missing and not strict:
         err.print(f"note: {len(score.missing)} tasks with solutions are not in the submission "
                   "(--strict counts them as 0)")
+    if evaluation.unreadable:
+        err.print(f"note: {len(evaluation.unreadable)} submitted tasks could not be read; a task among them with "
+                  "a solution scores 0")
     if evaluation.unknown_tasks:
         err.print(f"note: {len(evaluation.unknown_tasks)} submitted tasks have no known solution")
 

@@ -15,13 +15,14 @@ from arc_ttt.domain.submission import parse_submission
 @dataclass(frozen=True)
 class Evaluation:
     score: SetScore
-    problems: tuple[TaskFormatError, ...]
+    problems: tuple[TaskFormatError, ...]  # solution tasks that could not be read (left out)
     unknown_tasks: tuple[str, ...]  # in the submission, but without solutions in the source
+    unreadable: tuple[TaskFormatError, ...] = ()  # submitted tasks whose attempts could not be read (scored 0)
 
 
 class EvaluateSubmission:
     def __call__(self, submission: Path, solutions: TaskSource) -> Evaluation:
-        submitted = parse_submission(read_json(Path(submission)), origin=str(submission))
+        submitted, unreadable = parse_submission(read_json(Path(submission)), origin=str(submission))
         loaded = solutions.load()
         truths = {t.id: t.solutions() for t in loaded.tasks if t.has_solutions}
         if not truths:
@@ -29,4 +30,4 @@ class EvaluateSubmission:
         grids = {tid: [list(pair) for pair in pairs] for tid, pairs in submitted.items()}
         score = score_set(grids, truths)  # type: ignore[arg-type]
         unknown = tuple(sorted(set(submitted) - set(truths)))
-        return Evaluation(score, loaded.problems, unknown)
+        return Evaluation(score, loaded.problems, unknown, tuple(unreadable))
