@@ -1,5 +1,6 @@
 """The LoRA projection node gives autograd's own values and gradients of
-`linear(x, W, b) + s * dropped @ A^T @ B^T`, whichever inputs need a gradient."""
+`linear(x, W, b) + s * (x * keep) @ A^T @ B^T`, whichever inputs need a gradient, and its CPU dropout
+masks keep each element with probability 1 - p, independently."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from arc_ttt.adapters.models import lora_projection as module  # noqa: E402
-from arc_ttt.adapters.models.lora_projection import lora_projection  # noqa: E402
+from arc_ttt.adapters.models.lora_projection import dropout_keep, lora_projection  # noqa: E402
 
 
-def reference(x: Any, dropped: Any, weight: Any, bias: Any, lora_a: Any, lora_b: Any, scaling: float) -> Any:
+def reference(x: Any, keep: Any, weight: Any, bias: Any, lora_a: Any, lora_b: Any, scaling: float) -> Any:
+    dropped = x if keep is None else x * keep
     return torch.nn.functional.linear(x, weight, bias) + scaling * (dropped @ lora_a.t()) @ lora_b.t()
 
 
@@ -24,11 +26,10 @@ def inputs(*, bias: bool, x_grad: bool) -> dict[str, Any]:
             "lora_a": torch.randn(4, 24, requires_grad=True), "lora_b": torch.randn(40, 4, requires_grad=True)}
 
 
-def values_and_grads(fn: Any, case: dict[str, Any], dropped_from: Any, scaling: float) -> list[Any]:
+def values_and_grads(fn: Any, case: dict[str, Any], keep: Any, scaling: float) -> list[Any]:
     leaves = {name: value.detach().clone().requires_grad_(value.requires_grad)
               for name, value in case.items() if value is not None}
-    x = leaves["x"]
-    out = fn(x, dropped_from(x), leaves["weight"], leaves.get("bias"), leaves["lora_a"], leaves["lora_b"], scaling)
+    out = fn(leaves["x"], keep, leaves["weight"], leaves.get("bias"), leaves["lora_a"], leaves["lora_b"], scaling)
     weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(1))
     (out * weights).sum().backward()
     return [out.detach()] + [leaf.grad for leaf in leaves.values() if leaf.requires_grad]
@@ -39,13 +40,9 @@ def values_and_grads(fn: Any, case: dict[str, Any], dropped_from: Any, scaling: 
 @pytest.mark.parametrize("dropout", ["off", "mask"])
 def test_values_and_gradients_equal_autograds(bias: bool, x_grad: bool, dropout: str) -> None:
     case = inputs(bias=bias, x_grad=x_grad)
-    mask = (torch.rand(13, 24, generator=torch.Generator().manual_seed(2)) > 0.3).float() / 0.7
-
-    def dropped_from(x: Any) -> Any:
-        return x if dropout == "off" else x * mask
-
-    got = values_and_grads(lora_projection, case, dropped_from, 0.5)
-    expected = values_and_grads(reference, case, dropped_from, 0.5)
+    keep = None if dropout == "off" else (torch.rand(13, 24, generator=torch.Generator().manual_seed(2)) > 0.3) / 0.7
+    got = values_and_grads(lora_projection, case, keep, 0.5)
+    expected = values_and_grads(reference, case, keep, 0.5)
     assert len(got) == len(expected) == 3 + x_grad
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
@@ -58,8 +55,29 @@ def test_a_trainable_base_weight_keeps_autograds_path(monkeypatch: pytest.Monkey
     monkeypatch.setattr(module, "_function", refuse)
     case = inputs(bias=True, x_grad=True)
     case["weight"].requires_grad_(True)
-    got = values_and_grads(lora_projection, case, lambda x: x, 2.0)
-    expected = values_and_grads(reference, case, lambda x: x, 2.0)
+    got = values_and_grads(lora_projection, case, None, 2.0)
+    expected = values_and_grads(reference, case, None, 2.0)
     assert len(got) == 5  # out and the gradients of x, W, A, B
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.9])
+def test_cpu_dropout_masks_keep_each_element_with_probability_1_minus_p(p: float) -> None:
+    x = torch.empty(301, 333)  # an odd count: the last 32-bit lane pair is cut
+    torch.manual_seed(0)
+    keep = dropout_keep(x, p)
+    assert keep.shape == x.shape and keep.dtype == x.dtype
+    values = torch.unique(keep).tolist()
+    assert len(values) == 2 and values[0] == 0.0 and values[1] == pytest.approx(1 / (1 - p))
+    kept = (keep > 0).double()
+    spread = (p * (1 - p) / kept.numel()) ** 0.5
+    assert abs(float(kept.mean()) - (1 - p)) < 5 * spread
+    # no pattern along rows, columns or neighbours: each share within 5 standard deviations too
+    for share, count in ((kept.mean(0), kept.shape[0]), (kept.mean(1), kept.shape[1])):
+        assert float((share - (1 - p)).abs().max()) < 5 * (p * (1 - p) / count) ** 0.5
+    pairs = (kept.flatten()[:-1] * kept.flatten()[1:]).mean()
+    assert abs(float(pairs) - (1 - p) ** 2) < 5 * spread
+    torch.manual_seed(0)
+    assert torch.equal(dropout_keep(x, p), keep)  # torch's generator: the seed fixes the masks
+    assert not torch.equal(dropout_keep(x, p), keep)

@@ -93,25 +93,39 @@ def test_gradient_checkpointing_recomputes_blocks_for_the_same_gradients(monkeyp
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_lora_dropout_draws_the_same_masks_as_peft_for_the_same_gradients() -> None:
-    # with every position kept, the masks come from the same draws in the same order (with fewer kept
-    # positions the last block draws masks for those only: the same distribution, other numbers)
+def test_lora_dropout_with_peft_s_masks_gives_peft_s_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the target forward draws its masks with `dropout_keep`; drawn the way torch's CPU dropout draws
+    # them (bernoulli, in the same order), they are peft's masks, and everything else must agree
     model = lora_model("llama", dropout=0.3)
     model.train()
     ids = torch.randint(0, SHAPE["vocab_size"], (2, 24))
-    keep = torch.arange(24)
+    keep = torch.arange(24)  # every position: the same draws in the same order
     torch.manual_seed(7)
     expected = model(input_ids=ids).logits[:, keep]
     expected.sum().backward()
     expected_grads = lora_grads(model)
-    torch.manual_seed(7)
-    got = target_logits(model, ids, keep)
-    got.sum().backward()
+    with monkeypatch.context() as patch:
+        patch.setattr(target_forward, "dropout_keep", lambda x, p: torch.empty_like(x).bernoulli_(1 - p).div_(1 - p))
+        torch.manual_seed(7)
+        got = target_logits(model, ids, keep)
+        got.sum().backward()
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
     for a, b in zip(lora_grads(model), expected_grads, strict=True):  # through the masks as well
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    torch.manual_seed(8)
-    assert not torch.allclose(target_logits(model, ids, keep), expected), "dropout is live in training mode"
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_lora_dropout_is_live_in_training_and_fixed_by_the_seed() -> None:
+    model = lora_model("llama", dropout=0.3)
+    ids = torch.randint(0, SHAPE["vocab_size"], (1, 20))
+    keep = torch.arange(10, 20)
+    model.eval()
+    plain = target_logits(model, ids, keep)
+    model.train()
+    torch.manual_seed(3)
+    first = target_logits(model, ids, keep)
+    torch.manual_seed(3)
+    assert torch.equal(target_logits(model, ids, keep), first)
+    assert not torch.allclose(first, plain) and not torch.allclose(target_logits(model, ids, keep), first)
 
 
 def test_blocker_names_what_it_cannot_serve() -> None:

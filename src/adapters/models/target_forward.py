@@ -20,7 +20,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from arc_ttt.adapters.models.lora_projection import lora_projection
+from arc_ttt.adapters.models.lora_projection import dropout_keep, lora_projection
 
 SUPPORTED_TYPES = frozenset({"llama", "mistral", "qwen2"})
 _BLOCK_PARTS = ("input_layernorm", "post_attention_layernorm", "self_attn", "mlp")
@@ -59,8 +59,8 @@ def target_forward_blocker(model: Any, max_length: int) -> str | None:
 
 def _lora_linear(module: Any, x: Any) -> Any:
     """`module(x)` for a peft LoRA linear with one active adapter, as one `lora_projection` node:
-    base(x) + scaling * dropout(x) A^T B^T. Any other module (plain, quantized, DoRA, merged, several
-    adapters) runs its own forward."""
+    base(x) + scaling * dropout(x) A^T B^T, the dropout masks drawn by `dropout_keep`. Any other module
+    (plain, quantized, DoRA, merged, several adapters, another kind of dropout) runs its own forward."""
     import torch
 
     base = getattr(module, "base_layer", None)
@@ -71,9 +71,13 @@ def _lora_linear(module: Any, x: Any) -> Any:
     if (module.merged or module.disable_adapters or name not in module.lora_A
             or module.use_dora.get(name, False) or module.lora_B[name].bias is not None):
         return module(x)
+    dropout = module.lora_dropout[name]
+    if type(dropout) not in (torch.nn.Identity, torch.nn.Dropout) or getattr(dropout, "p", 0.0) >= 1.0:
+        return module(x)
     flat = x.reshape(-1, x.shape[-1])
-    out = lora_projection(flat, module.lora_dropout[name](flat), base.weight, base.bias, module.lora_A[name].weight,
-                          module.lora_B[name].weight, module.scaling[name])
+    live = type(dropout) is torch.nn.Dropout and dropout.training and dropout.p > 0
+    out = lora_projection(flat, dropout_keep(flat, dropout.p) if live else None, base.weight, base.bias,
+                          module.lora_A[name].weight, module.lora_B[name].weight, module.scaling[name])
     return out.view(*x.shape[:-1], out.shape[-1])
 
 
