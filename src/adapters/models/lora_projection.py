@@ -9,10 +9,10 @@ them; it also adds the low-rank input gradient into the base one in place instea
 autocast, keeps autograd's own path.
 
 LoRA dropout draws one keep-or-drop decision per input element and projection. torch's `bernoulli_`
-spends ~11 ns on each on a CPU, a third of a small model's training step at the default dropout; on a
-CPU the masks here come from 32-bit lanes of `torch.randint` words instead (the same distribution:
-each element kept with probability 1 - p, to 2^-32, independently; torch's generator, so
-`torch.manual_seed` still fixes them).
+spends ~11 ns on each on a CPU, over a quarter of a small model's training step at the default
+dropout; on a CPU the masks here come from 32-bit lanes of `torch.randint` words instead (the same
+distribution: each element kept with probability 1 - p, to 2^-32, independently; torch's generator,
+so `torch.manual_seed` still fixes them).
 """
 
 from __future__ import annotations
