@@ -35,6 +35,16 @@ def dropout_keep(x: Any, p: float) -> Any:
     return torch.where(lanes < threshold, 1.0 / (1.0 - p), 0.0).to(x.dtype)
 
 
+def _forward(x: Any, keep: Any | None, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
+             scaling: float) -> tuple[Any, Any, Any]:
+    """The dropped input, its rank-r projection and the output: the node's forward, and autograd's path."""
+    import torch
+
+    dropped = x if keep is None else x * keep
+    low = torch.mm(dropped, lora_a.t())
+    return dropped, low, torch.addmm(torch.nn.functional.linear(x, weight, bias), low, lora_b.t(), alpha=scaling)
+
+
 @cache
 def _function() -> Any:
     """The autograd function, built on first use so that importing this module does not import torch."""
@@ -44,9 +54,7 @@ def _function() -> Any:
         @staticmethod
         def forward(ctx: Any, x: Any, keep: Any, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
                     scaling: float) -> Any:
-            dropped = x if keep is None else x * keep
-            low = torch.mm(dropped, lora_a.t())
-            out = torch.addmm(torch.nn.functional.linear(x, weight, bias), low, lora_b.t(), alpha=scaling)
+            dropped, low, out = _forward(x, keep, weight, bias, lora_a, lora_b, scaling)
             ctx.scaling = scaling
             ctx.save_for_backward(dropped, keep, low, weight, lora_a, lora_b)
             return out
@@ -82,5 +90,4 @@ def lora_projection(x: Any, keep: Any | None, weight: Any, bias: Any, lora_a: An
     frozen = not weight.requires_grad and (bias is None or not bias.requires_grad)
     if frozen and not torch.is_autocast_enabled(x.device.type):
         return _function().apply(x, keep, weight, bias, lora_a, lora_b, scaling)
-    low = torch.nn.functional.linear(x if keep is None else x * keep, lora_a)
-    return torch.addmm(torch.nn.functional.linear(x, weight, bias), low, lora_b.t(), alpha=scaling)
+    return _forward(x, keep, weight, bias, lora_a, lora_b, scaling)[2]
