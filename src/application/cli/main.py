@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -39,9 +40,9 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def report_problems(problems: tuple[TaskFormatError, ...]) -> None:
+def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped") -> None:
     for problem in problems:
-        err.print(f"[yellow]skipped:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{label}:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -185,8 +186,7 @@ def evaluate(
     except (ValueError, ArcTttError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
     report_problems(evaluation.problems)
-    for problem in evaluation.unreadable:
-        err.print(f"[yellow]unreadable:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
+    report_problems(evaluation.unreadable, "unreadable")
     score = evaluation.score
     value = score.strict_score if strict else score.score
     counted = len(score.per_task) + (len(score.missing) if strict else 0)
