@@ -52,6 +52,8 @@ class InMemoryTaskSource:
 class InMemoryResultStore:
     def __init__(self) -> None:
         self.rows: dict[str, TaskResult] = {}
+        self.meta: dict[str, str] = {}
+        self.notices: tuple[str, ...] = ()
         self.closed = False
 
     def record(self, result: TaskResult) -> None:
@@ -65,6 +67,9 @@ class InMemoryResultStore:
 
     def clear(self) -> None:
         self.rows.clear()
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
 
     def close(self) -> None:
         self.closed = True

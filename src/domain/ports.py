@@ -50,11 +50,21 @@ class Solver(Protocol):
 class ResultStore(Protocol):
     """Durable per-task results of a run: each result is committed as soon as it is recorded."""
 
+    notices: tuple[str, ...]  # what opening the store had to do that the user should hear about
+
     def record(self, result: TaskResult) -> None: ...
 
     def results(self) -> list[TaskResult]: ...
 
     def final_task_ids(self) -> set[str]: ...
+
+    def clear(self) -> None:
+        """Forget every result (a fresh run in the same place, not a resumed one)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep one fact about the run (its source, settings) for a later report."""
+        ...
 
     def close(self) -> None: ...
 

@@ -9,7 +9,7 @@ from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
 from arc_ttt.domain.attempts import FALLBACK
 from arc_ttt.domain.geometry import Dihedral
 from arc_ttt.domain.prediction import Candidate, TaskSolution
-from arc_ttt.domain.results import TaskStatus
+from arc_ttt.domain.results import TaskResult, TaskStatus
 from tests.builders import symmetry_task
 from tests.fakes import FakeClock, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
 
@@ -119,3 +119,14 @@ def test_a_part_of_the_solver_that_failed_is_one_warning_for_the_batch(tmp_path:
     assert outcome.warnings == ["ttt failed on 2 of 4 tasks (their answers come from the other solvers); "
                                 "first: ModelLoadError: cannot load model from hub id x"]
     assert _run(tmp_path, ScriptedSolver({}, clock), clock, InMemoryResultStore()).warnings == []
+
+
+def test_the_store_hears_the_run_facts_and_its_notices_become_warnings(tmp_path: Path) -> None:
+    store = InMemoryResultStore()
+    store.notices = ("results.db was set aside",)
+    store.record(TaskResult("old", TaskStatus.SOLVED, (), 1.0, "scripted"))
+    outcome = _run(tmp_path, ScriptedSolver({}), FakeClock(), store)
+    assert store.meta["source"] == "memory" and store.meta["solver"] == "scripted"
+    assert json.loads(store.meta["complete"]) is True
+    assert "old" not in store.rows  # a run without --resume starts from an empty store
+    assert "results.db was set aside" in outcome.warnings

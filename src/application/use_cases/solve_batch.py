@@ -142,10 +142,10 @@ class SolveBatch:
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
         store = self.store_factory(out_dir)
-        for notice in getattr(store, "notices", ()):
+        for notice in store.notices:
             self._warn(notice)
         try:
-            if not request.resume and hasattr(store, "clear"):
+            if not request.resume:
                 store.clear()
             self._save_meta(store, {"source": request.source.name, "source_spec": source_spec(request.source),
                                     "solver": self.solver.name, **self.run_meta})
@@ -225,11 +225,9 @@ class SolveBatch:
 
     @staticmethod
     def _save_meta(store: ResultStore, values: Mapping[str, object]) -> None:
-        """Run facts a later `arc-ttt report` needs; stores without meta (in-memory ones) skip this."""
-        set_meta = getattr(store, "set_meta", None)
-        if set_meta is not None:
-            for key, value in values.items():
-                set_meta(key, value if isinstance(value, str) else json.dumps(value, default=str))
+        """Run facts a later `arc-ttt report` needs, as strings (JSON for anything else)."""
+        for key, value in values.items():
+            store.set_meta(key, value if isinstance(value, str) else json.dumps(value, default=str))
 
     @staticmethod
     def _results_for(tasks: list[Task], store: ResultStore) -> list[TaskResult]:
