@@ -35,6 +35,7 @@ class Result:
     seconds: float = 0.0
     losses: list[float] | None = None
     task_rates: list[float] = field(default_factory=list)  # tokens/s of each task, in task order
+    task_lengths: list[float] = field(default_factory=list)  # mean tokens per episode of each task
 
     @property
     def rate(self) -> float:
@@ -73,7 +74,9 @@ def arc_ttt_side(backend: Any, train: list[Any], steps: int, batch: int, result:
     result.padded += report.train_tokens  # the loop runs padding-free groups
     result.seconds += report.train_seconds
     result.task_rates.append(report.train_tokens / report.train_seconds)
-    result.losses.append(dataset_loss(backend.model, backend._encode_batch(train)))
+    encoded = backend._encode_batch(train)
+    result.task_lengths.append(statistics.mean(len(item.ids) for item in encoded))
+    result.losses.append(dataset_loss(backend.model, encoded))
 
 
 def trainer_side(size: str, train: list[Any], steps: int, batch: int, out: str, result: Result,
@@ -148,7 +151,8 @@ def main() -> None:
                + (f" --dropout {args.dropout:g}" if args.dropout else ""))
     lines = ["| model | loop | tokens/s | seconds | padding share | final loss (mean over tasks) |",
              "|---|---|---:|---:|---:|---:|"]
-    ratios = []
+    ratios, by_task = [], ["| model | task | mean episode tokens | Trainer tokens/s | arc-ttt tokens/s | ratio |",
+                           "|---|---|---:|---:|---:|---:|"]
     for size in args.sizes:
         base, ours, plain = Result(losses=[]), Result(losses=[]), Result(losses=[])
         # each arc-ttt loop: its backend (target forward on or off) and the result it adds to
@@ -172,6 +176,10 @@ def main() -> None:
             lines.append(f"| {size} | {name} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
                          f"{statistics.mean(r.losses or [float('nan')]):.4f} |")
         per_task = [a / b for a, b in zip(ours.task_rates, base.task_rates, strict=True)]
+        by_task += [f"| {size} | {task.id} | {length:,.0f} | {theirs:,.0f} | {mine:,.0f} | {mine / theirs:.2f}x |"
+                    for task, length, theirs, mine in sorted(zip(tasks, ours.task_lengths, base.task_rates,
+                                                                 ours.task_rates, strict=True),
+                                                             key=lambda row: row[1])]
         ratios.append(f"{size}: {ours.rate / base.rate:.2f}x (model's own forward: {plain.rate / base.rate:.2f}x; "
                       f"task by task {min(per_task):.2f}x to {max(per_task):.2f}x, median "
                       f"{statistics.median(per_task):.2f}x)")
@@ -185,7 +193,9 @@ def main() -> None:
         "only training timed; the loops run task by task, back to back, in alternating order.", "",
         *lines, "",
         f"arc-ttt / Trainer tokens/s: {', '.join(ratios)}. The totals weigh the long tasks most: their longer "
-        "episodes spend more of each step in attention, which both loops run with the same kernel.", "",
+        "episodes spend more of each step in attention, which both loops run with the same kernel. "
+        "Task by task, shortest episodes first:", "",
+        *by_task, "",
         "*tokens/s*: real (non-padding) tokens over training seconds; *padding share*: padded positions the "
         "loop computed that hold no token; *final loss*: target-token cross-entropy over each task's whole "
         "training set after training, by one function for both (the sampling orders differ, so the "
