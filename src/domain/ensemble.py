@@ -38,6 +38,14 @@ class EnsemblePolicy:
     # fallback guesses (None: it always does)
 
 
+PART_ERROR = "_error"  # note key suffix: `<part name>_error` holds why that part failed on the task
+
+
+def failed_part(note_key: str) -> str | None:
+    """The part a task note reports as failed (see `PART_ERROR`), or None for any other note."""
+    return note_key.removesuffix(PART_ERROR) if note_key.endswith(PART_ERROR) else None
+
+
 def merge_candidates(groups: Sequence[Sequence[Candidate]], tiers: Sequence[int] = ()) -> tuple[Candidate, ...]:
     """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order.
     With `tiers` (one number per group), whatever a group proposed ranks before what only groups of a higher
@@ -124,10 +132,10 @@ class EnsembleSolver:
         try:
             solution = solver.solve(task, limit)
         except Exception as exc:
-            notes[f"{solver.name}_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            notes[solver.name + PART_ERROR] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             return None
         if not isinstance(solution, TaskSolution):
-            notes[f"{solver.name}_error"] = f"returned {type(solution).__name__}"
+            notes[solver.name + PART_ERROR] = f"returned {type(solution).__name__}"
             return None
         notes.update(solution.notes)
         return solution

@@ -13,6 +13,7 @@ from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.persistence.files import write_json_atomic
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.attempts import fallback_attempts
+from arc_ttt.domain.ensemble import failed_part
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
 from arc_ttt.domain.memory_leaks import LeakMonitor
 from arc_ttt.domain.memory_pressure import MemoryPressureGuard
@@ -83,14 +84,15 @@ def prepare_run_folder(out_dir: Path) -> Path:
 
 
 def part_failures(results: Sequence[TaskResult]) -> list[str]:
-    """One line per part of a composite solver (an ensemble's `<part>_error` notes) that failed on some
+    """One line per part of a composite solver (an ensemble's `failed_part` notes) that failed on some
     tasks: the tasks still have answers from the other parts, but a user who asked for that part (a
     model that never loaded, say) should hear of it without reading each task's notes."""
     failed: dict[str, list[str]] = {}
     for result in results:
         for key, value in result.notes.items():
-            if key.endswith("_error") and value:
-                failed.setdefault(key.removesuffix("_error"), []).append(str(value))
+            part = failed_part(key)
+            if part and value:
+                failed.setdefault(part, []).append(str(value))
     return [f"{part} failed on {len(errors)} of {len(results)} tasks (their answers come from the other solvers); "
             f"first: {errors[0][:200]}" for part, errors in sorted(failed.items())]
 
