@@ -66,6 +66,10 @@ def write_broken_files(folder: Path) -> dict[str, str]:
         "..evil.json": (json.dumps({"train": [ok_pair], "test": [ok_pair]}), "unsafe task id"),
         "bad id$.json": (json.dumps({"train": [ok_pair], "test": [ok_pair]}), "unsafe task id"),
         "latin1.json": (b"\xff\xfe{}", "not UTF-8"),
+        "huge_int.json": ('{"train": [{"input": [[1' + "0" * 5000 + ']], "output": [[1]]}], "test": []}',
+                          "invalid JSON"),
+        "null_out.json": (json.dumps({"train": [{"input": [[1]], "output": None}], "test": [ok_pair]}),
+                          "train[0].output: no output grid"),
     }
     for name, (content, _) in cases.items():
         path = folder / name

@@ -35,6 +35,8 @@ def _parse_examples(raw: object, *, origin: str, task_id: str, part: str, need_o
             raise TaskFormatError("missing key 'input'", origin=origin, task_id=task_id, field=where)
         if need_output and "output" not in item:
             raise TaskFormatError("missing key 'output'", origin=origin, task_id=task_id, field=where)
+        if need_output and item["output"] is None:
+            raise TaskFormatError("no output grid (null)", origin=origin, task_id=task_id, field=f"{where}.output")
         grid_in = parse_grid(item["input"], origin=origin, task_id=task_id, field=f"{where}.input")
         grid_out = None
         if item.get("output") is not None:

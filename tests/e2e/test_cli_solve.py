@@ -50,11 +50,15 @@ def test_a_folder_of_broken_files_gives_one_line_each_and_a_submission_for_the_r
 def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
+    no_tasks = tmp_path / "empty_challenges.json"
+    no_tasks.write_text("{}")
     for args in (["solve", "--dataset", "arc7/evaluation"], ["solve", "--solver", "nope"],
                  ["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(a_file)],
                  ["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(a_file / "run")],
                  ["solve", "--dataset", "arc1/evaluation", "--time-budget", "soon"],
-                 ["evaluate", str(tmp_path / "missing.json"), "--dataset", "arc1/evaluation"]):
+                 ["evaluate", str(tmp_path / "missing.json"), "--dataset", "arc1/evaluation"],
+                 ["solve", "--solutions", str(a_file), "--solver", "baseline", "--out", str(tmp_path / "s")],
+                 ["evaluate", str(a_file), "--solutions", str(a_file), "--tasks-dir", str(tmp_path)]):
         result = cli(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
@@ -62,6 +66,8 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert cli("solve", "--tasks-dir", str(empty), "--out", str(tmp_path / "r")).returncode == 2
+    no_tasks_run = cli("solve", "--challenges", str(no_tasks), "--solver", "baseline", "--out", str(tmp_path / "e"))
+    assert no_tasks_run.returncode == 2 and "no tasks in the file" in no_tasks_run.stderr
 
 
 def _heavy_tasks(folder: Path, count: int) -> Path:

@@ -71,6 +71,30 @@ def test_kaggle_challenges_with_solutions(tmp_path: Path) -> None:
     assert not any(t.has_solutions for t in without.tasks)
 
 
+def test_a_bad_solutions_entry_leaves_its_task_unscored_not_dropped(tmp_path: Path) -> None:
+    tasks = [symmetry_task(f"k{i}", Dihedral.ROT180, seed=i) for i in range(3)]
+    (tmp_path / "c.json").write_text(json.dumps({t.id: task_json(t.without_solutions()) for t in tasks}))
+    solutions = {t.id: [t.test[0].output.to_list()] for t in tasks}
+    solutions["k1"] = solutions["k1"] * 2
+    solutions["k2"] = [[[1, 12]]]
+    (tmp_path / "s.json").write_text(json.dumps(solutions))
+    loaded = KaggleChallengesSource(tmp_path / "c.json", tmp_path / "s.json").load()
+    assert [(t.id, t.has_solutions) for t in loaded.tasks] == [("k0", True), ("k1", False), ("k2", False)]
+    lines = sorted(p.one_line() for p in loaded.problems)
+    assert len(lines) == 2 and all("not scored" in line for line in lines)
+    assert "task k1: expected 1 solution grids, got 2" in lines[0] and "task k2" in lines[1]
+
+
+def test_a_task_id_given_twice_in_one_challenges_file_is_reported_and_the_first_kept(tmp_path: Path) -> None:
+    first, second = symmetry_task("dup", Dihedral.ROT90, seed=1), symmetry_task("dup", Dihedral.FLIP_H, seed=2)
+    (tmp_path / "c.json").write_text(f'{{"dup": {json.dumps(task_json(first))}, '
+                                     f'"dup": {json.dumps(task_json(second))}}}')
+    loaded = KaggleChallengesSource(tmp_path / "c.json").load()
+    assert [t.train for t in loaded.tasks] == [first.train]
+    assert [p.one_line() for p in loaded.problems] == [f"{tmp_path / 'c.json'} task dup: duplicate task id; "
+                                                       "keeping the first"]
+
+
 def test_open_source_wants_exactly_one_origin(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         open_source(dataset="arc1/training", tasks_dir=tmp_path)

@@ -21,6 +21,9 @@ def open_source(
     given = [x for x in (dataset, tasks_dir, challenges) if x]
     if len(given) != 1:
         raise ValueError("name exactly one of: a dataset, a folder of task files, a challenges file")
+    if solutions and not challenges:
+        raise ValueError("a solutions file goes with its challenges file (--challenges); a dataset or a folder "
+                         "of task files carries its own test outputs")
     if tasks_dir:
         return JsonFolderSource(tasks_dir)
     if challenges:

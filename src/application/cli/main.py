@@ -176,6 +176,8 @@ def evaluate(
     from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
 
     try:
+        if solutions and (dataset or tasks_dir):
+            raise fail("--solutions scores against that file alone; it does not go with --dataset or --tasks-dir")
         if solutions and not challenges:
             from arc_ttt.adapters.datasets.solutions_only import SolutionsFileSource
 
