@@ -133,6 +133,22 @@ def test_a_damaged_results_db_is_set_aside_and_the_run_goes_on(cli: Cli, tmp_pat
     assert report.returncode == 0, report.stderr
 
 
+def test_a_damaged_row_is_reported_and_solved_again_on_resume(cli: Cli, tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task(f"t{i}", Dihedral.ROT90, seed=i) for i in range(3)])
+    out = tmp_path / "run"
+    assert cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(out)).returncode == 0
+    with sqlite3.connect(out / "results.db") as conn:
+        conn.execute("UPDATE task_results SET notes_json = '[]' WHERE task_id = 't1'")
+    report = cli("report", str(out))
+    assert report.returncode == 0, report.stderr
+    assert "task 't1' cannot be read" in report.stderr and "Traceback" not in report.stderr
+    resumed = cli("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "task 't1' cannot be read" in resumed.stderr
+    assert json.loads((out / "summary.json").read_text())["status_counts"] == {"solved": 3}
+    assert cli("report", str(out)).stderr == ""  # solved again, the row is whole
+
+
 def test_program_search_solves_the_example_tasks_and_reports_its_programs(cli: Cli, tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parents[2] / "data" / "examples"
     out = tmp_path / "run"

@@ -76,6 +76,27 @@ def test_out_of_time_results_are_not_final(tmp_path: Path) -> None:
     assert store.results() == []
 
 
+@pytest.mark.parametrize(("column", "value"), [("notes_json", "[]"), ("attempts_json", "[[null, null]]"),
+                                              ("attempts_json", "garbage"), ("status", "weird"),
+                                              ("attempts_json", "[" * 5000 + "]" * 5000)])
+def test_a_damaged_row_is_left_out_named_once_and_not_final(tmp_path: Path, column: str, value: str) -> None:
+    import sqlite3
+
+    store = open_result_store(tmp_path)
+    for task_id in ("a", "b", "c"):
+        store.record(_result(task_id))
+    store.close()
+    with sqlite3.connect(tmp_path / RESULTS_DB) as conn:
+        conn.execute(f"UPDATE task_results SET {column} = ? WHERE task_id = 'b'", (value,))
+    store = open_result_store(tmp_path)
+    assert [r.task_id for r in store.results()] == ["a", "c"]
+    assert store.final_task_ids() == {"a", "c"}  # a resumed run solves b again
+    assert len(store.notices) == 1 and "task 'b' cannot be read" in store.notices[0]
+    assert str(tmp_path / RESULTS_DB) in store.notices[0]
+    store.record(_result("b"))
+    assert store.final_task_ids() == {"a", "b", "c"}
+
+
 def _writer(folder: str, prefix: str) -> None:
     store = open_result_store(Path(folder))
     for i in range(25):

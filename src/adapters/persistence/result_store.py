@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from types import MappingProxyType
 
-from sqlalchemy import Engine, Float, String, Text, select
+from sqlalchemy import Engine, Float, String, Text, make_url, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from arc_ttt.adapters.persistence.engine import create_tables, make_engine, upsert
@@ -102,14 +102,27 @@ class SqlResultStore:
             session.execute(upsert(self.engine, TaskResultRow, values, ["task_id"]))
 
     def results(self) -> list[TaskResult]:
+        """Every readable result; a row that cannot be read (edited or damaged by hand) is left out and named
+        once in `notices`, so that a resumed run solves that task again and a report shows the rest."""
         with Session(self.engine) as session:
             rows = session.scalars(select(TaskResultRow).order_by(TaskResultRow.task_id)).all()
-            return [_from_row(row) for row in rows]
+        readable = []
+        for row in rows:
+            try:
+                readable.append(_from_row(row))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+                self._damaged(row.task_id, exc)
+        return readable
 
     def final_task_ids(self) -> set[str]:
-        final = [s.value for s in TaskStatus if s.final]
-        with Session(self.engine) as session:
-            return set(session.scalars(select(TaskResultRow.task_id).where(TaskResultRow.status.in_(final))))
+        return {result.task_id for result in self.results() if result.status.final}
+
+    def _damaged(self, task_id: str, exc: Exception) -> None:
+        notice = (f"{make_url(self.url).database or 'results'}: the stored result of task {task_id!r} cannot be read "
+                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
+                  "it counts as not solved")
+        if notice not in self.notices:
+            self.notices = (*self.notices, notice)
 
     def get_meta(self, key: str) -> str | None:
         with Session(self.engine) as session:

@@ -133,7 +133,7 @@ def solve(
         raise fail("no valid task to solve")
     _print_closing_table(outcome, settings.solve.solver)
     for warning in outcome.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if outcome.stop_reason:
         err.print(f"{outcome.stop_reason}; finished tasks are saved; run again with --resume to go on")
         raise typer.Exit(EXIT_MEMORY)

@@ -30,10 +30,13 @@ def report(
     from arc_ttt.application.use_cases.render_report import RenderReport
 
     container = build_container()
+    render = RenderReport(container.report_writers())
     try:
-        written = RenderReport(container.report_writers())(run_dir)
+        written = render(run_dir)
     except (ValueError, ArcTttError) as exc:
         raise _fail(str(exc).splitlines()[0]) from None
+    for warning in render.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     for path in written:
         out.print(f"report: {path}", highlight=False)
 

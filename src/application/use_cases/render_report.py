@@ -31,6 +31,7 @@ def _decode(value: str | None) -> object:
 class RenderReport:
     def __init__(self, report_writers: Sequence[ReportWriter]) -> None:
         self.report_writers = list(report_writers)
+        self.warnings: list[str] = []  # what the store could not read (a damaged row), for the user
 
     def summary(self, run_dir: Path) -> RunSummary:
         run_dir = Path(run_dir)
@@ -40,6 +41,7 @@ class RenderReport:
         try:
             results = store.results()
             meta = {key: _decode(store.get_meta(key)) for key in META_KEYS}
+            self.warnings = list(store.notices)
         finally:
             store.close()
         tasks = self._tasks(meta.get("source_spec"), {r.task_id for r in results})

@@ -144,14 +144,14 @@ class SolveBatch:
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
         store = self.store_factory(out_dir)
-        for notice in store.notices:
-            self._warn(notice)
+        self._hear(store)
         try:
             if not request.resume:
                 store.clear()
             self._save_meta(store, {"source": request.source.name, "source_spec": source_spec(request.source),
                                     "solver": self.solver.name, **self.run_meta})
             done = store.final_task_ids() if request.resume else set()
+            self._hear(store)
             todo = [t for t in tasks if t.id not in done]
             self.progress.started(len(tasks), len(tasks) - len(todo))
             complete = True
@@ -166,6 +166,7 @@ class SolveBatch:
             except KeyboardInterrupt:
                 complete = False
             results = self._results_for(tasks, store)
+            self._hear(store)
             for warning in part_failures(results):
                 self._warn(warning)
             self._save_meta(store, {"stop_reason": self.stop_reason, "warnings": self.warnings,
@@ -220,6 +221,12 @@ class SolveBatch:
                 if warning:
                     self._warn(warning)
         return replace(result, notes=MappingProxyType({**dict(result.notes), "memory": note}))
+
+    def _hear(self, store: ResultStore) -> None:
+        """Pass on what the store had to do (set a damaged file aside, leave out an unreadable row) once."""
+        for notice in store.notices:
+            if notice not in self.warnings:
+                self._warn(notice)
 
     def _warn(self, message: str) -> None:
         log.warning(message)
