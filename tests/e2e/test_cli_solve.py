@@ -118,6 +118,24 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_submission(cli: Cli, tmp_pa
     assert (out / "submission.json").read_bytes() == (tmp_path / "ref" / "submission.json").read_bytes()
 
 
+def test_sigterm_mid_batch_saves_and_writes_a_complete_submission(tmp_path: Path) -> None:
+    tasks = _heavy_tasks(tmp_path / "tasks", 120)
+    out = tmp_path / "stopped"
+    proc = subprocess.Popen(cli_command("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out",
+                                        str(out)), env=cli_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while _rows(out / "results.db") < 10 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    finished = _rows(out / "results.db")
+    assert 10 <= finished < 121, "the batch must be stopped in the middle"
+    assert len(json.loads((out / "submission.json").read_text())) == 121  # every task, fallbacks for the rest
+
+
 def test_a_damaged_results_db_is_set_aside_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
     tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
     out = tmp_path / "run"

@@ -18,6 +18,7 @@ from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
+from arc_ttt.application.cli.signals import stop_on_terminate
 from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
@@ -118,6 +119,7 @@ def solve(
     primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
     if primary:
         out.print(f"hardware profile: {profile_why}", highlight=False)
+    stop_on_terminate()
     try:
         container = build_container(settings)
         use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()

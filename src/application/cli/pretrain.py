@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from arc_ttt.application.cli.signals import stop_on_terminate
 from arc_ttt.domain.pretraining import PretrainProgress
 
 
@@ -44,17 +45,6 @@ class RichPretrainProgress:
 
     def finished(self) -> None:
         self._progress.stop()
-
-
-def _stop_on_terminate() -> None:
-    """SIGTERM (a scheduler ending the job, `kill`) stops like Ctrl-C: the run saves, then exits. Background
-    jobs of a non-interactive shell ignore SIGINT, so this is the signal that reaches them."""
-    import signal
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
 
 
 def pretrain(
@@ -105,7 +95,7 @@ def pretrain(
                               learning_rate=lr, warmup_tokens=warmup_tokens, seed=seed, device=device,
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
                               max_demonstrations=3 if smoke else 8, generated_share=generated_share)
-    _stop_on_terminate()
+    stop_on_terminate()
     use_case = Pretrain([ArckitSource(name) for name in TRAINING_SETS],
                         [ArckitSource(name) for name in EVALUATION_SETS], MonotonicClock(),
                         progress=RichPretrainProgress(out))
