@@ -136,6 +136,19 @@ def test_sigterm_mid_batch_saves_and_writes_a_complete_submission(tmp_path: Path
     assert len(json.loads((out / "submission.json").read_text())) == 121  # every task, fallbacks for the rest
 
 
+def test_a_reader_that_goes_away_does_not_stop_the_batch(tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task(f"t{i}", Dihedral.ROT90, seed=i) for i in range(3)])
+    out = tmp_path / "run"
+    proc = subprocess.Popen(cli_command("solve", "--tasks-dir", str(tasks), "--solver", "baseline", "--out",
+                                        str(out)), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `arc-ttt solve ... | head -1` does once it has its line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(120) == 0, stderr
+    assert sorted(json.loads((out / "submission.json").read_text())) == ["t0", "t1", "t2"]
+    assert (out / "report.md").is_file()
+
+
 def test_a_damaged_results_db_is_set_aside_and_the_run_goes_on(cli: Cli, tmp_path: Path) -> None:
     tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
     out = tmp_path / "run"

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from arc_ttt.application.cli.consoles import console
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="List, verify, clean up, export and import "
                   "the stored TTT adapters.")
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2

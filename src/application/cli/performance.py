@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 
+from arc_ttt.application.cli.consoles import console
 from arc_ttt.domain.errors import ArcTttError
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
 
 
