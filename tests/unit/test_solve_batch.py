@@ -40,6 +40,8 @@ def test_every_task_gets_two_attempts_even_when_the_solver_breaks(tmp_path: Path
     assert sorted(submission) == ["t0", "t1", "t2", "t3"]
     assert all(set(entry[0]) == {"attempt_1", "attempt_2"} for entry in submission.values())
     assert outcome.score is not None and outcome.score.score == 0.25
+    assert outcome.warnings == ["the solver failed on 2 of 4 tasks (they have fallback guesses); first: t1: "
+                                "RuntimeError: boom"]
 
 
 def test_the_solver_never_sees_test_outputs(tmp_path: Path) -> None:

@@ -149,12 +149,52 @@ def check_model_folder(directory: Path) -> None:
         raise ModelLoadError(f"{config}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
     if not isinstance(parsed, dict) or not parsed.get("model_type"):
         raise ModelLoadError(f"{config}: no model_type")
-    if not any(directory.glob("*.safetensors")):
+    weights = sorted(directory.glob("*.safetensors"))
+    if not weights:
         pickled = sorted(p.name for p in directory.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt"))
         also = f" (found {', '.join(pickled[:3])}: pickled weights are never loaded)" if pickled else ""
         raise ModelLoadError(f"model folder {directory} has no .safetensors weights{also}")
+    for path in weights:
+        _check_safetensors(path)
     if not any((directory / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
         raise ModelLoadError(f"model folder {directory} has no tokenizer (tokenizer.json or tokenizer_config.json)")
+
+
+def check_model_source(source: str, *, offline: bool = True) -> None:
+    """Refuse, before any task starts, a model that cannot load: a broken local folder (`check_model_folder`),
+    a path that is a file or does not exist, or (offline) a hub id with no config in the local cache.
+    Without this every task of a batch would fail on its own, each with the same error."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        check_model_folder(path)
+        return
+    if path.exists():
+        raise ModelLoadError(f"model {source} is a file; a model is a folder (config.json, .safetensors weights, "
+                             "tokenizer) or a hub id")
+    if source.startswith((".", "/", "~")) or path.suffix:
+        raise ModelLoadError(f"model folder {source} does not exist")
+    if offline:
+        from huggingface_hub import try_to_load_from_cache
+
+        try:
+            cached = try_to_load_from_cache(source, "config.json")
+        except ValueError as exc:  # not a valid repository id
+            raise ModelLoadError(f"model {source} is neither a folder nor a hub id ({exc})") from None
+        if not isinstance(cached, str):
+            raise ModelLoadError(f"hub id {source} is not in the local cache and hub ids resolve offline "
+                                 "(ttt.offline); download it once (`huggingface-cli download ID`), or pass a folder")
+
+
+def _check_safetensors(path: Path) -> None:
+    """Read the file's header (not its tensors): a truncated or overwritten file fails here, in one line,
+    instead of in every task."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as weights:
+            weights.keys()
+    except Exception as exc:  # safetensors raises its own error type, or OSError
+        raise ModelLoadError(f"{path}: not readable safetensors ({str(exc).splitlines()[0][:120]})") from None
 
 
 def load_model(source: str, *, quantization: Quantization = "none", offline: bool = True,

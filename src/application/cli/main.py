@@ -68,7 +68,7 @@ def solve(
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
     from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
-    from arc_ttt.adapters.models.loading import check_model_folder
+    from arc_ttt.adapters.models.loading import check_model_source
     from arc_ttt.application.cli.progress import RichProgress
     from arc_ttt.application.container import build_container, solver_names
     from arc_ttt.application.hardware_profiles import settings_with_profile
@@ -84,15 +84,13 @@ def solve(
             if value is not None:
                 overrides["solve"][key] = value
         if model:
-            if model.startswith((".", "/", "~")) and not Path(model).expanduser().is_dir():
-                raise fail(f"model folder {model} does not exist (`arc-ttt init-model {model}` writes one)")
             overrides["ttt"] = {"model": model}
         settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
         if settings.solve.solver in ("ttt", "ensemble") and not settings.ttt.model:
             raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
                        "(`arc-ttt init-model DIR` writes a small one)")
-        if settings.solve.solver in ("ttt", "ensemble") and Path(settings.ttt.model).expanduser().is_dir():
-            check_model_folder(Path(settings.ttt.model).expanduser())  # a broken folder fails here, not per task
+        if settings.solve.solver in ("ttt", "ensemble"):
+            check_model_source(settings.ttt.model, offline=settings.ttt.offline)  # here, not in every task
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,

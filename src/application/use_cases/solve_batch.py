@@ -27,7 +27,7 @@ from arc_ttt.domain.ports import (
     Solver,
     TaskSource,
 )
-from arc_ttt.domain.results import TaskResult
+from arc_ttt.domain.results import TaskResult, TaskStatus
 from arc_ttt.domain.scoring import SetScore, score_set
 from arc_ttt.domain.solving import out_of_time_result, solve_task
 from arc_ttt.domain.submission import submission_json
@@ -95,6 +95,17 @@ def part_failures(results: Sequence[TaskResult]) -> list[str]:
                 failed.setdefault(part, []).append(str(value))
     return [f"{part} failed on {len(errors)} of {len(results)} tasks (their answers come from the other solvers); "
             f"first: {errors[0][:200]}" for part, errors in sorted(failed.items())]
+
+
+def task_failures(results: Sequence[TaskResult]) -> list[str]:
+    """One line when the solver failed on some tasks: each such task has fallback guesses in the submission
+    and its error in the summary, but a batch where every task failed the same way (a model that cannot
+    load) must not look like a run that merely scored low."""
+    failed = [r for r in results if r.status is TaskStatus.FAILED]
+    if not failed:
+        return []
+    return [f"the solver failed on {len(failed)} of {len(results)} tasks (they have fallback guesses); "
+            f"first: {failed[0].task_id}: {failed[0].error[:200]}"]
 
 
 def select_tasks(tasks: Sequence[Task], limit: int | None, task_ids: Sequence[str] | None) -> list[Task]:
@@ -167,7 +178,7 @@ class SolveBatch:
                 complete = False
             results = self._results_for(tasks, store)
             self._hear(store)
-            for warning in part_failures(results):
+            for warning in [*task_failures(results), *part_failures(results)]:
                 self._warn(warning)
             self._save_meta(store, {"stop_reason": self.stop_reason, "warnings": self.warnings,
                                     "complete": complete and not self.stop_reason,
