@@ -50,6 +50,8 @@ def test_a_folder_of_broken_files_gives_one_line_each_and_a_submission_for_the_r
 def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
+    in_the_way = tmp_path / "in_the_way"
+    (in_the_way / "submission.json").mkdir(parents=True)
     no_tasks = tmp_path / "empty_challenges.json"
     no_tasks.write_text("{}")
     for args in (["solve", "--dataset", "arc7/evaluation"], ["solve", "--solver", "nope"],
@@ -58,6 +60,8 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
                  ["solve", "--dataset", "arc1/evaluation", "--time-budget", "soon"],
                  ["evaluate", str(tmp_path / "missing.json"), "--dataset", "arc1/evaluation"],
                  ["solve", "--solutions", str(a_file), "--solver", "baseline", "--out", str(tmp_path / "s")],
+                 ["solve", "--dataset", "arc1/evaluation", "--time-budget", ""],
+                 ["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--out", str(in_the_way)],
                  ["evaluate", str(a_file), "--solutions", str(a_file), "--tasks-dir", str(tmp_path)]):
         result = cli(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)

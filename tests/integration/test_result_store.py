@@ -114,3 +114,11 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         p.join(60)
         assert p.exitcode == 0
     assert len(open_result_store(tmp_path).results()) == 50
+
+
+@pytest.mark.parametrize("url", ["nosuchdialect://", "postgresql+nosuchdriver://user:pw@host/db"])
+def test_a_database_url_nobody_can_open_is_one_clear_error(tmp_path: Path, url: str) -> None:
+    from arc_ttt.adapters.persistence.engine import DatabaseUrlError
+
+    with pytest.raises(DatabaseUrlError, match="database URL not usable: Can't load plugin"):
+        open_result_store(tmp_path, url)

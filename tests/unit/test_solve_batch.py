@@ -132,3 +132,16 @@ def test_the_store_hears_the_run_facts_and_its_notices_become_warnings(tmp_path:
     assert json.loads(store.meta["complete"]) is True
     assert "old" not in store.rows  # a run without --resume starts from an empty store
     assert "results.db was set aside" in outcome.warnings
+
+
+def test_a_report_that_cannot_be_written_is_a_warning_after_the_submission(tmp_path: Path) -> None:
+    class Refusing:
+        def write(self, run_dir: Path, summary: object) -> list[Path]:
+            raise IsADirectoryError(21, "Is a directory", str(run_dir / "report.md"))
+
+    use_case = SolveBatch(ScriptedSolver({"t0": _right(0)}), lambda _d: InMemoryResultStore(), FakeClock(),
+                          report_writers=[Refusing()])
+    outcome = use_case(SolveRequest(InMemoryTaskSource(TASKS), tmp_path, time_budget=100.0, task_time_limit=10.0))
+    assert sorted(json.loads((tmp_path / "submission.json").read_text())) == [t.id for t in TASKS]
+    assert outcome.warnings == [f"a report could not be written in {tmp_path}: Is a directory "
+                                f"({tmp_path / 'report.md'})"]

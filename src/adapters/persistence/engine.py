@@ -6,8 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.sql.expression import Executable
+
+from arc_ttt.domain.errors import ArcTttError
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -16,11 +18,20 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+class DatabaseUrlError(ArcTttError, ValueError):
+    """A database URL that names no dialect SQLAlchemy knows, or one whose driver is not installed."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get WAL, a busy timeout and synchronous=NORMAL."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"database URL not usable: {str(exc).splitlines()[0]}") from None
+    except ImportError as exc:
+        raise DatabaseUrlError(f"database URL needs a driver that is not installed: {exc}") from None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})

@@ -100,8 +100,9 @@ def solve(
         request = SolveRequest(
             source=source,
             out_dir=out_dir or settings.solve.out,
-            time_budget=parse_duration(time_budget) if time_budget else settings.solve.time_budget,
-            task_time_limit=parse_duration(task_time_limit) if task_time_limit else settings.solve.task_time_limit,
+            time_budget=parse_duration(time_budget) if time_budget is not None else settings.solve.time_budget,
+            task_time_limit=(parse_duration(task_time_limit) if task_time_limit is not None
+                             else settings.solve.task_time_limit),
             limit=limit,
             resume=resume,
             task_ids=task,

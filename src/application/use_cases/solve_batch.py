@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.persistence.files import write_json_atomic
+from arc_ttt.adapters.persistence.run_store import RESULTS_DB
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.attempts import fallback_attempts
 from arc_ttt.domain.ensemble import failed_part
@@ -80,6 +81,10 @@ def prepare_run_folder(out_dir: Path) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"cannot create run folder {out_dir}: {exc.strerror or exc}") from None
+    for name in (SUBMISSION_FILE, RESULTS_DB):
+        if (out_dir / name).exists() and not (out_dir / name).is_file():
+            raise RunFolderError(f"{out_dir / name} is in the way: a run writes a file there, and it is a folder "
+                                 "(or another non-file)")
     return out_dir
 
 
@@ -286,6 +291,10 @@ class SolveBatch:
         )
         reports: list[Path] = []
         for writer in self.report_writers:
-            reports.extend(Path(p) for p in writer.write(out_dir, summary))
+            try:
+                reports.extend(Path(p) for p in writer.write(out_dir, summary))
+            except OSError as exc:  # the submission and results are written; a report that cannot be is a warning
+                self._warn(f"a report could not be written in {out_dir}: {exc.strerror or exc}"
+                           + (f" ({exc.filename})" if exc.filename else ""))
         return SolveOutcome(out_dir, submission_path, results, problems, score, reports, complete,
                             self.stop_reason, list(self.warnings))
