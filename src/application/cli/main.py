@@ -72,6 +72,7 @@ def solve(
     from arc_ttt.application.cli.progress import RichProgress
     from arc_ttt.application.container import build_container, solver_names
     from arc_ttt.application.hardware_profiles import settings_with_profile
+    from arc_ttt.application.settings import locate_model
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
 
     try:
@@ -90,7 +91,8 @@ def solve(
             raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
                        "(`arc-ttt init-model DIR` writes a small one)")
         if settings.solve.solver in ("ttt", "ensemble"):
-            check_model_source(settings.ttt.model, offline=settings.ttt.offline)  # here, not in every task
+            # here, once, rather than in every task; found where the TTT wiring will look for it
+            check_model_source(locate_model(settings.ttt.model) or "", offline=settings.ttt.offline)
         source = open_source(
             dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
             tasks_dir=tasks_dir,
