@@ -1,7 +1,9 @@
 """`arc-ttt checkpoints ...` as a user runs it (in-process through typer's runner, and once as a real process)."""
 
+import io
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -88,13 +90,25 @@ def test_export_import_and_force(store: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [
     ["show", "../etc"], ["show", "zzz"], ["import", "/nonexistent.tar"], ["cleanup", "--max-size", "lots"],
-    ["verify", "--task", "a/b"],
+    ["verify", "--task", "a/b"], ["show", "a", "--version", str(2**63)],
 ])
 def test_bad_input_is_one_line_and_exit_code_2(store: Path, args: list[str]) -> None:
     result = cli(store, *args)
     assert result.exit_code == 2
     assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_hostile_archive_is_one_line_naming_its_manifest(store: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "deep.tar"
+    with tarfile.open(archive, "w") as tar:
+        manifest = b"[" * 100_000 + b"]" * 100_000
+        member = tarfile.TarInfo("manifest.json")
+        member.size = len(manifest)
+        tar.addfile(member, io.BytesIO(manifest))
+    result = cli(store, "import", str(archive))
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"error: {archive}: manifest.json: nested deeper than")
 
 
 def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:

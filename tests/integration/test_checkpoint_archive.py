@@ -1,6 +1,7 @@
 import hashlib
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -153,3 +154,56 @@ def test_non_archives_are_refused_with_one_line(tmp_path: Path, content: str, pr
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(CheckpointArchiveError, match=problem):
         import_checkpoints(open_checkpoint_repository(tmp_path / "s"), path)
+
+
+def _entry(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "task_id": "a", "version": 1, "file": "adapters/a/v000001.safetensors", "base_model": "m",
+        "base_model_hash": "h", "lora_config": {}, "metrics": {"acc": 0.5}, "tags": [],
+        "created_at": "2026-01-01T00:00:00+00:00", "size_bytes": len(GOOD), "sha256": hashlib.sha256(GOOD).hexdigest()}
+    return {**row, **changes}
+
+
+def _manifest_text(*entries: dict[str, object], number: str = "") -> bytes:
+    """A manifest whose "@" strings become `number` verbatim, for numbers json.dumps would not write."""
+    text = json.dumps({"format": "arc-ttt-checkpoints", "format_version": 1, "checkpoints": list(entries)})
+    return text.replace('"@"', number).encode()
+
+
+def _deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def _weights_with_header(header: bytes) -> bytes:
+    return len(header).to_bytes(8, "little") + header
+
+
+DEEP_WEIGHTS = _weights_with_header(_deep(100_000))
+BIG = 2**63
+HOSTILE = {  # name: (members, manifest bytes, what the refusal says)
+    "metric of 400 digits": (VALID, _manifest_text(_entry(metrics={"acc": "@"}), number="1" + "0" * 400),
+                             "manifest.json: a number written with 401 characters"),
+    "number past the int-string limit": (VALID, _manifest_text(_entry(size_bytes="@"), number="1" + "0" * 5000),
+                                         "manifest.json: a number written with 5001 characters"),
+    "version 2**63": ([_file(f"adapters/a/v{BIG}.safetensors", GOOD)],
+                      _manifest_text(_entry(version=BIG, file=f"adapters/a/v{BIG}.safetensors")),
+                      "manifest.json: task a: version must be a positive integer up to 9223372036854775807"),
+    "deeply nested manifest": ([], _deep(100_000), "manifest.json: nested deeper than 64 levels"),
+    "nested below the parser's limit": (
+        VALID, _manifest_text(_entry(lora_config={"x": "@"}), number=_deep(500).decode()),
+        "manifest.json: nested deeper than 64 levels"),
+    "deeply nested safetensors header": (
+        [_file("adapters/a/v000001.safetensors", DEEP_WEIGHTS)],
+        _manifest_text(_entry(size_bytes=len(DEEP_WEIGHTS), sha256=hashlib.sha256(DEEP_WEIGHTS).hexdigest())),
+        "v000001.safetensors: not a safetensors payload: header: nested deeper than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_manifest_is_refused_with_one_archive_error(tmp_path: Path, case: str) -> None:
+    members, manifest, why = HOSTILE[case]
+    archive = _tar(tmp_path / "bad.tar", [*members, _file("manifest.json", manifest)])
+    store = open_checkpoint_repository(tmp_path / "store")
+    with pytest.raises(CheckpointArchiveError, match=f"^{re.escape(str(tmp_path / 'bad.tar'))}: .*{re.escape(why)}"):
+        import_checkpoints(store, archive)
+    assert store.find() == [] and not store.files.adapters.exists()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from arc_ttt.adapters.persistence.checkpoints import bounded_json
 from arc_ttt.adapters.persistence.checkpoints.metadata import (
     check_metrics,
     check_model,
@@ -173,9 +174,9 @@ def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo, origin: str) -
     if member.size > MAX_MANIFEST_BYTES:
         raise CheckpointArchiveError(f"{origin}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        manifest = json.loads(_read(tar, member, origin).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointArchiveError(f"{origin}: {MANIFEST} is not UTF-8 JSON ({exc.__class__.__name__})") from None
+        manifest = bounded_json.loads(_read(tar, member, origin))
+    except ValueError as exc:
+        raise CheckpointArchiveError(f"{origin}: {MANIFEST}: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CheckpointArchiveError(f"{origin}: {MANIFEST} is not an {FORMAT} manifest")
     if manifest.get("format_version") != FORMAT_VERSION:

@@ -29,6 +29,7 @@ from arc_ttt.adapters.persistence.checkpoints.metadata import (
     check_sha256,
     check_tags,
     check_version,
+    is_version,
     lora_config_json,
 )
 from arc_ttt.adapters.persistence.checkpoints.row_mapping import metric_rows, tag_rows, to_info
@@ -189,6 +190,8 @@ class SqlCheckpointRepository:
     def delete(self, task_id: str, version: int) -> bool:
         """Row first, then file: a crash in between leaves a stray file, not a row pointing at nothing."""
         task_id = check_task_id(task_id, origin="checkpoint")
+        if not is_version(version):  # no row holds it, and the driver cannot even send it
+            return False
         with self._writing() as session:
             row = session.scalar(select(CheckpointRow).where(CheckpointRow.task_id == task_id,
                                                              CheckpointRow.version == version))
@@ -244,6 +247,8 @@ class SqlCheckpointRepository:
     # --- reading ------------------------------------------------------------------------------------
 
     def get(self, task_id: str, version: int) -> CheckpointInfo | None:
+        if not is_version(version):  # e.g. 2**63 from the command line: no row holds it, SQLite would overflow
+            return None
         with self._reading() as session:
             row = session.scalar(select(CheckpointRow).where(CheckpointRow.task_id == task_id,
                                                              CheckpointRow.version == version))
