@@ -189,6 +189,12 @@ HOSTILE = {  # name: (members, manifest bytes, what the refusal says)
                       _manifest_text(_entry(version=BIG, file=f"adapters/a/v{BIG}.safetensors")),
                       "manifest.json: task a: version must be a positive integer up to 9223372036854775807"),
     "deeply nested manifest": ([], _deep(100_000), "manifest.json: nested deeper than 64 levels"),
+    "created_at with terminal escapes": (VALID, _manifest_text(_entry(created_at="\x1b[2J\x1b[31mPWNED")),
+                                         "manifest.json: task a v1: created_at must be printable text"),
+    "created_at with a NUL": (VALID, _manifest_text(_entry(created_at="2026-01-01\x00")),
+                              "manifest.json: task a v1: created_at must be printable text"),
+    "created_at not a timestamp": (VALID, _manifest_text(_entry(created_at="yesterday")),
+                                   "manifest.json: task a v1: created_at must be an ISO-8601 timestamp"),
     "nested below the parser's limit": (
         VALID, _manifest_text(_entry(lora_config={"x": "@"}), number=_deep(500).decode()),
         "manifest.json: nested deeper than 64 levels"),

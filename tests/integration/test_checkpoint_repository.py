@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -142,6 +143,18 @@ def test_a_version_no_row_can_hold_is_simply_not_there(repo: SqlCheckpointReposi
     save(repo, "a", 1)
     assert repo.get("a", 2**63) is None and repo.get("a", 0) is None
     assert repo.delete("a", 2**63) is False and repo.get("a", 1) is not None
+
+
+@pytest.mark.parametrize("created_at", ["\x1b[2J\x1b[31mPWNED", "2026-01-01\x00", "yesterday", "2026-01-01" * 5])
+def test_restore_refuses_a_creation_time_that_is_not_a_printable_timestamp(repo: SqlCheckpointRepository,
+                                                                           created_at: str) -> None:
+    saved = save(repo, "a", 1)
+    archived = dataclasses.replace(saved, version=2, created_at=created_at)
+    with pytest.raises(CheckpointFormatError, match="created_at must be"):
+        repo.restore(archived, weights(1))
+    assert repo.get("a", 2) is None
+    restored = repo.restore(dataclasses.replace(archived, created_at="2026-01-01T00:00:00+00:00"), weights(1))
+    assert restored.action == "added" and restored.info.created_at == "2026-01-01T00:00:00+00:00"
 
 
 def test_unsafe_task_ids_never_reach_a_path(repo: SqlCheckpointRepository) -> None:

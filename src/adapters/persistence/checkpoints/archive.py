@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from arc_ttt.adapters.persistence.checkpoints import bounded_json
 from arc_ttt.adapters.persistence.checkpoints.metadata import (
+    check_created_at,
     check_metrics,
     check_model,
     check_sha256,
@@ -159,15 +160,16 @@ def _parse_entry(raw: object, origin: str) -> CheckpointInfo:
     size = raw["size_bytes"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise CheckpointArchiveError(f"{where} v{version}: size_bytes must be a non-negative integer")
-    tags, created = raw["tags"], raw["created_at"]
-    if not isinstance(tags, list) or not isinstance(created, str):
-        raise CheckpointArchiveError(f"{where} v{version}: tags must be a list and created_at a string")
+    tags = raw["tags"]
+    if not isinstance(tags, list):
+        raise CheckpointArchiveError(f"{where} v{version}: tags must be a list")
     where = f"{where} v{version}"
     model, model_hash = check_model(raw["base_model"], raw["base_model_hash"], origin=where)
     lora_config_json(raw["lora_config"], origin=where)
     return CheckpointInfo(task_id, version, model, model_hash, raw["lora_config"],
                           check_metrics(raw["metrics"], origin=where), check_tags(tags, origin=where),
-                          created[:40], size, check_sha256(raw["sha256"], origin=where))
+                          check_created_at(raw["created_at"], origin=where), size,
+                          check_sha256(raw["sha256"], origin=where))
 
 
 def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo, origin: str) -> list[CheckpointInfo]:

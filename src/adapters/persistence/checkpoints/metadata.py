@@ -8,12 +8,14 @@ import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TypeGuard
 
 from arc_ttt.domain.errors import CheckpointFormatError
 
 MAX_NAME = 64
 MAX_MODEL = 256
+MAX_CREATED_AT = 40  # the width of the created_at column
 MAX_VERSION = 2**63 - 1  # SQLite's largest INTEGER: a bigger version could be neither stored nor looked up
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -69,6 +71,17 @@ def check_tags(tags: object, *, origin: str) -> tuple[str, ...]:
     if isinstance(tags, str) or not isinstance(tags, Sequence):
         raise CheckpointFormatError(f"{origin}: tags must be a list of strings")
     return tuple(sorted({_text(tag, "tag", MAX_NAME, origin=origin) for tag in tags}))
+
+
+def check_created_at(value: object, *, origin: str) -> str:
+    """An ISO-8601 timestamp, as `save` records one. An archive's is stored as given and printed by `list` and
+    `show`, so anything else (an escape sequence that clears the terminal, a NUL) is refused here."""
+    text = _text(value, "created_at", MAX_CREATED_AT, origin=origin)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise CheckpointFormatError(f"{origin}: created_at must be an ISO-8601 timestamp, got {text!r}") from None
+    return text
 
 
 def _plain(value: object) -> object:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arc_ttt.adapters.persistence.checkpoints.metadata import (
+    check_created_at,
     check_metrics,
     check_model,
     check_sha256,
@@ -211,8 +212,9 @@ class SqlCheckpointRepository:
         if hashlib.sha256(weights).hexdigest() != check_sha256(info.sha256, origin=origin):
             raise CheckpointIntegrityError(f"{origin}: sha256 of the weights does not match the manifest")
         row = CheckpointRow(
-            task_id=task_id, version=version, created_at=str(info.created_at)[:40], size_bytes=len(weights),
-            lora_config_json=lora_config_json(info.lora_config, origin=origin), sha256=info.sha256,
+            task_id=task_id, version=version, created_at=check_created_at(info.created_at, origin=origin),
+            size_bytes=len(weights), lora_config_json=lora_config_json(info.lora_config, origin=origin),
+            sha256=info.sha256,
         )
         row.base_model, row.base_model_hash = check_model(info.base_model, info.base_model_hash, origin=origin)
         row.metrics = metric_rows(check_metrics(info.metrics, origin=origin))
