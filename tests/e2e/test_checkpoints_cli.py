@@ -88,6 +88,23 @@ def test_export_import_and_force(store: Path, tmp_path: Path) -> None:
     assert "replaced 3" in forced.stdout
 
 
+def test_export_refuses_what_exists_unless_force_and_never_the_store(store: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(b"an older archive")
+    refused = cli(store, "export", str(archive))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {archive}: already exists")
+    assert archive.read_bytes() == b"an older archive"
+    assert cli(store, "export", str(archive), "--force").exit_code == 0 and tarfile.is_tarfile(archive)
+    (tmp_path / "folder").mkdir()
+    assert cli(store, "export", str(tmp_path / "folder"), "--force").exit_code == 2
+    database = store / "checkpoints.db"
+    for args in ([str(database)], [str(database), "--force"], [str(store / "new.tar")]):
+        result = cli(store, "export", *args)
+        assert result.exit_code == 2 and "inside the checkpoint store" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli(store, "list").exit_code == 0 and len(open_checkpoint_repository(store).find()) == 4
+
+
 @pytest.mark.parametrize("args", [
     ["show", "../etc"], ["show", "zzz"], ["import", "/nonexistent.tar"], ["cleanup", "--max-size", "lots"],
     ["verify", "--task", "a/b"], ["show", "a", "--version", str(2**63)],

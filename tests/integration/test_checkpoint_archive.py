@@ -1,6 +1,7 @@
 import hashlib
 import io
 import json
+import os
 import re
 import tarfile
 from pathlib import Path
@@ -9,7 +10,9 @@ import pytest
 
 from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints, import_checkpoints
 from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
+from arc_ttt.adapters.persistence.engine import sqlite_url
 from arc_ttt.domain.errors import CheckpointArchiveError
+from arc_ttt.domain.ports import CheckpointInfo
 from tests.checkpoint_builders import SAVE_META, weights
 
 
@@ -65,6 +68,96 @@ def test_export_leaves_out_damaged_files_and_says_so(tmp_path: Path) -> None:
     report = export_checkpoints(source, tmp_path / "out.tar")
     assert [(i.task_id, i.version) for i, _ in report.skipped] == [("a", 1)]
     assert "sha256 mismatch" in report.skipped[0][1] and len(report.exported) == 3
+
+
+def test_export_refuses_an_existing_file_unless_overwrite(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "out" / "set.tar"
+    target.parent.mkdir()
+    target.write_bytes(b"precious")
+    with pytest.raises(CheckpointArchiveError, match=r"set\.tar: already exists; use overwrite"):
+        export_checkpoints(source, target)
+    assert target.read_bytes() == b"precious" and sorted(target.parent.iterdir()) == [target]
+    export_checkpoints(source, target, overwrite=True)
+    assert import_checkpoints(open_checkpoint_repository(tmp_path / "copy"), target).count("added") == 4
+
+
+@pytest.mark.parametrize(("kind", "problem"), [
+    ("folder", "is a folder"), ("symlink", "is a symbolic link"), ("fifo", "is not a regular file")])
+def test_export_with_overwrite_still_replaces_only_a_regular_file(tmp_path: Path, kind: str, problem: str) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "target"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "symlink":
+        (tmp_path / "elsewhere").write_bytes(b"kept")
+        target.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.mkfifo(target)  # stands in for a device node: a rename would replace it, not write into it
+    with pytest.raises(CheckpointArchiveError, match=f"target: exists and {problem}; only a regular file"):
+        export_checkpoints(source, target, overwrite=True)
+    assert target.is_dir() if kind == "folder" else target.is_symlink() if kind == "symlink" else target.is_fifo()
+    assert not list(tmp_path.glob(".target.*.tmp"))
+
+
+@pytest.mark.parametrize("inside", ["checkpoints.db", "checkpoints.db-wal", "new.tar", "adapters/a/x.tar", "."])
+def test_export_never_writes_into_the_store(tmp_path: Path, inside: str) -> None:
+    source = filled(tmp_path / "source")
+    before = files_under(tmp_path / "source")
+    with pytest.raises(CheckpointArchiveError, match="inside the checkpoint store"):
+        export_checkpoints(source, tmp_path / "source" / "adapters" / ".." / inside, overwrite=True)
+    after = files_under(tmp_path / "source")  # SQLite's shared-memory file changes with every read
+    assert after.keys() == before.keys() and after["checkpoints.db"] == before["checkpoints.db"]
+    assert len(source.find()) == 4 and source.verify().ok
+
+
+def test_export_never_writes_over_a_database_kept_outside_the_store(tmp_path: Path) -> None:
+    database = tmp_path / "db" / "meta.db"
+    source = open_checkpoint_repository(tmp_path / "root", sqlite_url(database))
+    source.save("a", weights(1), metrics={}, **SAVE_META)
+    for name in ("meta.db", "meta.db-wal"):
+        with pytest.raises(CheckpointArchiveError, match="inside the checkpoint store"):
+            export_checkpoints(source, database.parent / name, overwrite=True)
+    assert len(source.find()) == 1
+    assert len(export_checkpoints(source, database.parent / "meta.tar").exported) == 1
+
+
+def test_a_failed_export_leaves_no_partial_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "set.tar"
+    target.write_bytes(b"the previous archive")
+    load = source.load
+    calls: list[CheckpointInfo] = []
+
+    def failing_load(info: CheckpointInfo) -> bytes:
+        calls.append(info)
+        if len(calls) == 2:
+            raise OSError("disk gone")
+        return load(info)
+
+    monkeypatch.setattr(source, "load", failing_load)
+    with pytest.raises(OSError, match="disk gone"):
+        export_checkpoints(source, target, overwrite=True)
+    assert target.read_bytes() == b"the previous archive" and sorted(tmp_path.iterdir()) == [
+        tmp_path / "set.tar", tmp_path / "source"]
+
+
+def test_a_file_that_appears_during_the_export_is_not_replaced(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "set.tar"
+    load = source.load
+
+    def racing_load(info: CheckpointInfo) -> bytes:
+        if not target.exists():
+            target.write_bytes(b"written by someone else meanwhile")
+        return load(info)
+
+    monkeypatch.setattr(source, "load", racing_load)
+    with pytest.raises(CheckpointArchiveError, match="already exists"):
+        export_checkpoints(source, target)
+    assert target.read_bytes() == b"written by someone else meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.tar", "source"]
 
 
 def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:

@@ -236,12 +236,15 @@ def export_archive(
     ctx: typer.Context,
     archive: Annotated[Path, typer.Argument(help="the .tar (or .tar.gz) file to write")],
     task: Annotated[list[str] | None, typer.Option("--task", help="only these tasks (default: all)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing archive file (never anything "
+                                        "but a regular file, nor a file of the store)")] = False,
 ) -> None:
-    """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive."""
+    """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive.
+    An existing file is refused unless --force; a path inside the store always is."""
     from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints
 
     with _one_line_errors():
-        report = export_checkpoints(_repository(ctx), archive, _task_ids(task))
+        report = export_checkpoints(_repository(ctx), archive, _task_ids(task), overwrite=force)
     for info, reason in report.skipped:
         err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)

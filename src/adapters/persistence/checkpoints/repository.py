@@ -321,6 +321,19 @@ class SqlCheckpointRepository:
         return remove_strays(self.files, self.find, lambda t, v: self.get(t, v) is not None,
                              older_than_seconds=older_than_seconds, task_id=task_id)
 
+    def holds(self, path: Path) -> bool:
+        """Whether `path` is part of the store: anything under its root, or its SQLite database file (with the
+        journal files beside it) when the URL puts that elsewhere. Writing there would damage the store."""
+        target = Path(path).resolve()
+        if target.is_relative_to(self.root.resolve()):
+            return True
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return False
+        database = Path(url.database).resolve()
+        return target.parent == database.parent and target.name in {
+            database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+
     def schema_version(self) -> int:
         with self._reading() as session:
             row = session.get(MetaRow, "schema_version")
