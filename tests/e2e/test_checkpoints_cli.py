@@ -128,6 +128,22 @@ def test_a_hostile_archive_is_one_line_naming_its_manifest(store: Path, tmp_path
     assert result.stderr.startswith(f"error: {archive}: manifest.json: nested deeper than")
 
 
+def test_stored_text_is_printed_as_it_is_never_as_rich_markup(tmp_path: Path) -> None:
+    root = tmp_path / "[/red]"  # a path, a base model, a tag and a metric name that rich would read as tags
+    repo = open_checkpoint_repository(root)
+    repo.save("a", weights(1), base_model="[/red]", base_model_hash="[bold]h", lora_config={},
+              metrics={"[/b]": 1.0}, tags=["[/]"])
+    repo.close()
+    shown = cli(root, "show", "a")
+    assert shown.exit_code == 0 and "base_model:      [/red]" in shown.stdout and "[bold]h" in shown.stdout
+    listed = cli(root, "list")
+    assert listed.exit_code == 0 and "[/red]" in listed.stdout and "[/]" in listed.stdout
+    exported = cli(root, "export", str(tmp_path / "[/x].tar"))
+    assert exported.exit_code == 0 and "[/x].tar" in exported.stdout
+    refused = cli(root, "import", str(tmp_path / "[/nothing].tar"))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {tmp_path}/[/nothing].tar: no such file")
+
+
 def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
     for args in (["list"], ["verify"], ["cleanup"], ["export", str(tmp_path / "x.tar")]):
         result = cli(tmp_path / "typo", *args)

@@ -1,5 +1,8 @@
 """`arc-ttt checkpoints ...`: look after the stored TTT adapters. Exit codes: 0 done, 1 verify found
-problems, 2 bad usage or unusable input."""
+problems, 2 bad usage or unusable input.
+
+Names, tags, reasons and paths come from the store or an imported archive, so they are printed as text,
+never read as rich markup: a base model called "[/red]" would otherwise stop `show` with a MarkupError."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
@@ -35,7 +40,7 @@ class _Options:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -101,13 +106,14 @@ def _common(
 def _table(infos: list[CheckpointInfo], title: str) -> Table:
     from arc_ttt.application.sizes import format_size
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in ("task", "version", "base model", "metrics", "tags", "size", "created"):
         table.add_column(column, justify="right" if column in ("version", "size") else "left")
     for i in infos:
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(i.metrics.items()))
-        table.add_row(i.task_id, str(i.version), i.base_model, metrics, ", ".join(i.tags),
-                      format_size(i.size_bytes), i.created_at[:19])
+        cells = (i.task_id, str(i.version), i.base_model, metrics, ", ".join(i.tags), format_size(i.size_bytes),
+                 i.created_at[:19])
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 
@@ -161,7 +167,7 @@ def show(
     rows["tags"] = ", ".join(info.tags)
     rows["file"] = str(path)
     for name, value in rows.items():  # plain lines: a hash or a path is never cut short
-        out.print(f"{name + ':':<16} {value}", highlight=False, soft_wrap=True)
+        out.print(f"{name + ':':<16} {value}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -183,12 +189,13 @@ def verify(
         removed = repository.remove_strays(older_than_seconds=grace_seconds, task_id=task_id) if remove_strays else []
     gone = {stray.path for stray in removed}
     for info, reason in report.corrupted:
-        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True)
+        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True,
+                  markup=False)
     for info in report.missing:
         out.print(f"missing: task {info.task_id} v{info.version}: file not found", highlight=False, soft_wrap=True)
     for stray in report.stray:
         label = "removed stray" if stray.path in gone else "stray"
-        out.print(f"{label}: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True)
+        out.print(f"{label}: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{report.checked} checkpoints checked: {len(report.corrupted)} corrupted, {len(report.missing)} "
               f"missing, {len(report.stray)} stray files ({len(removed)} removed)", highlight=False, soft_wrap=True)
     if report.corrupted or report.missing or len(report.stray) > len(gone):
@@ -246,11 +253,12 @@ def export_archive(
     with _one_line_errors():
         report = export_checkpoints(_repository(ctx), archive, _task_ids(task), overwrite=force)
     for info, reason in report.skipped:
-        err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})",
+        err.print(f"[yellow]left out:[/yellow] {escape(reason)} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)
     for task_id in report.unknown_tasks:
         err.print(f"[yellow]note:[/yellow] no checkpoints stored for task {task_id}", highlight=False, soft_wrap=True)
-    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True)
+    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True,
+              markup=False)
 
 
 @app.command("import")
@@ -270,6 +278,6 @@ def import_archive(
     for outcome in report.outcomes:
         if outcome.action == "skipped":
             err.print(f"[yellow]skipped:[/yellow] task {outcome.info.task_id} v{outcome.info.version}: "
-                      f"{outcome.reason}", highlight=False, soft_wrap=True)
+                      f"{escape(outcome.reason)}", highlight=False, soft_wrap=True)
     out.print(f"imported {report.count('added')} checkpoints, replaced {report.count('replaced')}, "
               f"skipped {report.count('skipped')}", highlight=False, soft_wrap=True)
