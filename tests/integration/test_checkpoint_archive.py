@@ -111,6 +111,16 @@ def test_export_never_writes_into_the_store(tmp_path: Path, inside: str) -> None
     assert len(source.find()) == 4 and source.verify().ok
 
 
+def test_export_through_a_symlink_loop_is_an_os_error_not_a_crash(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(CheckpointArchiveError, match="is a symbolic link"):
+        export_checkpoints(source, loop, overwrite=True)
+    with pytest.raises(OSError):  # the command line turns it into one error line
+        export_checkpoints(source, loop / "set.tar")
+
+
 def test_export_never_writes_over_a_database_kept_outside_the_store(tmp_path: Path) -> None:
     database = tmp_path / "db" / "meta.db"
     source = open_checkpoint_repository(tmp_path / "root", sqlite_url(database))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -323,14 +324,16 @@ class SqlCheckpointRepository:
 
     def holds(self, path: Path) -> bool:
         """Whether `path` is part of the store: anything under its root, or its SQLite database file (with the
-        journal files beside it) when the URL puts that elsewhere. Writing there would damage the store."""
-        target = Path(path).resolve()
-        if target.is_relative_to(self.root.resolve()):
+        journal files beside it) when the URL puts that elsewhere. Writing there would damage the store.
+        Links are followed with os.path.realpath, which leaves a symlink loop as it is (Path.resolve raises
+        RuntimeError on one before Python 3.13); whoever then opens such a path gets an OSError."""
+        target = Path(os.path.realpath(path))
+        if target.is_relative_to(os.path.realpath(self.root)):
             return True
         url = make_url(self.url)
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return False
-        database = Path(url.database).resolve()
+        database = Path(os.path.realpath(url.database))
         return target.parent == database.parent and target.name in {
             database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
 
