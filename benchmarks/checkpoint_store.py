@@ -47,7 +47,8 @@ def main() -> None:
     print(f"{'  save throughput':<40} {mib / seconds:8.1f} MiB/s")
     timed("load_latest_good (sha256 checked)", lambda: repo.load_latest_good("bench"))
     timed(f"verify {args.versions} files", repo.verify)
-    timed("export to tar", lambda: export_checkpoints(repo, folder / "bench.tar"))
+    # overwrite: a rerun with the same --folder finds the archive of the last run there
+    timed("export to tar", lambda: export_checkpoints(repo, folder / "bench.tar", overwrite=True))
     target = open_checkpoint_repository(folder / "imported")
     timed("import into an empty store", lambda: import_checkpoints(target, folder / "bench.tar"))
 

@@ -43,7 +43,8 @@ class CheckpointFormatError(ArcTttError, ValueError):
 
 class CheckpointArchiveError(ArcTttError, ValueError):
     """A checkpoint archive that is refused as a whole: an unsafe member (absolute path, '..', a link or
-    device, too large), a missing or malformed manifest, or a hash that does not match."""
+    device, too large), a missing or malformed manifest, or a hash that does not match; or an export target
+    that would destroy something (an existing file without overwrite, a device or folder, the store itself)."""
 
 
 class OutOfMemory(ArcTttError):

@@ -1,7 +1,9 @@
 """`arc-ttt checkpoints ...` as a user runs it (in-process through typer's runner, and once as a real process)."""
 
+import io
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -86,15 +88,60 @@ def test_export_import_and_force(store: Path, tmp_path: Path) -> None:
     assert "replaced 3" in forced.stdout
 
 
+def test_export_refuses_what_exists_unless_force_and_never_the_store(store: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(b"an older archive")
+    refused = cli(store, "export", str(archive))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {archive}: already exists")
+    assert archive.read_bytes() == b"an older archive"
+    assert cli(store, "export", str(archive), "--force").exit_code == 0 and tarfile.is_tarfile(archive)
+    (tmp_path / "folder").mkdir()
+    assert cli(store, "export", str(tmp_path / "folder"), "--force").exit_code == 2
+    database = store / "checkpoints.db"
+    for args in ([str(database)], [str(database), "--force"], [str(store / "new.tar")]):
+        result = cli(store, "export", *args)
+        assert result.exit_code == 2 and "inside the checkpoint store" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli(store, "list").exit_code == 0 and len(open_checkpoint_repository(store).find()) == 4
+
+
 @pytest.mark.parametrize("args", [
     ["show", "../etc"], ["show", "zzz"], ["import", "/nonexistent.tar"], ["cleanup", "--max-size", "lots"],
-    ["verify", "--task", "a/b"],
+    ["verify", "--task", "a/b"], ["show", "a", "--version", str(2**63)],
 ])
 def test_bad_input_is_one_line_and_exit_code_2(store: Path, args: list[str]) -> None:
     result = cli(store, *args)
     assert result.exit_code == 2
     assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_hostile_archive_is_one_line_naming_its_manifest(store: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "deep.tar"
+    with tarfile.open(archive, "w") as tar:
+        manifest = b"[" * 100_000 + b"]" * 100_000
+        member = tarfile.TarInfo("manifest.json")
+        member.size = len(manifest)
+        tar.addfile(member, io.BytesIO(manifest))
+    result = cli(store, "import", str(archive))
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"error: {archive}: manifest.json: nested deeper than")
+
+
+def test_stored_text_is_printed_as_it_is_never_as_rich_markup(tmp_path: Path) -> None:
+    root = tmp_path / "[/red]"  # a path, a base model, a tag and a metric name that rich would read as tags
+    repo = open_checkpoint_repository(root)
+    repo.save("a", weights(1), base_model="[/red]", base_model_hash="[bold]h", lora_config={},
+              metrics={"[/b]": 1.0}, tags=["[/]"])
+    repo.close()
+    shown = cli(root, "show", "a")
+    assert shown.exit_code == 0 and "base_model:      [/red]" in shown.stdout and "[bold]h" in shown.stdout
+    listed = cli(root, "list")
+    assert listed.exit_code == 0 and "[/red]" in listed.stdout and "[/]" in listed.stdout
+    exported = cli(root, "export", str(tmp_path / "[/x].tar"))
+    assert exported.exit_code == 0 and "[/x].tar" in exported.stdout
+    refused = cli(root, "import", str(tmp_path / "[/nothing].tar"))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {tmp_path}/[/nothing].tar: no such file")
 
 
 def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 import hashlib
 import io
 import json
+import os
+import re
 import tarfile
 from pathlib import Path
 
@@ -8,7 +10,9 @@ import pytest
 
 from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints, import_checkpoints
 from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
+from arc_ttt.adapters.persistence.engine import sqlite_url
 from arc_ttt.domain.errors import CheckpointArchiveError
+from arc_ttt.domain.ports import CheckpointInfo
 from tests.checkpoint_builders import SAVE_META, weights
 
 
@@ -64,6 +68,106 @@ def test_export_leaves_out_damaged_files_and_says_so(tmp_path: Path) -> None:
     report = export_checkpoints(source, tmp_path / "out.tar")
     assert [(i.task_id, i.version) for i, _ in report.skipped] == [("a", 1)]
     assert "sha256 mismatch" in report.skipped[0][1] and len(report.exported) == 3
+
+
+def test_export_refuses_an_existing_file_unless_overwrite(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "out" / "set.tar"
+    target.parent.mkdir()
+    target.write_bytes(b"precious")
+    with pytest.raises(CheckpointArchiveError, match=r"set\.tar: already exists; use overwrite"):
+        export_checkpoints(source, target)
+    assert target.read_bytes() == b"precious" and sorted(target.parent.iterdir()) == [target]
+    export_checkpoints(source, target, overwrite=True)
+    assert import_checkpoints(open_checkpoint_repository(tmp_path / "copy"), target).count("added") == 4
+
+
+@pytest.mark.parametrize(("kind", "problem"), [
+    ("folder", "is a folder"), ("symlink", "is a symbolic link"), ("fifo", "is not a regular file")])
+def test_export_with_overwrite_still_replaces_only_a_regular_file(tmp_path: Path, kind: str, problem: str) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "target"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "symlink":
+        (tmp_path / "elsewhere").write_bytes(b"kept")
+        target.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.mkfifo(target)  # stands in for a device node: a rename would replace it, not write into it
+    with pytest.raises(CheckpointArchiveError, match=f"target: exists and {problem}; only a regular file"):
+        export_checkpoints(source, target, overwrite=True)
+    assert target.is_dir() if kind == "folder" else target.is_symlink() if kind == "symlink" else target.is_fifo()
+    assert not list(tmp_path.glob(".target.*.tmp"))
+
+
+@pytest.mark.parametrize("inside", ["checkpoints.db", "checkpoints.db-wal", "new.tar", "adapters/a/x.tar", "."])
+def test_export_never_writes_into_the_store(tmp_path: Path, inside: str) -> None:
+    source = filled(tmp_path / "source")
+    before = files_under(tmp_path / "source")
+    with pytest.raises(CheckpointArchiveError, match="inside the checkpoint store"):
+        export_checkpoints(source, tmp_path / "source" / "adapters" / ".." / inside, overwrite=True)
+    after = files_under(tmp_path / "source")  # SQLite's shared-memory file changes with every read
+    assert after.keys() == before.keys() and after["checkpoints.db"] == before["checkpoints.db"]
+    assert len(source.find()) == 4 and source.verify().ok
+
+
+def test_export_through_a_symlink_loop_is_an_os_error_not_a_crash(tmp_path: Path) -> None:
+    source = filled(tmp_path / "source")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(CheckpointArchiveError, match="is a symbolic link"):
+        export_checkpoints(source, loop, overwrite=True)
+    with pytest.raises(OSError):  # the command line turns it into one error line
+        export_checkpoints(source, loop / "set.tar")
+
+
+def test_export_never_writes_over_a_database_kept_outside_the_store(tmp_path: Path) -> None:
+    database = tmp_path / "db" / "meta.db"
+    source = open_checkpoint_repository(tmp_path / "root", sqlite_url(database))
+    source.save("a", weights(1), metrics={}, **SAVE_META)
+    for name in ("meta.db", "meta.db-wal"):
+        with pytest.raises(CheckpointArchiveError, match="inside the checkpoint store"):
+            export_checkpoints(source, database.parent / name, overwrite=True)
+    assert len(source.find()) == 1
+    assert len(export_checkpoints(source, database.parent / "meta.tar").exported) == 1
+
+
+def test_a_failed_export_leaves_no_partial_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "set.tar"
+    target.write_bytes(b"the previous archive")
+    load = source.load
+    calls: list[CheckpointInfo] = []
+
+    def failing_load(info: CheckpointInfo) -> bytes:
+        calls.append(info)
+        if len(calls) == 2:
+            raise OSError("disk gone")
+        return load(info)
+
+    monkeypatch.setattr(source, "load", failing_load)
+    with pytest.raises(OSError, match="disk gone"):
+        export_checkpoints(source, target, overwrite=True)
+    assert target.read_bytes() == b"the previous archive" and sorted(tmp_path.iterdir()) == [
+        tmp_path / "set.tar", tmp_path / "source"]
+
+
+def test_a_file_that_appears_during_the_export_is_not_replaced(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    source = filled(tmp_path / "source")
+    target = tmp_path / "set.tar"
+    load = source.load
+
+    def racing_load(info: CheckpointInfo) -> bytes:
+        if not target.exists():
+            target.write_bytes(b"written by someone else meanwhile")
+        return load(info)
+
+    monkeypatch.setattr(source, "load", racing_load)
+    with pytest.raises(CheckpointArchiveError, match="already exists"):
+        export_checkpoints(source, target)
+    assert target.read_bytes() == b"written by someone else meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.tar", "source"]
 
 
 def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
@@ -153,3 +257,62 @@ def test_non_archives_are_refused_with_one_line(tmp_path: Path, content: str, pr
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(CheckpointArchiveError, match=problem):
         import_checkpoints(open_checkpoint_repository(tmp_path / "s"), path)
+
+
+def _entry(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "task_id": "a", "version": 1, "file": "adapters/a/v000001.safetensors", "base_model": "m",
+        "base_model_hash": "h", "lora_config": {}, "metrics": {"acc": 0.5}, "tags": [],
+        "created_at": "2026-01-01T00:00:00+00:00", "size_bytes": len(GOOD), "sha256": hashlib.sha256(GOOD).hexdigest()}
+    return {**row, **changes}
+
+
+def _manifest_text(*entries: dict[str, object], number: str = "") -> bytes:
+    """A manifest whose "@" strings become `number` verbatim, for numbers json.dumps would not write."""
+    text = json.dumps({"format": "arc-ttt-checkpoints", "format_version": 1, "checkpoints": list(entries)})
+    return text.replace('"@"', number).encode()
+
+
+def _deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def _weights_with_header(header: bytes) -> bytes:
+    return len(header).to_bytes(8, "little") + header
+
+
+DEEP_WEIGHTS = _weights_with_header(_deep(100_000))
+BIG = 2**63
+HOSTILE = {  # name: (members, manifest bytes, what the refusal says)
+    "metric of 400 digits": (VALID, _manifest_text(_entry(metrics={"acc": "@"}), number="1" + "0" * 400),
+                             "manifest.json: a number written with 401 characters"),
+    "number past the int-string limit": (VALID, _manifest_text(_entry(size_bytes="@"), number="1" + "0" * 5000),
+                                         "manifest.json: a number written with 5001 characters"),
+    "version 2**63": ([_file(f"adapters/a/v{BIG}.safetensors", GOOD)],
+                      _manifest_text(_entry(version=BIG, file=f"adapters/a/v{BIG}.safetensors")),
+                      "manifest.json: task a: version must be a positive integer up to 9223372036854775807"),
+    "deeply nested manifest": ([], _deep(100_000), "manifest.json: nested deeper than 64 levels"),
+    "created_at with terminal escapes": (VALID, _manifest_text(_entry(created_at="\x1b[2J\x1b[31mPWNED")),
+                                         "manifest.json: task a v1: created_at must be printable text"),
+    "created_at with a NUL": (VALID, _manifest_text(_entry(created_at="2026-01-01\x00")),
+                              "manifest.json: task a v1: created_at must be printable text"),
+    "created_at not a timestamp": (VALID, _manifest_text(_entry(created_at="yesterday")),
+                                   "manifest.json: task a v1: created_at must be an ISO-8601 timestamp"),
+    "nested below the parser's limit": (
+        VALID, _manifest_text(_entry(lora_config={"x": "@"}), number=_deep(500).decode()),
+        "manifest.json: nested deeper than 64 levels"),
+    "deeply nested safetensors header": (
+        [_file("adapters/a/v000001.safetensors", DEEP_WEIGHTS)],
+        _manifest_text(_entry(size_bytes=len(DEEP_WEIGHTS), sha256=hashlib.sha256(DEEP_WEIGHTS).hexdigest())),
+        "v000001.safetensors: not a safetensors payload: header: nested deeper than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_manifest_is_refused_with_one_archive_error(tmp_path: Path, case: str) -> None:
+    members, manifest, why = HOSTILE[case]
+    archive = _tar(tmp_path / "bad.tar", [*members, _file("manifest.json", manifest)])
+    store = open_checkpoint_repository(tmp_path / "store")
+    with pytest.raises(CheckpointArchiveError, match=f"^{re.escape(str(tmp_path / 'bad.tar'))}: .*{re.escape(why)}"):
+        import_checkpoints(store, archive)
+    assert store.find() == [] and not store.files.adapters.exists()

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -127,6 +128,8 @@ def test_verify_reports_stray_files_and_odd_entries(repo: SqlCheckpointRepositor
     ({"base_model": ""}, "base_model must be"),
     ({"lora_config": {"target": object()}}, "lora_config is not plain JSON"),
     ({"metrics": {"loss": np.float32("inf")}}, "must be a finite number"),
+    ({"metrics": {"loss": 10**400}}, "metric 'loss' must be a finite number, got 1000"),  # overflows a float
+    ({"metrics": {"loss": 10**5000}}, "got a value too long to print"),  # past Python's int-string limit
 ])
 def test_bad_payloads_and_metadata_are_refused_and_nothing_is_written(repo: SqlCheckpointRepository, change,
                                                                       problem: str) -> None:
@@ -134,6 +137,24 @@ def test_bad_payloads_and_metadata_are_refused_and_nothing_is_written(repo: SqlC
     with pytest.raises(CheckpointFormatError, match=problem):
         repo.save("a", **args)
     assert repo.find() == [] and not repo.files.adapters.exists()
+
+
+def test_a_version_no_row_can_hold_is_simply_not_there(repo: SqlCheckpointRepository) -> None:
+    save(repo, "a", 1)
+    assert repo.get("a", 2**63) is None and repo.get("a", 0) is None
+    assert repo.delete("a", 2**63) is False and repo.get("a", 1) is not None
+
+
+@pytest.mark.parametrize("created_at", ["\x1b[2J\x1b[31mPWNED", "2026-01-01\x00", "yesterday", "2026-01-01" * 5])
+def test_restore_refuses_a_creation_time_that_is_not_a_printable_timestamp(repo: SqlCheckpointRepository,
+                                                                           created_at: str) -> None:
+    saved = save(repo, "a", 1)
+    archived = dataclasses.replace(saved, version=2, created_at=created_at)
+    with pytest.raises(CheckpointFormatError, match="created_at must be"):
+        repo.restore(archived, weights(1))
+    assert repo.get("a", 2) is None
+    restored = repo.restore(dataclasses.replace(archived, created_at="2026-01-01T00:00:00+00:00"), weights(1))
+    assert restored.action == "added" and restored.info.created_at == "2026-01-01T00:00:00+00:00"
 
 
 def test_unsafe_task_ids_never_reach_a_path(repo: SqlCheckpointRepository) -> None:

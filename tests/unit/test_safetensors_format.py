@@ -38,6 +38,8 @@ F32 = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
     (payload({"w": {**F32, "shape": [3]}}, bytes(8)), "do not match"),
     (payload({"w": F32, "v": F32}, bytes(8)), "overlaps"),
     (payload({"w": F32}, bytes(12)), "trailing bytes"),
+    (struct.pack("<Q", 200_000) + b"[" * 100_000 + b"]" * 100_000, "header: nested deeper than 64 levels"),
+    (payload({"w": {**F32, "shape": [10**70]}}, bytes(8)), "header: a number written with 71 characters"),
 ])
 def test_anything_else_is_refused_with_the_problem_named(data: bytes, problem: str) -> None:
     with pytest.raises(CheckpointFormatError, match=problem):

@@ -1,5 +1,8 @@
 """`arc-ttt checkpoints ...`: look after the stored TTT adapters. Exit codes: 0 done, 1 verify found
-problems, 2 bad usage or unusable input."""
+problems, 2 bad usage or unusable input.
+
+Names, tags, reasons and paths come from the store or an imported archive, so they are printed as text,
+never read as rich markup: a base model called "[/red]" would otherwise stop `show` with a MarkupError."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from arc_ttt.application.cli.consoles import console
 
@@ -36,7 +41,7 @@ class _Options:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -102,13 +107,14 @@ def _common(
 def _table(infos: list[CheckpointInfo], title: str) -> Table:
     from arc_ttt.application.sizes import format_size
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in ("task", "version", "base model", "metrics", "tags", "size", "created"):
         table.add_column(column, justify="right" if column in ("version", "size") else "left")
     for i in infos:
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(i.metrics.items()))
-        table.add_row(i.task_id, str(i.version), i.base_model, metrics, ", ".join(i.tags),
-                      format_size(i.size_bytes), i.created_at[:19])
+        cells = (i.task_id, str(i.version), i.base_model, metrics, ", ".join(i.tags), format_size(i.size_bytes),
+                 i.created_at[:19])
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 
@@ -162,7 +168,7 @@ def show(
     rows["tags"] = ", ".join(info.tags)
     rows["file"] = str(path)
     for name, value in rows.items():  # plain lines: a hash or a path is never cut short
-        out.print(f"{name + ':':<16} {value}", highlight=False, soft_wrap=True)
+        out.print(f"{name + ':':<16} {value}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -184,12 +190,13 @@ def verify(
         removed = repository.remove_strays(older_than_seconds=grace_seconds, task_id=task_id) if remove_strays else []
     gone = {stray.path for stray in removed}
     for info, reason in report.corrupted:
-        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True)
+        out.print(f"corrupted: task {info.task_id} v{info.version}: {reason}", highlight=False, soft_wrap=True,
+                  markup=False)
     for info in report.missing:
         out.print(f"missing: task {info.task_id} v{info.version}: file not found", highlight=False, soft_wrap=True)
     for stray in report.stray:
         label = "removed stray" if stray.path in gone else "stray"
-        out.print(f"{label}: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True)
+        out.print(f"{label}: {stray.path}: {stray.reason}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{report.checked} checkpoints checked: {len(report.corrupted)} corrupted, {len(report.missing)} "
               f"missing, {len(report.stray)} stray files ({len(removed)} removed)", highlight=False, soft_wrap=True)
     if report.corrupted or report.missing or len(report.stray) > len(gone):
@@ -237,18 +244,22 @@ def export_archive(
     ctx: typer.Context,
     archive: Annotated[Path, typer.Argument(help="the .tar (or .tar.gz) file to write")],
     task: Annotated[list[str] | None, typer.Option("--task", help="only these tasks (default: all)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing archive file (never anything "
+                                        "but a regular file, nor a file of the store)")] = False,
 ) -> None:
-    """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive."""
+    """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive.
+    An existing file is refused unless --force; a path inside the store always is."""
     from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints
 
     with _one_line_errors():
-        report = export_checkpoints(_repository(ctx), archive, _task_ids(task))
+        report = export_checkpoints(_repository(ctx), archive, _task_ids(task), overwrite=force)
     for info, reason in report.skipped:
-        err.print(f"[yellow]left out:[/yellow] {reason} (task {info.task_id} v{info.version})",
+        err.print(f"[yellow]left out:[/yellow] {escape(reason)} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)
     for task_id in report.unknown_tasks:
         err.print(f"[yellow]note:[/yellow] no checkpoints stored for task {task_id}", highlight=False, soft_wrap=True)
-    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True)
+    out.print(f"exported {len(report.exported)} checkpoints to {report.path}", highlight=False, soft_wrap=True,
+              markup=False)
 
 
 @app.command("import")
@@ -268,6 +279,6 @@ def import_archive(
     for outcome in report.outcomes:
         if outcome.action == "skipped":
             err.print(f"[yellow]skipped:[/yellow] task {outcome.info.task_id} v{outcome.info.version}: "
-                      f"{outcome.reason}", highlight=False, soft_wrap=True)
+                      f"{escape(outcome.reason)}", highlight=False, soft_wrap=True)
     out.print(f"imported {report.count('added')} checkpoints, replaced {report.count('replaced')}, "
               f"skipped {report.count('skipped')}", highlight=False, soft_wrap=True)

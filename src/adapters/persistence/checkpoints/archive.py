@@ -8,10 +8,12 @@ through the repository, which builds paths from checked task ids and integers on
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
+import stat
 import tarfile
 import tempfile
 import zlib
@@ -21,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from arc_ttt.adapters.persistence.checkpoints import bounded_json
 from arc_ttt.adapters.persistence.checkpoints.metadata import (
+    check_created_at,
     check_metrics,
     check_model,
     check_sha256,
@@ -82,13 +86,69 @@ def _write_mode(path: Path) -> str:
     return "w:gz" if path.name.endswith((".tar.gz", ".tgz")) else "w"
 
 
+def _taken(path: Path) -> CheckpointArchiveError:
+    return CheckpointArchiveError(f"{path}: already exists; use overwrite (--force) to replace it")
+
+
+def _kind(mode: int) -> str:
+    return ("a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+
+
+def _check_target(repository: SqlCheckpointRepository, path: Path, *, overwrite: bool) -> None:
+    """Refuse before anything is written: a path of the store itself (an archive written over checkpoints.db
+    destroys the store), anything that exists unless `overwrite`, and even then anything but a regular file,
+    since the rename would replace a device node, a link or a folder rather than write into it."""
+    if repository.holds(path):
+        raise CheckpointArchiveError(f"{path}: inside the checkpoint store {repository.root}; "
+                                     "write the archive elsewhere")
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not overwrite:
+        raise _taken(path)
+    if not stat.S_ISREG(mode):
+        raise CheckpointArchiveError(f"{path}: exists and is {_kind(mode)}; only a regular file is replaced")
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+
+
+def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
+    """Give the finished archive its name in one step. Without `overwrite` it is hard-linked, which fails
+    rather than replace a file that appeared at `path` since it was checked; a file system without hard
+    links (FAT, some network shares) gets a last check and a rename instead."""
+    if not overwrite:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise _taken(path) from None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            if os.path.lexists(path):
+                raise _taken(path) from None
+        else:
+            tmp.unlink()
+            return
+    os.replace(tmp, path)
+
+
 def export_checkpoints(
-    repository: SqlCheckpointRepository, path: Path, task_ids: Iterable[str] | None = None
+    repository: SqlCheckpointRepository,
+    path: Path,
+    task_ids: Iterable[str] | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ExportReport:
     """Every version of the given tasks (all tasks when None) whose file verifies; a damaged one is left out
-    and reported. The archive appears atomically at `path` (a .tar.gz / .tgz name compresses it)."""
+    and reported. The archive is written to a temporary file beside `path` and appears there atomically
+    (a .tar.gz / .tgz name compresses it), so a failed export leaves no partial archive. An existing file at
+    `path` is refused unless `overwrite`, anything but a regular file always, and so is a path in the store."""
     path = Path(path)
     wanted = sorted({check_task_id(t, origin="export") for t in task_ids}) if task_ids else repository.task_ids()
+    _check_target(repository, path, overwrite=overwrite)
     exported: list[CheckpointInfo] = []
     skipped: list[tuple[CheckpointInfo, str]] = []
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +173,8 @@ def export_checkpoints(
                 tar.addfile(_member(MANIFEST, len(manifest)), io.BytesIO(manifest))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        _check_target(repository, path, overwrite=overwrite)  # again: writing may have taken minutes
+        _move_into_place(Path(tmp), path, overwrite=overwrite)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -158,24 +219,25 @@ def _parse_entry(raw: object, origin: str) -> CheckpointInfo:
     size = raw["size_bytes"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise CheckpointArchiveError(f"{where} v{version}: size_bytes must be a non-negative integer")
-    tags, created = raw["tags"], raw["created_at"]
-    if not isinstance(tags, list) or not isinstance(created, str):
-        raise CheckpointArchiveError(f"{where} v{version}: tags must be a list and created_at a string")
+    tags = raw["tags"]
+    if not isinstance(tags, list):
+        raise CheckpointArchiveError(f"{where} v{version}: tags must be a list")
     where = f"{where} v{version}"
     model, model_hash = check_model(raw["base_model"], raw["base_model_hash"], origin=where)
     lora_config_json(raw["lora_config"], origin=where)
     return CheckpointInfo(task_id, version, model, model_hash, raw["lora_config"],
                           check_metrics(raw["metrics"], origin=where), check_tags(tags, origin=where),
-                          created[:40], size, check_sha256(raw["sha256"], origin=where))
+                          check_created_at(raw["created_at"], origin=where), size,
+                          check_sha256(raw["sha256"], origin=where))
 
 
 def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo, origin: str) -> list[CheckpointInfo]:
     if member.size > MAX_MANIFEST_BYTES:
         raise CheckpointArchiveError(f"{origin}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        manifest = json.loads(_read(tar, member, origin).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointArchiveError(f"{origin}: {MANIFEST} is not UTF-8 JSON ({exc.__class__.__name__})") from None
+        manifest = bounded_json.loads(_read(tar, member, origin))
+    except ValueError as exc:
+        raise CheckpointArchiveError(f"{origin}: {MANIFEST}: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CheckpointArchiveError(f"{origin}: {MANIFEST} is not an {FORMAT} manifest")
     if manifest.get("format_version") != FORMAT_VERSION:

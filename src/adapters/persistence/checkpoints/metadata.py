@@ -8,12 +8,36 @@ import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TypeGuard
 
 from arc_ttt.domain.errors import CheckpointFormatError
 
 MAX_NAME = 64
 MAX_MODEL = 256
+MAX_CREATED_AT = 40  # the width of the created_at column
+MAX_VERSION = 2**63 - 1  # SQLite's largest INTEGER: a bigger version could be neither stored nor looked up
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _shown(value: object) -> str:
+    """The start of a value's repr for an error message; an integer past Python's int-string limit has none."""
+    try:
+        return f"{value!r:.40}"
+    except ValueError:
+        return "a value too long to print"
+
+
+def _finite(value: object) -> float | None:
+    """The value as a finite float, or None: not a real number (bool included), infinite or NaN, or too large
+    for a float (an int of hundreds of digits overflows in the conversion)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _text(value: object, what: str, limit: int, *, origin: str) -> str:
@@ -36,9 +60,10 @@ def check_metrics(metrics: object, *, origin: str) -> dict[str, float]:
     checked: dict[str, float] = {}
     for name, value in metrics.items():
         _text(name, "metric name", MAX_NAME, origin=origin)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            raise CheckpointFormatError(f"{origin}: metric {name!r} must be a finite number, got {value!r:.40}")
-        checked[name] = float(value)
+        number = _finite(value)
+        if number is None:
+            raise CheckpointFormatError(f"{origin}: metric {name!r} must be a finite number, got {_shown(value)}")
+        checked[name] = number
     return checked
 
 
@@ -46,6 +71,17 @@ def check_tags(tags: object, *, origin: str) -> tuple[str, ...]:
     if isinstance(tags, str) or not isinstance(tags, Sequence):
         raise CheckpointFormatError(f"{origin}: tags must be a list of strings")
     return tuple(sorted({_text(tag, "tag", MAX_NAME, origin=origin) for tag in tags}))
+
+
+def check_created_at(value: object, *, origin: str) -> str:
+    """An ISO-8601 timestamp, as `save` records one. An archive's is stored as given and printed by `list` and
+    `show`, so anything else (an escape sequence that clears the terminal, a NUL) is refused here."""
+    text = _text(value, "created_at", MAX_CREATED_AT, origin=origin)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise CheckpointFormatError(f"{origin}: created_at must be an ISO-8601 timestamp, got {text!r}") from None
+    return text
 
 
 def _plain(value: object) -> object:
@@ -72,7 +108,13 @@ def check_sha256(value: object, *, origin: str) -> str:
     return value
 
 
+def is_version(value: object) -> TypeGuard[int]:
+    """A positive int that a row can hold; anything else can name no stored version."""
+    return not isinstance(value, bool) and isinstance(value, int) and 1 <= value <= MAX_VERSION
+
+
 def check_version(value: object, *, origin: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CheckpointFormatError(f"{origin}: version must be a positive integer, got {value!r:.40}")
+    if not is_version(value):
+        raise CheckpointFormatError(f"{origin}: version must be a positive integer up to {MAX_VERSION}, "
+                                    f"got {_shown(value)}")
     return value

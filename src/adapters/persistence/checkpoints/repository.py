@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,11 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arc_ttt.adapters.persistence.checkpoints.metadata import (
+    check_created_at,
     check_metrics,
     check_model,
     check_sha256,
     check_tags,
     check_version,
+    is_version,
     lora_config_json,
 )
 from arc_ttt.adapters.persistence.checkpoints.row_mapping import metric_rows, tag_rows, to_info
@@ -189,6 +192,8 @@ class SqlCheckpointRepository:
     def delete(self, task_id: str, version: int) -> bool:
         """Row first, then file: a crash in between leaves a stray file, not a row pointing at nothing."""
         task_id = check_task_id(task_id, origin="checkpoint")
+        if not is_version(version):  # no row holds it, and the driver cannot even send it
+            return False
         with self._writing() as session:
             row = session.scalar(select(CheckpointRow).where(CheckpointRow.task_id == task_id,
                                                              CheckpointRow.version == version))
@@ -208,8 +213,9 @@ class SqlCheckpointRepository:
         if hashlib.sha256(weights).hexdigest() != check_sha256(info.sha256, origin=origin):
             raise CheckpointIntegrityError(f"{origin}: sha256 of the weights does not match the manifest")
         row = CheckpointRow(
-            task_id=task_id, version=version, created_at=str(info.created_at)[:40], size_bytes=len(weights),
-            lora_config_json=lora_config_json(info.lora_config, origin=origin), sha256=info.sha256,
+            task_id=task_id, version=version, created_at=check_created_at(info.created_at, origin=origin),
+            size_bytes=len(weights), lora_config_json=lora_config_json(info.lora_config, origin=origin),
+            sha256=info.sha256,
         )
         row.base_model, row.base_model_hash = check_model(info.base_model, info.base_model_hash, origin=origin)
         row.metrics = metric_rows(check_metrics(info.metrics, origin=origin))
@@ -244,6 +250,8 @@ class SqlCheckpointRepository:
     # --- reading ------------------------------------------------------------------------------------
 
     def get(self, task_id: str, version: int) -> CheckpointInfo | None:
+        if not is_version(version):  # e.g. 2**63 from the command line: no row holds it, SQLite would overflow
+            return None
         with self._reading() as session:
             row = session.scalar(select(CheckpointRow).where(CheckpointRow.task_id == task_id,
                                                              CheckpointRow.version == version))
@@ -313,6 +321,21 @@ class SqlCheckpointRepository:
         """Delete stray files older than the grace period; a save in flight is younger than that."""
         return remove_strays(self.files, self.find, lambda t, v: self.get(t, v) is not None,
                              older_than_seconds=older_than_seconds, task_id=task_id)
+
+    def holds(self, path: Path) -> bool:
+        """Whether `path` is part of the store: anything under its root, or its SQLite database file (with the
+        journal files beside it) when the URL puts that elsewhere. Writing there would damage the store.
+        Links are followed with os.path.realpath, which leaves a symlink loop as it is (Path.resolve raises
+        RuntimeError on one before Python 3.13); whoever then opens such a path gets an OSError."""
+        target = Path(os.path.realpath(path))
+        if target.is_relative_to(os.path.realpath(self.root)):
+            return True
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return False
+        database = Path(os.path.realpath(url.database))
+        return target.parent == database.parent and target.name in {
+            database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
 
     def schema_version(self) -> int:
         with self._reading() as session:

@@ -8,10 +8,10 @@ data exactly, sizes matching dtype x shape), so a file accepted here loads there
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 
+from arc_ttt.adapters.persistence.checkpoints import bounded_json
 from arc_ttt.domain.errors import CheckpointFormatError
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the limit the safetensors library itself applies
@@ -39,9 +39,9 @@ def tensor_names(data: bytes, *, origin: str = "weights") -> list[str]:
     if header_len > MAX_HEADER_BYTES or 8 + header_len > len(view):
         raise bad(f"header length {header_len} does not fit in {len(view)} bytes")
     try:
-        header = json.loads(bytes(view[8 : 8 + header_len]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad(f"header is not UTF-8 JSON ({exc.__class__.__name__})") from None
+        header = bounded_json.loads(bytes(view[8 : 8 + header_len]))
+    except ValueError as exc:
+        raise bad(f"header: {exc}") from None
     if not isinstance(header, dict):
         raise bad("header is not a JSON object")
     metadata = header.pop("__metadata__", None)
