@@ -153,7 +153,8 @@ def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
 
 def test_a_bad_database_url_is_one_line_too(tmp_path: Path) -> None:
     result = runner.invoke(app, ["checkpoints", "--url", "nosuchdb://x", "list"])
-    assert result.exit_code == 2 and "checkpoint database" in result.stderr
+    assert result.exit_code == 2 and result.stderr.startswith("error: database URL not usable: ")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_installed_command_runs_as_a_real_process(store: Path) -> None:
