@@ -64,6 +64,31 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     assert cli("solve", "--tasks-dir", str(empty), "--out", str(tmp_path / "r")).returncode == 2
 
 
+def test_bad_settings_exit_2_with_one_line_per_problem_naming_its_source(cli: Cli, tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
+    (tmp_path / "typo.yaml").write_text("solve:\n  time_budjet: 30m\n  workers: 0\n")
+    (tmp_path / "broken.yaml").write_text("solve: [1,2\n")
+    (tmp_path / "tag.yaml").write_text("solve: !!python/object/apply:os.getcwd []\n")
+    run = ["solve", "--tasks-dir", str(tasks), "--out", str(tmp_path / "run"), "--solver", "baseline"]
+    expected = {
+        "typo.yaml": ["error: typo.yaml: solve.time_budjet: extra inputs are not permitted",
+                      "error: typo.yaml: solve.workers: input should be greater than or equal to 1"],
+        "broken.yaml": ["error: broken.yaml: not valid YAML: expected ',' or ']', but got '<stream end>' "
+                        "(line 2, column 1)"],
+        "tag.yaml": ["error: tag.yaml: not valid YAML: could not determine a constructor for the tag "
+                     "'tag:yaml.org,2002:python/object/apply:os.getcwd' (line 1, column 8)"],
+    }
+    for name, lines in expected.items():
+        result = cli(*run, "--config", name)
+        assert result.returncode == 2, result.stderr
+        assert sorted(result.stderr.splitlines()) == lines
+    environment = subprocess.run(cli_command(*run), capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                                 env={**cli_env(), "ARC_TTT_SOLVE__WORKERS": "0"})
+    assert environment.returncode == 2, environment.stderr
+    assert environment.stderr.splitlines() == [
+        "error: ARC_TTT_SOLVE__WORKERS: solve.workers: input should be greater than or equal to 1"]
+
+
 def _heavy_tasks(folder: Path, count: int) -> Path:
     """Large generated tasks, so that a batch takes long enough to be killed in the middle."""
     import random

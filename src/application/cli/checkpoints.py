@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from arc_ttt.application.cli.errors import problem_lines
+
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
     from arc_ttt.application.settings import CheckpointSettings
@@ -34,8 +36,9 @@ class _Options:
     config: tuple[str, ...] = ()
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+def _fail(*messages: str) -> typer.Exit:
+    for message in messages:
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -51,7 +54,7 @@ def _one_line_errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except (ValueError, ArcTttError, OSError) as exc:
-        raise _fail(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__) from None
+        raise _fail(*problem_lines(exc)) from None
     except SQLAlchemyError as exc:
         raise _fail(f"checkpoint database: {str(exc).splitlines()[0]}") from None
 

