@@ -89,6 +89,25 @@ def test_bad_settings_exit_2_with_one_line_per_problem_naming_its_source(cli: Cl
         "error: ARC_TTT_SOLVE__WORKERS: solve.workers: input should be greater than or equal to 1"]
 
 
+def test_a_profile_from_the_environment_is_applied_or_refused_like_the_option(tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
+    out = tmp_path / "run"
+
+    def solve(profile: str) -> subprocess.CompletedProcess[str]:
+        command = cli_command("solve", "--tasks-dir", str(tasks), "--out", str(out), "--solver", "baseline")
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                              env={**cli_env(), "ARC_TTT_HARDWARE__PROFILE": profile})
+
+    named = solve("gpu-16gb")
+    assert named.returncode == 0, named.stderr
+    assert "hardware profile: gpu-16gb" in named.stdout
+    assert "gpu-16gb: budget 14,336 MB" in (out / "report.md").read_text()  # the profile's 14 GB, not the default
+    unknown = solve("nonsense")
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines() == ["error: unknown hardware profile 'nonsense'; known: cpu, gpu-16gb, "
+                                           "gpu-24gb, gpu-40gb, gpu-80gb, or auto"]
+
+
 def _heavy_tasks(folder: Path, count: int) -> Path:
     """Large generated tasks, so that a batch takes long enough to be killed in the middle."""
     import random

@@ -44,7 +44,9 @@ def validate(
     dataset: Annotated[str, typer.Option(help="the benchmark set (a training set)")] = "arc1/training",
     limit: Annotated[int, typer.Option(min=1, help="how many tasks of it")] = 20,
     out_dir: Annotated[Path, typer.Option("--out", help="run folder of the benchmark")] = Path("runs/validate"),
-    profile: Annotated[str, typer.Option(help="hardware profile name, or auto")] = "auto",
+    profile: Annotated[str | None, typer.Option(help="hardware profile name, or auto (default: the settings', "
+                                                     "auto unless a config or ARC_TTT_HARDWARE__PROFILE names one)")
+                       ] = None,
     model: Annotated[str | None, typer.Option(help="also estimate training memory of this model shape")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
 ) -> None:
