@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("arc_ttt.models")
 
 MARKER_FILE = "arc_ttt_model.json"
+# Seeds run 0 <= seed < 2**63: torch.manual_seed overflows past 64 bits, and a signed 64-bit range keeps a
+# seed the same number in JSON, SQLite and every library it reaches.
+SEED_LIMIT = 2**63
+SEED_RANGE = "0 <= seed < 2**63"
 Quantization = Literal["none", "8bit", "4bit"]
 
 # Llama-architecture presets for models trained from scratch (no download needed).
@@ -39,6 +43,14 @@ SIZES: dict[str, dict[str, int]] = {
 
 class ModelLoadError(ArcTttError):
     """A model folder or hub id that cannot be used, with the reason in one line."""
+
+
+def check_seed(seed: int) -> int:
+    """`seed` itself when it is in SEED_RANGE; else a ValueError saying the range (torch's own error,
+    "Overflow when unpacking long long", names neither)."""
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed {seed} is out of range; use {SEED_RANGE}")
+    return seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +103,16 @@ def build_model(size: str = "tiny", seed: int = 0, **overrides: Any) -> LoadedMo
 
     quiet_libraries()
     tokenizer = build_compact_tokenizer()
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     model = LlamaForCausalLM(llama_config(size, len(tokenizer), **overrides))
     return LoadedModel(model, tokenizer, COMPACT, f"llama-{size}")
 
 
 def init_model(directory: Path, size: str = "tiny", seed: int = 0) -> Path:
-    """Write a fresh model folder (config, safetensors weights, tokenizer, format marker)."""
-    loaded = build_model(size, seed)
+    """Write a fresh model folder (config, safetensors weights, tokenizer, format marker). The folder is made
+    first, so a path that cannot be one fails before any model is built."""
     directory.mkdir(parents=True, exist_ok=True)
+    loaded = build_model(size, seed)
     loaded.model.save_pretrained(directory, safe_serialization=True)
     loaded.tokenizer.save_pretrained(directory)
     (directory / MARKER_FILE).write_text(json.dumps({"format": COMPACT.name, "size": size, "seed": seed}, indent=2))
