@@ -76,7 +76,10 @@ def validate(
         container.run_meta.override(
             {**container.run_meta(), "estimate": estimate.to_json()}  # type: ignore[dict-item]
         )
-    outcome = container.solve_batch()(request)
+    try:
+        outcome = container.solve_batch()(request)
+    except (ValueError, ArcTttError) as exc:  # a run folder that is a file or cannot be made, as in solve
+        raise _fail(*problem_lines(exc)) from None
     summary = RenderReport([]).summary(outcome.out_dir)
     out.print(Markdown("\n".join(performance_lines(RunReport.of(summary)))))
     for path in outcome.reports:
