@@ -363,5 +363,6 @@ class FakePretrainer:
         from dataclasses import asdict
 
         directory.mkdir(parents=True, exist_ok=True)
-        state = {"progress": asdict(progress), "trainer": asdict(self.options), **extra}  # type: ignore[call-overload]
+        state = {"progress": asdict(progress), "trainer": asdict(self.options),  # type: ignore[call-overload]
+                 "optimizer": {"param_groups": [], "state": {}}, "optimizer_shards": [], **extra}
         (directory / self.STATE).write_text(json.dumps(state))

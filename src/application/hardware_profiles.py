@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from arc_ttt.application.mappings import deep_merge
 from arc_ttt.application.settings import HardwareSettings, Settings, default_config_dir, load_settings
 from arc_ttt.domain.hardware import GB, HardwareInfo, choose_profile
 from arc_ttt.domain.memory_estimate import TrainingPlan
@@ -89,12 +90,14 @@ def settings_with_profile(
 ) -> tuple[Settings, str]:
     """Settings with a hardware profile laid under the user's overlays, and a line saying which and why.
 
-    `requested` (from --profile) wins; else the settings' own `hardware.profile`; `auto` asks the probe.
-    """
+    `requested` (from --profile) wins; else the settings' own `hardware.profile` (a config file or
+    ARC_TTT_HARDWARE__PROFILE), which is loaded, and refused when unknown, exactly as --profile would be;
+    `auto` asks the probe. The settings then name the profile whose values they hold."""
     base = load_settings(overlays, **overrides)
     name = requested or base.hardware.profile
-    if not requested and name != AUTO:
-        return base, f"{name} (from the settings)"
     chosen, why = resolve_profile(name, probe.probe() if probe is not None and name == AUTO else None)
-    settings = load_settings([f"{PROFILE_DIR}/{chosen}", *overlays], **overrides)
+    if not requested and name != AUTO:
+        why = "named in the settings"
+    named = deep_merge(overrides, {"hardware": {"profile": chosen}})
+    settings = load_settings([f"{PROFILE_DIR}/{chosen}", *overlays], **named)
     return settings, f"{chosen} ({why})"

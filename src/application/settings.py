@@ -4,20 +4,38 @@ errors everywhere, so a typo in a config file is caught, not silently ignored.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from arc_ttt.application.durations import parse_duration
 from arc_ttt.application.mappings import deep_merge
 from arc_ttt.application.sizes import parse_size
 from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile
+from arc_ttt.domain.errors import ArcTttError
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
+ENV_PREFIX = "ARC_TTT_"
+ENV_NESTING = "__"
+
+
+class ConfigError(ArcTttError, ValueError):
+    """Settings that cannot be used: a config file that is not YAML, or values that do not validate.
+
+    It holds one line per problem, `source: key: what` (source: the file or ARC_TTT_* variable the value
+    came from), because pydantic's own summary ("1 validation error for Settings") names neither the key
+    nor the file, and the command line prints only one line of an ordinary error."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class Section(BaseModel):
@@ -128,7 +146,7 @@ class EnsembleSettings(Section):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ARC_TTT_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True
     )
 
     solve: SolveSettings = SolveSettings()
@@ -154,8 +172,6 @@ class Settings(BaseSettings):
 # Files in these configs/ subfolders are not overlays of Settings; each validates against its own model.
 def default_config_dir() -> Path:
     """configs/ of the source checkout, unless ARC_TTT_CONFIG_DIR points elsewhere."""
-    import os
-
     override = os.environ.get(CONFIG_DIR_ENV)
     if override:
         return Path(override)
@@ -172,12 +188,37 @@ def locate_model(model: str | None) -> str | None:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    """A YAML mapping (empty when the file does not exist). `yaml.safe_load` never builds Python objects, so a
+    tag like `!!python/object/apply` is refused, not run; anything unreadable is a ConfigError naming the file."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not valid YAML: not UTF-8 text (byte {exc.start}: {exc.reason})"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {yaml_problem(exc)}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(data).__name__}"])
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise ConfigError([f"{path}: top-level key {odd[0]!r} is not a section name"])
     return data
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """The first line of what PyYAML found wrong, with where it found it (its own first line is often only
+    the context, e.g. "while parsing a flow sequence")."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not problem:
+        return (str(exc).splitlines() or [type(exc).__name__])[0]
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem.splitlines()[0]}{where}"
 
 
 def config_path(name: str, config_dir: Path) -> Path:
@@ -192,27 +233,95 @@ def config_path(name: str, config_dir: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One source of settings values and the name a problem with them is reported under ("" for arguments)."""
+
+    source: str
+    values: Mapping[str, Any]
+
+
 def load_settings(
     overlays: Sequence[str] = (), config_dir: Path | None = None, **overrides: Any
 ) -> Settings:
     """Defaults <- default.yaml <- overlays (in order) <- ARC_TTT_* environment <- `overrides`."""
     directory = config_dir or default_config_dir()
-    layered = read_yaml(directory / "default.yaml")
-    for name in overlays:
-        layered = deep_merge(layered, read_yaml(config_path(name, directory)))
-    env_layer = Settings().model_dump(exclude_unset=True)  # only what the environment set
-    merged = deep_merge(deep_merge(layered, env_layer), overrides)
-    return Settings(**merged)
+    files = [directory / "default.yaml", *(config_path(name, directory) for name in overlays)]
+    layers = [Layer(str(path), read_yaml(path)) for path in files]
+    return validated([*layers, environment_layer(), Layer("", overrides)])
+
+
+def validated(layers: Sequence[Layer]) -> Settings:
+    """Settings from `layers`, later ones winning; a ConfigError names the layer behind each bad value."""
+    merged = reduce(deep_merge, (layer.values for layer in layers), {})
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError([problem_line(error, source_of(error["loc"], layers)) for error in exc.errors()]) from None
+
+
+def environment_layer() -> Layer:
+    """What the ARC_TTT_* variables set, validated on their own so that a bad one is named."""
+    try:
+        values = Settings().model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ConfigError([problem_line(error, environment_name(error["loc"])) for error in exc.errors()]) from None
+    except SettingsError as exc:
+        raise ConfigError([f"{ENV_PREFIX}* environment: {str(exc).splitlines()[0]}"]) from None
+    return Layer(f"{ENV_PREFIX}* environment", values)
+
+
+def problem_line(error: Mapping[str, Any], source: str) -> str:
+    """`source: dotted.key: what`, with pydantic's message in lower case and without its "Value error, "."""
+    key = ".".join(str(part) for part in error["loc"]) or "settings"
+    reason = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        reason = reason.removeprefix(prefix)
+    reason = reason[:1].lower() + reason[1:]
+    return f"{source}: {key}: {reason}" if source else f"{key}: {reason}"
+
+
+def source_of(loc: Sequence[Any], layers: Sequence[Layer]) -> str:
+    """The last layer that sets the value at `loc` (or, failing that, the nearest section above it)."""
+    for depth in range(len(loc), 0, -1):
+        for layer in reversed(layers):
+            if holds(layer.values, loc[:depth]):
+                return environment_name(loc) if layer.source.startswith(ENV_PREFIX) else layer.source
+    return ""
+
+
+def holds(values: Any, loc: Sequence[Any]) -> bool:
+    """Whether nested mappings (and lists, by index) `values` have something at `loc`."""
+    for part in loc:
+        in_mapping = isinstance(values, Mapping) and part in values
+        in_list = isinstance(values, list) and isinstance(part, int) and -len(values) <= part < len(values)
+        if not (in_mapping or in_list):
+            return False
+        values = values[part]
+    return True
+
+
+def environment_name(loc: Sequence[Any]) -> str:
+    """The ARC_TTT_* variable that set the value at `loc` (names are not case-sensitive; a whole section can
+    also be given as JSON in ARC_TTT_<SECTION>)."""
+    present = {name.upper(): name for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    for depth in range(len(loc), 0, -1):
+        candidate = ENV_PREFIX + ENV_NESTING.join(str(part) for part in loc[:depth]).upper()
+        if candidate in present:
+            return present[candidate]
+    return f"{ENV_PREFIX}* environment"
 
 
 def validate_overlay(path: Path) -> Settings:
     """Check that a top-level configs/*.yaml file is a valid settings overlay on its own."""
-    return Settings(**deep_merge(read_yaml(path.parent / "default.yaml"), read_yaml(path)))
+    default = path.parent / "default.yaml"
+    return validated([Layer(str(default), read_yaml(default)), Layer(str(path), read_yaml(path))])
 
 
 def validate_hardware_profile(path: Path) -> HardwareSettings:
     """A configs/hardware/*.yaml profile: a settings overlay that names itself in `hardware.profile`."""
-    settings = Settings(**deep_merge(read_yaml(path.parent.parent / "default.yaml"), read_yaml(path)))
+    default = path.parent.parent / "default.yaml"
+    settings = validated([Layer(str(default), read_yaml(default)), Layer(str(path), read_yaml(path))])
     if settings.hardware.profile != path.stem:
         raise ValueError(f"{path}: hardware.profile is {settings.hardware.profile!r}, expected {path.stem!r}")
     return settings.hardware

@@ -74,6 +74,50 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     assert no_tasks_run.returncode == 2 and "no tasks in the file" in no_tasks_run.stderr
 
 
+def test_bad_settings_exit_2_with_one_line_per_problem_naming_its_source(cli: Cli, tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
+    (tmp_path / "typo.yaml").write_text("solve:\n  time_budjet: 30m\n  workers: 0\n")
+    (tmp_path / "broken.yaml").write_text("solve: [1,2\n")
+    (tmp_path / "tag.yaml").write_text("solve: !!python/object/apply:os.getcwd []\n")
+    run = ["solve", "--tasks-dir", str(tasks), "--out", str(tmp_path / "run"), "--solver", "baseline"]
+    expected = {
+        "typo.yaml": ["error: typo.yaml: solve.time_budjet: extra inputs are not permitted",
+                      "error: typo.yaml: solve.workers: input should be greater than or equal to 1"],
+        "broken.yaml": ["error: broken.yaml: not valid YAML: expected ',' or ']', but got '<stream end>' "
+                        "(line 2, column 1)"],
+        "tag.yaml": ["error: tag.yaml: not valid YAML: could not determine a constructor for the tag "
+                     "'tag:yaml.org,2002:python/object/apply:os.getcwd' (line 1, column 8)"],
+    }
+    for name, lines in expected.items():
+        result = cli(*run, "--config", name)
+        assert result.returncode == 2, result.stderr
+        assert sorted(result.stderr.splitlines()) == lines
+    environment = subprocess.run(cli_command(*run), capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                                 env={**cli_env(), "ARC_TTT_SOLVE__WORKERS": "0"})
+    assert environment.returncode == 2, environment.stderr
+    assert environment.stderr.splitlines() == [
+        "error: ARC_TTT_SOLVE__WORKERS: solve.workers: input should be greater than or equal to 1"]
+
+
+def test_a_profile_from_the_environment_is_applied_or_refused_like_the_option(tmp_path: Path) -> None:
+    tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
+    out = tmp_path / "run"
+
+    def solve(profile: str) -> subprocess.CompletedProcess[str]:
+        command = cli_command("solve", "--tasks-dir", str(tasks), "--out", str(out), "--solver", "baseline")
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                              env={**cli_env(), "ARC_TTT_HARDWARE__PROFILE": profile})
+
+    named = solve("gpu-16gb")
+    assert named.returncode == 0, named.stderr
+    assert "hardware profile: gpu-16gb" in named.stdout
+    assert "gpu-16gb: budget 14,336 MB" in (out / "report.md").read_text()  # the profile's 14 GB, not the default
+    unknown = solve("nonsense")
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines() == ["error: unknown hardware profile 'nonsense'; known: cpu, gpu-16gb, "
+                                           "gpu-24gb, gpu-40gb, gpu-80gb, or auto"]
+
+
 def _heavy_tasks(folder: Path, count: int) -> Path:
     """Large generated tasks, so that a batch takes long enough to be killed in the middle."""
     import random

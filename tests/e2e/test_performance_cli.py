@@ -42,3 +42,15 @@ def test_validate_runs_a_short_benchmark(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for figure in ("pass@2", "seconds per task", "peak RSS", "memory growth", "hardware", "estimate"):
         assert figure in done.stdout
+
+
+def test_validate_into_a_file_is_one_error_line(tmp_path: Path) -> None:
+    from tests.e2e.conftest import cli_command, cli_env
+
+    a_file = tmp_path / "some_file.json"
+    a_file.write_text("{}")
+    result = subprocess.run(cli_command("validate", "--limit", "1", "--out", str(a_file)), capture_output=True,
+                            text=True, cwd=tmp_path, timeout=300, env={**cli_env(), "COLUMNS": "300"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"error: run folder {a_file} is a file, not a folder"]
+    assert a_file.read_text() == "{}"

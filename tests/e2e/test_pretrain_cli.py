@@ -50,3 +50,41 @@ def test_smoke_pretraining_resumes_and_loads_as_a_model(tmp_path: Path) -> None:
     steps = {float(v) for k, v in optimizer.items() if k.endswith(".step")}
     assert steps == {6.0}  # the optimizer state was carried over, not restarted
 
+
+
+def test_resuming_a_damaged_folder_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    import shutil
+
+    good = tmp_path / "good"
+    assert pretrain(good).returncode == 0
+
+    def resume_after(damage: object, name: str) -> str:
+        folder = tmp_path / name
+        shutil.copytree(good, folder)
+        damage(folder)  # type: ignore[operator]
+        result = pretrain(folder, "--max-steps", "1")
+        assert result.returncode == 2, result.stderr + result.stdout
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        lines = " ".join(result.stderr.split())  # the console may wrap a long line
+        assert lines.startswith(f"error: {folder}/"), lines
+        return lines
+
+    def halve_weights(folder: Path) -> None:
+        weights = folder / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+
+    def edit_state(**fields: object) -> object:
+        def edit(folder: Path) -> None:
+            state = json.loads((folder / "pretrain_state.json").read_text())
+            state.update(fields)
+            (folder / "pretrain_state.json").write_text(json.dumps(state))
+        return edit
+
+    message = resume_after(halve_weights, "halved")
+    assert "model.safetensors: damaged or not what pretrain wrote: " in message and "incomplete metadata" in message
+    outside = tmp_path / "outside.safetensors"
+    shutil.copy(good / json.loads((good / "pretrain_state.json").read_text())["optimizer_shards"][0], outside)
+    message = resume_after(edit_state(optimizer_shards=["../outside.safetensors"]), "escape")
+    assert "pretrain_state.json: damaged or not what pretrain wrote: optimizer_shards.0: " in message
+    message = resume_after(edit_state(progress={"steps": "3"}), "steps")
+    assert "pretrain_state.json: damaged or not what pretrain wrote: progress.steps: " in message

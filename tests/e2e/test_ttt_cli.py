@@ -101,3 +101,25 @@ def test_an_unknown_preset_is_one_clear_error(tmp_path: Path) -> None:
                      str(tmp_path / "run"), env={**os.environ, "ARC_TTT_TTT__PRESET": "nope"})
     message = " ".join(result.stderr.split())
     assert result.returncode == 2 and "unknown ttt preset 'nope'" in message and "Traceback" not in message
+
+
+def test_init_model_refuses_a_path_under_a_file_and_a_seed_out_of_range_in_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "some_file.json"
+    a_file.write_text("{}")
+    cases = (([str(a_file / "sub")], f"error: cannot write a model to {a_file / 'sub'}: Not a directory"),
+             ([str(tmp_path / "m"), "--seed", "99999999999999999999999"],
+              "error: --seed 99999999999999999999999 is out of range; use 0 <= seed < 2**63"),
+             ([str(tmp_path / "m"), "--seed", "-1"], "error: --seed -1 is out of range; use 0 <= seed < 2**63"))
+    for args, message in cases:
+        result = arc_ttt("init-model", *args, env={**os.environ, "COLUMNS": "300"})
+        assert result.returncode == 2 and result.stderr.splitlines() == [message], result.stderr
+    largest = arc_ttt("init-model", str(tmp_path / "m"), "--seed", str(2**63 - 1), env=dict(os.environ))
+    assert largest.returncode == 0, largest.stderr
+
+
+def test_pretrain_refuses_a_seed_out_of_range_in_one_line(tmp_path: Path) -> None:
+    result = arc_ttt("pretrain", "--out", str(tmp_path / "pt"), "--smoke", "--seed", str(2**63),
+                     env={**os.environ, "COLUMNS": "300"})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: --seed {2**63} is out of range; use 0 <= seed < 2**63"]
+    assert not (tmp_path / "pt").exists()

@@ -66,6 +66,31 @@ def test_settings_with_profile_lays_the_profile_under_the_user_overlays(tmp_path
     assert settings.hardware.profile == "gpu-80gb" and settings.hardware.lora_rank == 8
 
 
+def test_a_profile_named_in_the_settings_is_loaded_like_the_option(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    by_option, _ = settings_with_profile("gpu-16gb", (), {}, None)
+    monkeypatch.setenv("ARC_TTT_HARDWARE__PROFILE", "gpu-16gb")
+    from_environment, why = settings_with_profile(None, (), {}, None)
+    assert from_environment.hardware == by_option.hardware and why == "gpu-16gb (named in the settings)"
+    assert from_environment.hardware.memory_budget_gb == 14 and from_environment.hardware.quantization == "4bit"
+    overlay = tmp_path / "mine.yaml"
+    overlay.write_text("hardware:\n  profile: gpu-24gb\n  lora_rank: 8\n")
+    from_file, _ = settings_with_profile(None, (str(overlay),), {}, None)  # the environment still wins
+    assert from_file.hardware.memory_budget_gb == 14 and from_file.hardware.lora_rank == 8
+    monkeypatch.delenv("ARC_TTT_HARDWARE__PROFILE")
+    from_file, _ = settings_with_profile(None, (str(overlay),), {}, None)
+    assert from_file.hardware.profile == "gpu-24gb" and from_file.hardware.memory_budget_gb == 22
+    assert from_file.hardware.lora_rank == 8  # the user's overlay goes over the profile it names
+    option_wins, why = settings_with_profile("cpu", (str(overlay),), {}, None)
+    assert option_wins.hardware.profile == "cpu" and option_wins.hardware.device == "cpu" and "cpu" in why
+
+
+def test_an_unknown_profile_named_in_the_settings_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARC_TTT_HARDWARE__PROFILE", "nonsense")
+    with pytest.raises(ValueError, match="unknown hardware profile 'nonsense'"):
+        settings_with_profile(None, (), {}, None)
+
+
 def test_describe_run_records_machine_and_budget() -> None:
     meta = describe_run(FakeHardwareProbe([23.0]), load_profile("gpu-24gb"))
     hardware = HardwareInfo.from_json(meta["hardware"])  # type: ignore[arg-type]

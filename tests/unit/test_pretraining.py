@@ -150,3 +150,66 @@ def test_resuming_with_another_size_is_refused(tmp_path: Path) -> None:
                         trainer_factory=lambda o, r: FakePretrainer(o, r))
     with pytest.raises(PretrainStateError, match="tiny"):
         use_case(PretrainRequest(out=tmp_path, size="small"))
+
+
+def saved_state(tmp_path: Path) -> dict[str, object]:
+    run_pretrain(tmp_path, FakeClock(), 0.05, [])
+    state = json.loads((tmp_path / "pretrain_state.json").read_text())
+    state["optimizer_shards"] = ["optimizer-01-of-02.safetensors", "optimizer-02-of-02.safetensors"]
+    state["optimizer"] = {"param_groups": [{"params": [0, 1], "lr": 1e-3, "betas": [0.9, 0.95], "eps": 1e-8,
+                                            "weight_decay": 0.1, "amsgrad": False, "foreach": None}],
+                          "state": {}}
+    return state
+
+
+def test_a_state_file_as_pretrain_writes_it_reads_back(tmp_path: Path) -> None:
+    from arc_ttt.adapters.models.pretraining import read_state
+
+    state = saved_state(tmp_path)
+    (tmp_path / "pretrain_state.json").write_text(json.dumps(state))
+    read = read_state(tmp_path)
+    assert read is not None and read.progress.steps == state["progress"]["steps"]  # type: ignore[index]
+    assert read.optimizer.model_dump(exclude_unset=True) == state["optimizer"]
+    shipped = Path(__file__).resolve().parents[2] / "data" / "models" / "arc-ttt-small"
+    assert read_state(shipped) is not None
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda s: s.update(optimizer_shards=["../../../../etc/hostname"]),
+     "optimizer_shards.0: '../../../../etc/hostname' is not a shard name pretrain writes"),
+    (lambda s: s.update(optimizer_shards=["/abs/optimizer-01-of-01.safetensors"]), "optimizer_shards.0: '/abs/"),
+    (lambda s: s.update(optimizer_shards=["model.safetensors"]), "is not a shard name pretrain writes"),
+    (lambda s: s.update(optimizer_shards=5), "optimizer_shards: input should be a valid list"),
+    (lambda s: s.update(progress="x"), "progress: expected a JSON object"),
+    (lambda s: s["progress"].update(steps="7"), "progress.steps: input should be a valid integer"),
+    (lambda s: s["progress"].update(tokens_seen=-1), "progress.tokens_seen: input should be greater than"),
+    (lambda s: s["progress"].update(runs=True), "progress.runs: input should be a valid integer"),
+    (lambda s: s["trainer"].update(size="huge"), "trainer.size: unknown model size 'huge'"),
+    (lambda s: s["trainer"].update(seed=2**64), "trainer.seed: input should be less than"),
+    (lambda s: s.pop("trainer"), "trainer: field required"),
+    (lambda s: s["optimizer"].update(param_groups=[5]), "optimizer.param_groups.0: expected a JSON object"),
+    (lambda s: s["optimizer"]["param_groups"][0].update(betas="x"), "optimizer.param_groups.0.betas: input should"),
+    (lambda s: s["optimizer"].update(state={"x": {}}), "optimizer.state.x.[key]: string should match pattern"),
+])
+def test_every_malformed_field_of_the_state_file_is_one_line_naming_the_file(tmp_path: Path, change: object,
+                                                                              reason: str) -> None:
+    from arc_ttt.adapters.models.pretraining import PretrainStateError
+
+    state = saved_state(tmp_path)
+    change(state)  # type: ignore[operator]
+    (tmp_path / "pretrain_state.json").write_text(json.dumps(state))
+    with pytest.raises(PretrainStateError) as caught:
+        run_pretrain(tmp_path, FakeClock(), 0.05, [])
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'pretrain_state.json'}: damaged or not what pretrain wrote: ")
+    assert reason in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("content", "reason"), [(b"[1]", "expected a JSON object, got list"),
+                                                 (b"{oops", "not valid JSON"), (b"\xff\xfe", "not valid JSON")])
+def test_a_state_file_that_is_not_a_json_object_is_refused(tmp_path: Path, content: bytes, reason: str) -> None:
+    from arc_ttt.adapters.models.pretraining import PretrainStateError, read_state
+
+    (tmp_path / "pretrain_state.json").write_bytes(content)
+    with pytest.raises(PretrainStateError, match=f"pretrain_state.json: damaged or not what pretrain wrote: {reason}"):
+        read_state(tmp_path)

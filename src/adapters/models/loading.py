@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("arc_ttt.models")
 
 MARKER_FILE = "arc_ttt_model.json"
+# Seeds run 0 <= seed < 2**63: torch.manual_seed overflows past 64 bits, and a signed 64-bit range keeps a
+# seed the same number in JSON, SQLite and every library it reaches.
+SEED_LIMIT = 2**63
+SEED_RANGE = "0 <= seed < 2**63"
 Quantization = Literal["none", "8bit", "4bit"]
 
 # Llama-architecture presets for models trained from scratch (no download needed).
@@ -39,6 +43,14 @@ SIZES: dict[str, dict[str, int]] = {
 
 class ModelLoadError(ArcTttError):
     """A model folder or hub id that cannot be used, with the reason in one line."""
+
+
+def check_seed(seed: int) -> int:
+    """`seed` itself when it is in SEED_RANGE; else a ValueError saying the range (torch's own error,
+    "Overflow when unpacking long long", names neither)."""
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed {seed} is out of range; use {SEED_RANGE}")
+    return seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +103,16 @@ def build_model(size: str = "tiny", seed: int = 0, **overrides: Any) -> LoadedMo
 
     quiet_libraries()
     tokenizer = build_compact_tokenizer()
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     model = LlamaForCausalLM(llama_config(size, len(tokenizer), **overrides))
     return LoadedModel(model, tokenizer, COMPACT, f"llama-{size}")
 
 
 def init_model(directory: Path, size: str = "tiny", seed: int = 0) -> Path:
-    """Write a fresh model folder (config, safetensors weights, tokenizer, format marker)."""
-    loaded = build_model(size, seed)
+    """Write a fresh model folder (config, safetensors weights, tokenizer, format marker). The folder is made
+    first, so a path that cannot be one fails before any model is built."""
     directory.mkdir(parents=True, exist_ok=True)
+    loaded = build_model(size, seed)
     loaded.model.save_pretrained(directory, safe_serialization=True)
     loaded.tokenizer.save_pretrained(directory)
     (directory / MARKER_FILE).write_text(json.dumps({"format": COMPACT.name, "size": size, "seed": seed}, indent=2))
@@ -155,7 +168,9 @@ def check_model_folder(directory: Path) -> None:
         also = f" (found {', '.join(pickled[:3])}: pickled weights are never loaded)" if pickled else ""
         raise ModelLoadError(f"model folder {directory} has no .safetensors weights{also}")
     for path in weights:
-        _check_safetensors(path)
+        problem = safetensors_problem(path)
+        if problem:
+            raise ModelLoadError(f"{path}: not readable safetensors ({problem})")
     if not any((directory / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
         raise ModelLoadError(f"model folder {directory} has no tokenizer (tokenizer.json or tokenizer_config.json)")
 
@@ -185,16 +200,17 @@ def check_model_source(source: str, *, offline: bool = True) -> None:
                                  "(ttt.offline); download it once (`huggingface-cli download ID`), or pass a folder")
 
 
-def _check_safetensors(path: Path) -> None:
-    """Read the file's header (not its tensors): a truncated or overwritten file fails here, in one line,
-    instead of in every task."""
-    from safetensors import safe_open
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors file, from its header alone (its tensors are not read), or None: a
+    truncated or overwritten file is caught before a loader fails on it with an error that names no file."""
+    from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(str(path), framework="pt") as weights:
             weights.keys()
-    except Exception as exc:  # safetensors raises its own error type, or OSError
-        raise ModelLoadError(f"{path}: not readable safetensors ({str(exc).splitlines()[0][:120]})") from None
+    except (SafetensorError, OSError) as exc:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    return None
 
 
 def load_model(source: str, *, quantization: Quantization = "none", offline: bool = True,

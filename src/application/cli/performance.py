@@ -8,17 +8,20 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from arc_ttt.application.cli.consoles import console
+from arc_ttt.application.cli.errors import problem_lines
 from arc_ttt.domain.errors import ArcTttError
 
 out = console()
-err = console(stderr=True)
+err = console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def _fail(*messages: str) -> typer.Exit:
+    for message in messages:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(2)
 
 
@@ -29,14 +32,14 @@ def report(
     from arc_ttt.application.container import build_container
     from arc_ttt.application.use_cases.render_report import RenderReport
 
-    container = build_container()
-    render = RenderReport(container.report_writers())
     try:
+        container = build_container()
+        render = RenderReport(container.report_writers())
         written = render(run_dir)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     for warning in render.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     for path in written:
         out.print(f"report: {path}", highlight=False)
 
@@ -45,7 +48,9 @@ def validate(
     dataset: Annotated[str, typer.Option(help="the benchmark set (a training set)")] = "arc1/training",
     limit: Annotated[int, typer.Option(min=1, help="how many tasks of it")] = 20,
     out_dir: Annotated[Path, typer.Option("--out", help="run folder of the benchmark")] = Path("runs/validate"),
-    profile: Annotated[str, typer.Option(help="hardware profile name, or auto")] = "auto",
+    profile: Annotated[str | None, typer.Option(help="hardware profile name, or auto (default: the settings', "
+                                                     "auto unless a config or ARC_TTT_HARDWARE__PROFILE names one)")
+                       ] = None,
     model: Annotated[str | None, typer.Option(help="also estimate training memory of this model shape")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
 ) -> None:
@@ -67,7 +72,7 @@ def validate(
         request = SolveRequest(open_source(dataset=dataset), out_dir, settings.solve.time_budget,
                                settings.solve.task_time_limit, limit=limit)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     out.print(f"hardware profile: {why}", highlight=False)
     container = build_container(settings)
     if model is not None:
@@ -75,7 +80,10 @@ def validate(
         container.run_meta.override(
             {**container.run_meta(), "estimate": estimate.to_json()}  # type: ignore[dict-item]
         )
-    outcome = container.solve_batch()(request)
+    try:
+        outcome = container.solve_batch()(request)
+    except (ValueError, ArcTttError) as exc:  # a run folder that is a file or cannot be made, as in solve
+        raise _fail(*problem_lines(exc)) from None
     summary = RenderReport([]).summary(outcome.out_dir)
     out.print(Markdown("\n".join(performance_lines(RunReport.of(summary)))))
     for path in outcome.reports:
@@ -106,7 +114,7 @@ def estimate(
         plan = training_plan(settings.hardware, seq_len=seq_len, batch_size=batch_size, quantization=quantization,
                              lora_rank=lora_rank, gradient_checkpointing=checkpointing)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(str(exc).splitlines()[0]) from None
+        raise _fail(*problem_lines(exc)) from None
     result = estimate_training_memory(KNOWN_MODELS[model], plan)
     checkpointing_word = "on" if plan.gradient_checkpointing else "off"
     out.print(f"profile {why}: {plan.quantization}, {plan.dtype_bytes}-byte compute, LoRA rank {plan.lora_rank}, "

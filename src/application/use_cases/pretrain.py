@@ -99,15 +99,15 @@ class Pretrain:
 
     def __call__(self, request: PretrainRequest) -> PretrainOutcome:
         state = read_state(request.out)
-        resumed = bool(state)
-        saved_options = state.get("trainer", {})
-        if resumed and request.size and request.size != saved_options.get("size"):
+        resumed = state is not None
+        saved = state.trainer if state is not None else None
+        if saved is not None and request.size and request.size != saved.size:
             raise PretrainStateError(
-                f"{request.out} holds a {saved_options.get('size')} model; --size {request.size} cannot resume it")
+                f"{request.out} holds a {saved.size} model; --size {request.size} cannot resume it")
         options = TrainerOptions(
-            size=request.size or saved_options.get("size", "small"),
-            seed=int(saved_options.get("seed", request.seed)),
-            max_length=request.max_length or int(saved_options.get("max_length", 2048)),
+            size=request.size or (saved.size if saved else "small"),
+            seed=saved.seed if saved else request.seed,
+            max_length=request.max_length or (saved.max_length if saved else 2048),
             device=request.device,
         )
         evaluation = load_tasks(self.evaluation)
@@ -121,7 +121,7 @@ class Pretrain:
         schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
                             warmup_tokens=min(request.warmup_tokens, request.tokens // 10))
         trainer = self.trainer_factory(options, request.out if resumed else None)
-        progress = progress_from(state) if resumed else PretrainProgress()
+        progress = progress_from(state) if state is not None else PretrainProgress()
         progress = replace(progress, runs=progress.runs + 1)
         start = self.clock.now()
         start_tokens, start_seconds = progress.tokens_seen, progress.seconds
