@@ -84,14 +84,25 @@ def test_a_model_folder_that_cannot_load_is_refused_before_the_batch(tmp_path: P
     assert not (tmp_path / "run").exists()
 
 
-def test_an_unloadable_model_fails_its_tasks_not_the_batch(tmp_path: Path) -> None:
+def test_an_uncached_hub_id_is_refused_before_the_batch_when_offline(tmp_path: Path) -> None:
     result = arc_ttt("solve", "--solver", "ttt", "--model", "nobody/no-such-model", "--limit", "2",
-                     "--out", str(tmp_path / "run"), env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                     "--out", str(tmp_path / "run"), env=dict(os.environ))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "hub id nobody/no-such-model is not in the local cache" in message
+    assert "Traceback" not in message and not (tmp_path / "run" / "results.db").exists()
+
+
+def test_a_model_that_fails_to_load_in_the_tasks_fails_them_not_the_batch(tmp_path: Path) -> None:
+    # online (ttt.offline false) the up-front check leaves hub ids to the hub, which this machine cannot reach
+    result = arc_ttt("solve", "--solver", "ttt", "--model", "nobody/no-such-model", "--limit", "2",
+                     "--out", str(tmp_path / "run"),
+                     env={**os.environ, "HF_HUB_OFFLINE": "1", "ARC_TTT_TTT__OFFLINE": "false"})
     assert result.returncode == 0 and "Traceback" not in result.stderr
     with sqlite3.connect(tmp_path / "run" / "results.db") as db:
         errors = [row[0] for row in db.execute("select error from task_results")]
     assert len(errors) == 2 and all("cannot load model from hub id nobody/no-such-model" in e for e in errors)
     assert len(json.loads((tmp_path / "run" / "submission.json").read_text())) == 2
+    assert "the solver failed on 2 of 2 tasks" in " ".join(result.stderr.split())
 
 
 def test_an_unknown_preset_is_one_clear_error(tmp_path: Path) -> None:
