@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from arc_ttt.domain.attempts import train_output_guesses
+from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.ports import Clock, Solver
 from arc_ttt.domain.prediction import Candidate, TaskSolution
@@ -132,7 +133,7 @@ class EnsembleSolver:
         try:
             solution = solver.solve(task, limit)
         except Exception as exc:
-            notes[solver.name + PART_ERROR] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            notes[solver.name + PART_ERROR] = error_line(exc)[:300]
             return None
         if not isinstance(solution, TaskSolution):
             notes[solver.name + PART_ERROR] = f"returned {type(solution).__name__}"

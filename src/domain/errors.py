@@ -8,6 +8,13 @@ class ArcTttError(Exception):
     """Base of every error this project raises on purpose."""
 
 
+def error_line(exc: BaseException) -> str:
+    """`Type: message` on one line, from the message's first non-empty line: some messages start with a
+    newline (multiprocessing's), and cutting at the first line would leave only the type and a colon."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 class InvalidGridError(ArcTttError, ValueError):
     """A grid breaks ARC's rules (shape 1..30 x 1..30, rectangular, colors 0..9)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from arc_ttt.domain.attempts import choose_attempts, fallback_attempts
+from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.ports import Clock, Solver
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.results import TaskResult, TaskStatus
@@ -38,7 +39,7 @@ def solve_task(solver: Solver, task: Task, *, time_limit: float, clock: Clock) -
     except MemoryError:
         status, error = TaskStatus.FAILED, "out of memory"
     except Exception as exc:  # a solver bug must not end the batch
-        status, error = TaskStatus.FAILED, f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        status, error = TaskStatus.FAILED, error_line(exc)[:500]
     attempts = choose_attempts(task, solution)
     notes = dict(solution.notes) if solution is not None else {}
     return TaskResult(

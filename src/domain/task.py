@@ -17,7 +17,7 @@ def check_task_id(task_id: object, *, origin: str = "") -> str:
     """Return `task_id` if it is safe to use as a file name, else raise UnsafeTaskIdError."""
     if not isinstance(task_id, str) or not _SAFE_ID.fullmatch(task_id) or ".." in task_id:
         raise UnsafeTaskIdError(
-            f"unsafe task id {task_id!r} (allowed: letters, digits, '_', '-', '.', no '..', at most 64)",
+            f"unsafe task id {task_id!r} (allowed: ASCII letters, digits, '_', '-', '.', no '..', at most 64)",
             origin=origin,
         )
     return task_id

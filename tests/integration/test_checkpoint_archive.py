@@ -255,8 +255,10 @@ def test_non_archives_are_refused_with_one_line(tmp_path: Path, content: str, pr
     else:
         export_checkpoints(filled(tmp_path / "source"), path)
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(CheckpointArchiveError, match=problem):
+    with pytest.raises(CheckpointArchiveError, match=problem) as caught:
         import_checkpoints(open_checkpoint_repository(tmp_path / "s"), path)
+    message = str(caught.value)
+    assert "\n" not in message and message.count("(") == message.count(")")  # whole, on one line
 
 
 def _entry(**changes: object) -> dict[str, object]:

@@ -46,6 +46,14 @@ def test_a_task_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     assert loaded.tasks[0].train == task.train
 
 
+def test_a_task_file_named_in_capitals_loads_too(tmp_path: Path) -> None:
+    for name, task in (("UPPER.JSON", symmetry_task("UPPER", Dihedral.ROT90)),
+                       ("lower.json", symmetry_task("lower", Dihedral.FLIP_H))):
+        (tmp_path / name).write_text(json.dumps(task_json(task)))
+    loaded = JsonFolderSource(tmp_path).load()
+    assert not loaded.problems and [t.id for t in loaded.tasks] == ["UPPER", "lower"]
+
+
 def test_symlinked_task_files_are_not_followed(tmp_path: Path) -> None:
     outside = tmp_path / "outside.json"
     outside.write_text(json.dumps(task_json(symmetry_task("x", Dihedral.ROT90))))

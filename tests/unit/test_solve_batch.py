@@ -145,3 +145,11 @@ def test_a_report_that_cannot_be_written_is_a_warning_after_the_submission(tmp_p
     assert sorted(json.loads((tmp_path / "submission.json").read_text())) == [t.id for t in TASKS]
     assert outcome.warnings == [f"a report could not be written in {tmp_path}: Is a directory "
                                 f"({tmp_path / 'report.md'})"]
+
+
+def test_an_error_message_that_starts_with_a_newline_keeps_its_first_words(tmp_path: Path) -> None:
+    solver = ScriptedSolver({"t0": RuntimeError("\n        An attempt has been made to start a new process"),
+                             "t1": RuntimeError()})
+    by_id = {r.task_id: r for r in _run(tmp_path, solver, FakeClock(), InMemoryResultStore()).results}
+    assert by_id["t0"].error == "RuntimeError: An attempt has been made to start a new process"
+    assert by_id["t1"].error == "RuntimeError"

@@ -25,7 +25,7 @@ class JsonFolderSource:
             return TaskLoad((), (problem,))
         tasks: list[Task] = []
         problems: list[TaskFormatError] = []
-        files = sorted(p for p in self.folder.iterdir() if p.suffix == ".json")
+        files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() == ".json")
         if not files:
             problems.append(TaskFormatError("no .json task files found", origin=str(self.folder)))
         for path in files:

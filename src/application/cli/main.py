@@ -135,6 +135,8 @@ def solve(
         return
     report_problems(outcome.problems)
     if not outcome.results and not outcome.complete:
+        err.print("interrupted before any task finished; the submission holds fallback guesses; run again with "
+                  "--resume to solve the tasks")
         raise typer.Exit(130)
     if not outcome.results and outcome.problems:
         raise fail("no valid task to solve")

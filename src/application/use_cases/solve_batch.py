@@ -245,7 +245,9 @@ class SolveBatch:
                 self._warn(notice)
 
     def _warn(self, message: str) -> None:
-        log.warning(message)
+        """A warning the caller receives in `SolveOutcome.warnings` (the CLI prints them once, at the end); the
+        log gets it at INFO, so that Python's last-resort handler does not print it a second time."""
+        log.info(message)
         self.warnings.append(message)
 
     @staticmethod

@@ -306,7 +306,8 @@ def import_checkpoints(
     except FileNotFoundError:
         raise CheckpointArchiveError(f"{origin}: no such file") from None
     except (tarfile.TarError, OSError) as exc:
-        raise CheckpointArchiveError(f"{origin}: not a readable tar archive ({exc})") from None
+        reason = "; ".join(line.strip(" -:") for line in str(exc).splitlines() if line.strip(" -:"))
+        raise CheckpointArchiveError(f"{origin}: not a readable tar archive ({reason or type(exc).__name__})") from None
     outcomes = []
     with tar:
         with _damage_as_archive_error(origin):
