@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,3 +52,36 @@ def test_the_container_builds_the_program_solver_from_settings() -> None:
     solver = build_container(settings).solver()
     assert solver.name == "program"
     assert solver.processes == 1 and solver.config.search.max_depth == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux only")
+def test_the_search_processes_die_with_a_parent_that_is_killed() -> None:
+    script = ("from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig\n"
+              "import multiprocessing, time\n"
+              "if __name__ == '__main__':\n"
+              "    solver = ProgramSolver(ProgramSolverConfig(processes=2))\n"
+              "    pool = solver._ensure_pool()\n"
+              "    pool.apply(time.sleep, (0,))\n"
+              "    pool.map_async(time.sleep, [30, 30], chunksize=1)  # both busy, as in a search\n"
+              "    time.sleep(0.5)\n"
+              "    print(' '.join(str(c.pid) for c in multiprocessing.active_children()), flush=True)\n"
+              "    time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    children = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(children) >= 2 and all(_alive(pid) for pid in children)
+    parent.send_signal(signal.SIGKILL)  # no chance to close its pool
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's zombie is reaped by init, not by this test)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

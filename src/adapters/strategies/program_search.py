@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
@@ -19,6 +20,8 @@ from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.solver import SOURCE, ProgramSearch, ProgramSearchOptions
 from arc_ttt.domain.task import Task
 
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+
 
 @dataclass(frozen=True, slots=True)
 class ProgramSolverConfig:
@@ -26,6 +29,24 @@ class ProgramSolverConfig:
     grace_seconds: float = 5.0
     time_limit: float | None = None  # a cap below the task's time limit, if any
     search: ProgramSearchOptions = field(default_factory=ProgramSearchOptions)
+
+
+def die_with_parent() -> None:
+    """Pool initializer: the process is killed when the process that made it dies. A parent killed outright
+    (`kill -9`, the OOM killer, a worker of `--workers` that is lost) cannot close its pool; a search
+    process in the middle of a task would live on as an orphan, finish, and fail writing its result with a
+    traceback. Linux only (prctl); elsewhere the pool keeps multiprocessing's own behaviour."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the call: nothing would signal this process now
+        os._exit(1)
 
 
 def _explore(options: ProgramSearchOptions, task: Task, time_limit: float, shard: tuple[int, int]) -> list[Fit]:
@@ -61,7 +82,7 @@ class ProgramSolver:
     def _ensure_pool(self) -> Pool:
         if self._pool is None:
             # spawn, not fork: the parent may hold torch threads or database connections
-            self._pool = multiprocessing.get_context("spawn").Pool(self.processes)
+            self._pool = multiprocessing.get_context("spawn").Pool(self.processes, initializer=die_with_parent)
         return self._pool
 
     def close(self) -> None:
