@@ -122,6 +122,13 @@ def solver_names() -> list[str]:
 
 
 def build_container(settings: Settings | None = None, overlays: Sequence[str] = ()) -> Container:
+    """A container for these settings. Settings that are not a `Settings`, or that name a solver the
+    container does not have, are refused here with a plain error, not later by dependency-injector."""
+    chosen = settings if settings is not None else load_settings(overlays)
+    if not isinstance(chosen, Settings):
+        raise TypeError(f"build_container wants Settings (arc_ttt.load_settings(...)), got {type(chosen).__name__}")
+    if chosen.solve.solver not in solver_names():
+        raise ValueError(f"unknown solver {chosen.solve.solver!r}; known: {', '.join(solver_names())}")
     container = Container()
-    container.settings.override(providers.Object(settings or load_settings(overlays)))
+    container.settings.override(providers.Object(chosen))
     return container

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from dependency_injector import providers
 
 from arc_ttt.application.container import build_container, solver_names
@@ -18,6 +19,13 @@ def test_the_default_solver_comes_from_settings() -> None:
     container = build_container(load_settings(solve={"solver": "baseline"}))
     assert container.solver().name == "baseline"
     assert "baseline" in solver_names()
+
+
+def test_settings_the_container_cannot_use_are_refused_plainly() -> None:
+    with pytest.raises(ValueError, match="unknown solver 'nope'; known: "):
+        build_container(load_settings(solve={"solver": "nope"}))
+    with pytest.raises(TypeError, match="wants Settings"):
+        build_container({"solve": {}})  # type: ignore[arg-type]
 
 
 def test_overriding_the_solver_and_store_reaches_solve_batch(tmp_path: Path) -> None:

@@ -153,3 +153,13 @@ def test_an_error_message_that_starts_with_a_newline_keeps_its_first_words(tmp_p
     by_id = {r.task_id: r for r in _run(tmp_path, solver, FakeClock(), InMemoryResultStore()).results}
     assert by_id["t0"].error == "RuntimeError: An attempt has been made to start a new process"
     assert by_id["t1"].error == "RuntimeError"
+
+
+def test_a_request_that_could_only_fail_later_is_refused_when_made(tmp_path: Path) -> None:
+    source = InMemoryTaskSource(TASKS)
+    with pytest.raises(TypeError, match="source must be a TaskSource"):
+        SolveRequest("tasks", tmp_path, 60.0, 10.0)  # type: ignore[arg-type]
+    for bad in ({"time_budget": "1m"}, {"task_time_limit": -5}, {"time_budget": float("nan")}, {"limit": -1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            SolveRequest(source, tmp_path, **{"time_budget": 60.0, "task_time_limit": 10.0, **bad})  # type: ignore[arg-type]
+    assert SolveRequest(source, tmp_path, float("inf"), 0, limit=0).limit == 0

@@ -49,6 +49,19 @@ class SolveRequest:
     task_ids: Sequence[str] | None = None
     pace: bool = True  # no task may take more than an equal share of the budget left
 
+    def __post_init__(self) -> None:
+        """Refuse a request that could only fail later in an obscure place (code calling the use case
+        directly does not go through the command line's checks)."""
+        if not callable(getattr(self.source, "load", None)):
+            raise TypeError(f"source must be a TaskSource (e.g. open_source(...)), got {type(self.source).__name__}")
+        for name in ("time_budget", "task_time_limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
+                                       or self.limit < 0):
+            raise ValueError(f"limit must be a count >= 0 or None, got {self.limit!r}")
+
 
 @dataclass
 class SolveOutcome:
