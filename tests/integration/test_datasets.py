@@ -107,3 +107,8 @@ def test_open_source_wants_exactly_one_origin(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         open_source(dataset="arc1/training", tasks_dir=tmp_path)
     assert open_source(tasks_dir=tmp_path).name == str(tmp_path)
+    assert open_source(tasks_dir=str(tmp_path)).name == str(tmp_path)
+    with pytest.raises(TypeError, match="dataset must be a name"):
+        open_source(dataset=123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tasks_dir must be a path"):
+        open_source(tasks_dir=42)  # type: ignore[arg-type]

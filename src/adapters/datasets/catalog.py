@@ -17,7 +17,12 @@ def open_source(
     challenges: Path | None = None,
     solutions: Path | None = None,
 ) -> TaskSource:
-    """Exactly one of dataset, tasks_dir, challenges must be given."""
+    """Exactly one of dataset, tasks_dir, challenges must be given (paths as `Path` or `str`)."""
+    if dataset is not None and not isinstance(dataset, str):
+        raise TypeError(f"dataset must be a name such as 'arc1/evaluation', got {type(dataset).__name__}")
+    for name, value in (("tasks_dir", tasks_dir), ("challenges", challenges), ("solutions", solutions)):
+        if value is not None and not isinstance(value, str | Path):
+            raise TypeError(f"{name} must be a path, got {type(value).__name__}")
     given = [x for x in (dataset, tasks_dir, challenges) if x]
     if len(given) != 1:
         raise ValueError("name exactly one of: a dataset, a folder of task files, a challenges file")
