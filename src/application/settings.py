@@ -19,7 +19,7 @@ from arc_ttt.application.durations import parse_duration
 from arc_ttt.application.mappings import deep_merge
 from arc_ttt.application.sizes import parse_size
 from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import ArcTttError, message_line
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 ENV_PREFIX = "ARC_TTT_"
@@ -267,7 +267,7 @@ def environment_layer() -> Layer:
     except ValidationError as exc:
         raise ConfigError([problem_line(error, environment_name(error["loc"])) for error in exc.errors()]) from None
     except SettingsError as exc:
-        raise ConfigError([f"{ENV_PREFIX}* environment: {str(exc).splitlines()[0]}"]) from None
+        raise ConfigError([f"{ENV_PREFIX}* environment: {message_line(exc)}"]) from None
     return Layer(f"{ENV_PREFIX}* environment", values)
 
 

@@ -8,11 +8,17 @@ class ArcTttError(Exception):
     """Base of every error this project raises on purpose."""
 
 
-def error_line(exc: BaseException) -> str:
-    """`Type: message` on one line, from the message's first non-empty line: some messages start with a
-    newline (multiprocessing's), and cutting at the first line would leave only the type and a colon."""
+def message_line(exc: BaseException) -> str:
+    """The first non-empty line of the message, or the type's name when there is none: some messages start
+    with a newline (multiprocessing's), and cutting at the first line would leave nothing."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return lines[0] if lines else type(exc).__name__
+
+
+def error_line(exc: BaseException) -> str:
+    """`Type: message` on one line (`message_line`)."""
+    name = type(exc).__name__
+    return f"{name}: {message_line(exc)}" if str(exc).strip() else name
 
 
 class InvalidGridError(ArcTttError, ValueError):

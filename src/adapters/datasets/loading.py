@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.errors import TaskFormatError, message_line
 from arc_ttt.domain.task import Task
 from arc_ttt.domain.task_parsing import parse_solutions, parse_task
 
@@ -51,7 +51,7 @@ def read_json(path: Path) -> object:
         raise TaskFormatError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                               origin=origin) from None
     except ValueError as exc:  # json's own limits, e.g. an integer of more digits than Python converts
-        raise TaskFormatError(f"invalid JSON: {str(exc).splitlines()[0]}", origin=origin) from None
+        raise TaskFormatError(f"invalid JSON: {message_line(exc)}", origin=origin) from None
     except OSError as exc:
         raise TaskFormatError(f"cannot read: {exc.strerror or exc}", origin=origin) from None
     except RecursionError:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from arc_ttt.adapters.models.codec import COMPACT, FORMATS, TEXT, GridFormat
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import ArcTttError, message_line
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -209,7 +209,7 @@ def safetensors_problem(path: Path) -> str | None:
         with safe_open(str(path), framework="pt") as weights:
             weights.keys()
     except (SafetensorError, OSError) as exc:
-        return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        return message_line(exc)[:160]
     return None
 
 

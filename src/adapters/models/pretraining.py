@@ -29,7 +29,7 @@ from arc_ttt.adapters.models.loading import (
     quiet_libraries,
     safetensors_problem,
 )
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.pretraining import PretrainProgress
 from arc_ttt.domain.ttt import StepLoss, TTTExample
 
@@ -248,7 +248,8 @@ class Pretrainer:
         try:
             self.model = LlamaForCausalLM.from_pretrained(directory, use_safetensors=True, trust_remote_code=False)
         except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-            raise PretrainStateError(f"{directory}: cannot load the model weights ({first_line(exc)[:200]})") from None
+            reason = message_line(exc)[:200]
+            raise PretrainStateError(f"{directory}: cannot load the model weights ({reason})") from None
 
     def _load_optimizer(self, directory: Path) -> None:
         from safetensors import SafetensorError
@@ -265,7 +266,7 @@ class Pretrainer:
             try:
                 tensors.update(load_file(str(path), device=str(self.device)))
             except (SafetensorError, OSError) as exc:
-                raise damaged(path, first_line(exc)) from None
+                raise damaged(path, message_line(exc)) from None
         try:
             self.optimizer.load_state_dict(optimizer_from_flat(tensors, state.optimizer.model_dump(exclude_unset=True)))
         except (KeyError, ValueError, TypeError, RuntimeError) as exc:
@@ -280,10 +281,6 @@ class _null:
         return None
 
 
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def read_state(directory: Path) -> SavedState | None:
     """The last checkpoint's state in `directory` (None when there is none), its whole structure checked."""
     path = directory / STATE_FILE
@@ -292,7 +289,7 @@ def read_state(directory: Path) -> SavedState | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:  # not UTF-8 or not JSON (both ValueErrors), or unreadable
-        raise damaged(path, f"not valid JSON ({first_line(exc)})") from None
+        raise damaged(path, f"not valid JSON ({message_line(exc)})") from None
     if not isinstance(raw, dict):
         raise damaged(path, f"expected a JSON object, got {type(raw).__name__}")
     try:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.sql.expression import Executable
 
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import ArcTttError, message_line
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -29,7 +29,7 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() != "sqlite":
             return create_engine(url, pool_pre_ping=True)
     except ArgumentError as exc:
-        raise DatabaseUrlError(f"database URL not usable: {str(exc).splitlines()[0]}") from None
+        raise DatabaseUrlError(f"database URL not usable: {message_line(exc)}") from None
     except ImportError as exc:
         raise DatabaseUrlError(f"database URL needs a driver that is not installed: {exc}") from None
     if parsed.database and parsed.database != ":memory:":

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from arc_ttt.adapters.persistence.engine import create_tables, make_engine, upsert
 from arc_ttt.domain.attempts import Attempts
+from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.prediction import Candidate
 from arc_ttt.domain.results import TaskResult, TaskStatus
@@ -119,7 +120,7 @@ class SqlResultStore:
 
     def _damaged(self, task_id: str, exc: Exception) -> None:
         notice = (f"{make_url(self.url).database or 'results'}: the stored result of task {task_id!r} cannot be read "
-                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
+                  f"({error_line(exc)[:160]}); "
                   "it counts as not solved")
         if notice not in self.notices:
             self.notices = (*self.notices, notice)

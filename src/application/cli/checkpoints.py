@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from arc_ttt.application.cli.consoles import console
-from arc_ttt.application.cli.errors import problem_lines
+from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.errors import fail, problem_lines
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
@@ -27,11 +27,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="List, verify, clean up, export and import "
                   "the stored TTT adapters.")
-out = console()
-err = console(stderr=True)
 
 EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
 
 
 @dataclass
@@ -39,12 +36,6 @@ class _Options:
     root: Path | None = None
     url: str | None = None
     config: tuple[str, ...] = ()
-
-
-def _fail(*messages: str) -> typer.Exit:
-    for message in messages:
-        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_USAGE)
 
 
 @contextmanager
@@ -59,9 +50,9 @@ def _one_line_errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except (ValueError, ArcTttError, OSError) as exc:
-        raise _fail(*problem_lines(exc)) from None
+        raise fail(*problem_lines(exc)) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"checkpoint database: {str(exc).splitlines()[0]}") from None
+        raise fail(f"checkpoint database: {str(exc).splitlines()[0]}") from None
 
 
 def _settings(ctx: typer.Context) -> CheckpointSettings:
@@ -82,7 +73,7 @@ def _repository(ctx: typer.Context, *, create: bool = False) -> SqlCheckpointRep
 
     settings = _settings(ctx)
     if not create and settings.url is None and not (settings.root / DB_NAME).is_file():
-        raise _fail(f"no checkpoint store at {settings.root} (no {DB_NAME} there)")
+        raise fail(f"no checkpoint store at {settings.root} (no {DB_NAME} there)")
     return open_checkpoint_repository(settings.root, settings.url)
 
 
@@ -161,7 +152,7 @@ def show(
         task = _task_id(task)
         info = repository.get(task, version) if version else repository.latest(task)
         if info is None:
-            raise _fail(f"no checkpoint for task {task!r}" + (f" version {version}" if version else ""))
+            raise fail(f"no checkpoint for task {task!r}" + (f" version {version}" if version else ""))
         path = repository.files.path(info.task_id, info.version)
     rows = {name: str(getattr(info, name)) for name in ("task_id", "version", "base_model", "base_model_hash",
                                                           "created_at", "size_bytes", "sha256")}

@@ -1,4 +1,5 @@
-"""The command line's consoles."""
+"""The command line's consoles: one for results (stdout), one for errors, warnings and notes (stderr).
+stderr soft-wraps, so that an error or warning stays one line however narrow the terminal."""
 
 from __future__ import annotations
 
@@ -22,3 +23,7 @@ class _KeepGoingConsole(Console):
 
 def console(*, stderr: bool = False, **options: Any) -> Console:
     return _KeepGoingConsole(stderr=stderr, **options)
+
+
+out = console()
+err = console(stderr=True, soft_wrap=True)

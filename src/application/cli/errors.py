@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import typer
+from rich.markup import escape
+
+from arc_ttt.application.cli.consoles import err
+from arc_ttt.domain.errors import message_line
+
+EXIT_USAGE = 2
+
+
+def fail(*messages: str) -> typer.Exit:
+    """Print each message as an `error:` line (as text, never as markup); the caller raises the exit (code 2)
+    this returns."""
+    for message in messages:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
 
 def problem_lines(exc: BaseException) -> list[str]:
     """Every problem of a ConfigError (each bad setting is its own line, naming its file or variable); for
@@ -11,5 +27,4 @@ def problem_lines(exc: BaseException) -> list[str]:
 
     if isinstance(exc, ConfigError) and exc.problems:
         return list(exc.problems)
-    text = str(exc)
-    return [text.splitlines()[0] if text.strip() else type(exc).__name__]
+    return [message_line(exc)]

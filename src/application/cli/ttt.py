@@ -8,6 +8,17 @@ from typing import Annotated
 import typer
 
 
+def checked_seed(seed: int) -> int:
+    """A `--seed` the model code accepts (`check_seed`), or the usage error naming the option."""
+    from arc_ttt.adapters.models.loading import check_seed
+    from arc_ttt.application.cli.errors import fail
+
+    try:
+        return check_seed(seed)
+    except ValueError as exc:
+        raise fail(f"--{exc}") from None
+
+
 def init_model(
     directory: Annotated[Path, typer.Argument(help="folder to write (config, safetensors weights, tokenizer)")],
     size: Annotated[str, typer.Option(help="tiny | small | medium (Llama architecture)")] = "tiny",
@@ -15,14 +26,14 @@ def init_model(
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
 ) -> None:
     """Write a small Llama-architecture model with the project's grid tokenizer, randomly initialised."""
-    from arc_ttt.adapters.models.loading import SEED_LIMIT, SEED_RANGE, SIZES
+    from arc_ttt.adapters.models.loading import SIZES
     from arc_ttt.adapters.models.loading import init_model as write_model
-    from arc_ttt.application.cli.main import fail, out
+    from arc_ttt.application.cli.consoles import out
+    from arc_ttt.application.cli.errors import fail
 
     if size not in SIZES:
         raise fail(f"unknown size {size!r}; known: {', '.join(SIZES)}")
-    if not 0 <= seed < SEED_LIMIT:
-        raise fail(f"--seed {seed} is out of range; use {SEED_RANGE}")
+    checked_seed(seed)
     if directory.exists() and not directory.is_dir():
         raise fail(f"{directory} exists and is not a folder")
     if directory.is_dir() and any(directory.iterdir()) and not force:
