@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
+from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.application.durations import parse_duration
 from arc_ttt.application.mappings import deep_merge
 from arc_ttt.application.sizes import parse_size
@@ -273,11 +274,7 @@ def environment_layer() -> Layer:
 
 def problem_line(error: Mapping[str, Any], source: str) -> str:
     """`source: dotted.key: what`, with pydantic's message in lower case and without its "Value error, "."""
-    key = ".".join(str(part) for part in error["loc"]) or "settings"
-    reason = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        reason = reason.removeprefix(prefix)
-    reason = reason[:1].lower() + reason[1:]
+    key, reason = error_where(error, "settings"), error_what(error)
     return f"{source}: {key}: {reason}" if source else f"{key}: {reason}"
 
 

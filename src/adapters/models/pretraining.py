@@ -29,6 +29,7 @@ from arc_ttt.adapters.models.loading import (
     quiet_libraries,
     safetensors_problem,
 )
+from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.pretraining import PretrainProgress
 from arc_ttt.domain.ttt import StepLoss, TTTExample
@@ -302,11 +303,9 @@ def validation_reason(exc: ValidationError) -> str:
     """The first problem as `dotted.field: what` (and how many more there are), on one line."""
     errors = exc.errors()
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or "file"
-    what = "expected a JSON object" if first["type"] in ("model_type", "dict_type") else str(first["msg"])
-    what = what.removeprefix("Value error, ")
+    what = "expected a JSON object" if first["type"] in ("model_type", "dict_type") else error_what(first)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {what[:1].lower()}{what[1:]}{more}"
+    return f"{error_where(first, 'file')}: {what}{more}"
 
 
 def progress_from(state: SavedState) -> PretrainProgress:
