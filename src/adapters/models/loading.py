@@ -175,6 +175,12 @@ def check_model_folder(directory: Path) -> None:
         raise ModelLoadError(f"model folder {directory} has no tokenizer (tokenizer.json or tokenizer_config.json)")
 
 
+def _names_a_path(source: str) -> bool:
+    """Whether a model name that is not an existing folder was meant as one (`./m`, `/x`, `~/m`, `m.json`)
+    rather than as a hub id (`owner/name`)."""
+    return source.startswith((".", "/", "~")) or bool(Path(source).suffix)
+
+
 def check_model_source(source: str, *, offline: bool = True) -> None:
     """Refuse, before any task starts, a model that cannot load: a broken local folder (`check_model_folder`),
     a path that is a file or does not exist, or (offline) a hub id with no config in the local cache.
@@ -186,7 +192,7 @@ def check_model_source(source: str, *, offline: bool = True) -> None:
     if path.exists():
         raise ModelLoadError(f"model {source} is a file; a model is a folder (config.json, .safetensors weights, "
                              "tokenizer) or a hub id")
-    if source.startswith((".", "/", "~")) or path.suffix:
+    if _names_a_path(source):
         raise ModelLoadError(f"model folder {source} does not exist")
     if offline:
         from huggingface_hub import try_to_load_from_cache
@@ -221,7 +227,7 @@ def load_model(source: str, *, quantization: Quantization = "none", offline: boo
     quiet_libraries()
     directory = Path(source).expanduser()
     is_dir = directory.is_dir()
-    if not is_dir and (source.startswith((".", "/", "~")) or directory.suffix):
+    if not is_dir and _names_a_path(source):
         raise ModelLoadError(f"model folder {source} does not exist")
     quant = _quantization_config(quantization)
     kwargs: dict[str, Any] = {"trust_remote_code": False, "use_safetensors": True, "local_files_only": offline}
