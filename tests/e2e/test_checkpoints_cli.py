@@ -144,6 +144,15 @@ def test_stored_text_is_printed_as_it_is_never_as_rich_markup(tmp_path: Path) ->
     assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {tmp_path}/[/nothing].tar: no such file")
 
 
+def test_a_refused_import_does_not_create_a_store(tmp_path: Path) -> None:
+    archive = tmp_path / "not-an-archive.tar"
+    archive.write_bytes(b"plain text")
+    for path in (archive, tmp_path / "missing.tar"):
+        result = cli(tmp_path / "new", "import", str(path))
+        assert result.exit_code == 2 and result.stderr.startswith(f"error: {path}:")
+    assert not (tmp_path / "new").exists()
+
+
 def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
     for args in (["list"], ["verify"], ["cleanup"], ["export", str(tmp_path / "x.tar")]):
         result = cli(tmp_path / "typo", *args)

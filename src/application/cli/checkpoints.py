@@ -267,7 +267,8 @@ def import_archive(
 
     with _one_line_errors():
         settings = _settings(ctx)
-        report = import_checkpoints(_repository(ctx, create=True), archive, overwrite=force,
+        # the store is opened (and made, in a new root) only once the archive has passed its checks
+        report = import_checkpoints(lambda: _repository(ctx, create=True), archive, overwrite=force,
                                     max_member_bytes=settings.max_import_member_size)
     for outcome in report.outcomes:
         if outcome.action == "skipped":

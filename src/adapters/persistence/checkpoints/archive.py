@@ -17,7 +17,7 @@ import stat
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -290,7 +290,7 @@ def _validated(tar: tarfile.TarFile, max_member_bytes: int, origin: str) -> list
 
 
 def import_checkpoints(
-    repository: SqlCheckpointRepository,
+    repository: SqlCheckpointRepository | Callable[[], SqlCheckpointRepository],
     path: Path,
     *,
     overwrite: bool = False,
@@ -298,7 +298,8 @@ def import_checkpoints(
 ) -> ImportReport:
     """Store every checkpoint of the archive under its own task id and version. The archive is refused as
     a whole (nothing stored) if any part is unsafe or does not match its manifest. Versions already in the
-    store are skipped and reported unless `overwrite`."""
+    store are skipped and reported unless `overwrite`. `repository` may be a function that opens the
+    store: it is called only once the archive has passed, so a refused archive creates no new store."""
     path = Path(path)
     origin = str(path)
     try:
@@ -312,11 +313,12 @@ def import_checkpoints(
     with tar:
         with _damage_as_archive_error(origin):
             checked = _validated(tar, max_member_bytes, origin)
+        store = repository() if callable(repository) else repository
         for info, member in checked:
             with _damage_as_archive_error(origin):
                 data = _read(tar, member, origin)
             # `restore` checks the hash again, so an archive changed since validation cannot slip through
-            outcomes.append(repository.restore(info, data, overwrite=overwrite))
+            outcomes.append(store.restore(info, data, overwrite=overwrite))
     return ImportReport(tuple(outcomes))
 
 
