@@ -74,6 +74,15 @@ def test_bad_usage_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
     assert no_tasks_run.returncode == 2 and "no tasks in the file" in no_tasks_run.stderr
 
 
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(cli: Cli, tmp_path: Path) -> None:
+    for args in (["solve", "--dataset", "arc1/evaluation", "--solver", "baseline", "--limit", "1", "--out", ""],
+                 ["solve", "--tasks-dir", " ", "--solver", "baseline"], ["evaluate", ""], ["report", ""],
+                 ["init-model", ""], ["checkpoints", "--root", "", "list"]):
+        result = cli(*args)
+        assert result.returncode == 2 and "an empty path" in result.stderr, (args, result.stderr)
+    assert not (tmp_path / "results.db").exists() and not (tmp_path / "submission.json").exists()  # cli's cwd
+
+
 def test_bad_settings_exit_2_with_one_line_per_problem_naming_its_source(cli: Cli, tmp_path: Path) -> None:
     tasks = write_task_dir(tmp_path / "tasks", [symmetry_task("good1", Dihedral.ROT90)])
     (tmp_path / "typo.yaml").write_text("solve:\n  time_budjet: 30m\n  workers: 0\n")

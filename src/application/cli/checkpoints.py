@@ -19,6 +19,7 @@ from rich.text import Text
 
 from arc_ttt.application.cli.consoles import err, out
 from arc_ttt.application.cli.errors import fail, problem_lines
+from arc_ttt.application.cli.paths import given_path
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
@@ -90,7 +91,8 @@ def _task_ids(tasks: list[str] | None) -> list[str] | None:
 @app.callback()
 def _common(
     ctx: typer.Context,
-    root: Annotated[Path | None, typer.Option(help="store folder (default from settings: checkpoints)")] = None,
+    root: Annotated[Path | None, typer.Option(parser=given_path,
+                                              help="store folder (default from settings: checkpoints)")] = None,
     url: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the metadata database")] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="config overlay name(s)")] = None,
 ) -> None:
@@ -235,7 +237,7 @@ def cleanup(
 @app.command("export")
 def export_archive(
     ctx: typer.Context,
-    archive: Annotated[Path, typer.Argument(help="the .tar (or .tar.gz) file to write")],
+    archive: Annotated[Path, typer.Argument(help="the .tar (or .tar.gz) file to write", parser=given_path)],
     task: Annotated[list[str] | None, typer.Option("--task", help="only these tasks (default: all)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing archive file (never anything "
                                         "but a regular file, nor a file of the store)")] = False,
@@ -258,7 +260,7 @@ def export_archive(
 @app.command("import")
 def import_archive(
     ctx: typer.Context,
-    archive: Annotated[Path, typer.Argument(help="an archive written by `checkpoints export`")],
+    archive: Annotated[Path, typer.Argument(help="an archive written by `checkpoints export`", parser=given_path)],
     force: Annotated[bool, typer.Option("--force", help="replace versions that are already stored")] = False,
 ) -> None:
     """Check every member and hash of an archive, then store its adapters under their own versions.

@@ -18,6 +18,7 @@ from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.consoles import err, out
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
+from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.signals import stop_on_terminate
@@ -42,10 +43,12 @@ def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped")
 @app.command()
 def solve(
     dataset: Annotated[str | None, typer.Option(help="an embedded set, e.g. arc1/evaluation")] = None,
-    tasks_dir: Annotated[Path | None, typer.Option(help="a folder of <task_id>.json files")] = None,
-    challenges: Annotated[Path | None, typer.Option(help="a Kaggle *_challenges.json file")] = None,
-    solutions: Annotated[Path | None, typer.Option(help="its *_solutions.json, to score the run")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="run folder (default from settings)")] = None,
+    tasks_dir: Annotated[Path | None, typer.Option(help="a folder of <task_id>.json files", parser=given_path)] = None,
+    challenges: Annotated[Path | None, typer.Option(help="a Kaggle *_challenges.json file", parser=given_path)] = None,
+    solutions: Annotated[Path | None, typer.Option(parser=given_path,
+                                                   help="its *_solutions.json, to score the run")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", parser=given_path,
+                                                 help="run folder (default from settings)")] = None,
     limit: Annotated[int | None, typer.Option(min=0, help="solve only the first N tasks (by id)")] = None,
     task: Annotated[list[str] | None, typer.Option("--task", help="solve only these task ids")] = None,
     time_budget: Annotated[str | None, typer.Option(help="whole batch, e.g. 30m, 2h")] = None,
@@ -163,11 +166,13 @@ def _print_closing_table(outcome: object, solver_name: str) -> None:
 
 @app.command()
 def evaluate(
-    submission: Annotated[Path, typer.Argument(help="a submission.json")],
-    solutions: Annotated[Path | None, typer.Option(help="a Kaggle *_solutions.json")] = None,
-    challenges: Annotated[Path | None, typer.Option(help="the *_challenges.json that goes with --solutions")] = None,
+    submission: Annotated[Path, typer.Argument(help="a submission.json", parser=given_path)],
+    solutions: Annotated[Path | None, typer.Option(help="a Kaggle *_solutions.json", parser=given_path)] = None,
+    challenges: Annotated[Path | None, typer.Option(parser=given_path,
+                                                    help="the *_challenges.json that goes with --solutions")] = None,
     dataset: Annotated[str | None, typer.Option(help="an embedded set whose outputs are known")] = None,
-    tasks_dir: Annotated[Path | None, typer.Option(help="a folder of task files with test outputs")] = None,
+    tasks_dir: Annotated[Path | None, typer.Option(parser=given_path,
+                                                   help="a folder of task files with test outputs")] = None,
     strict: Annotated[bool, typer.Option(help="count tasks missing from the submission as 0")] = False,
 ) -> None:
     """Score a submission with pass@2 as the ARC Prize counts it."""

@@ -12,13 +12,15 @@ from rich.markup import escape
 
 from arc_ttt.application.cli.consoles import err, out
 from arc_ttt.application.cli.errors import fail, problem_lines
+from arc_ttt.application.cli.paths import given_path
 from arc_ttt.domain.errors import ArcTttError
 
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
 
 
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="a run folder written by `arc-ttt solve` (finished or not)")],
+    run_dir: Annotated[Path, typer.Argument(parser=given_path,
+                                            help="a run folder written by `arc-ttt solve` (finished or not)")],
 ) -> None:
     """Write report.json, report.md and report.html for a run folder from its results.db."""
     from arc_ttt.application.container import build_container
@@ -39,7 +41,8 @@ def report(
 def validate(
     dataset: Annotated[str, typer.Option(help="the benchmark set (a training set)")] = "arc1/training",
     limit: Annotated[int, typer.Option(min=1, help="how many tasks of it")] = 20,
-    out_dir: Annotated[Path, typer.Option("--out", help="run folder of the benchmark")] = Path("runs/validate"),
+    out_dir: Annotated[Path, typer.Option("--out", parser=given_path,
+                                          help="run folder of the benchmark")] = Path("runs/validate"),
     profile: Annotated[str | None, typer.Option(help="hardware profile name, or auto (default: the settings', "
                                                      "auto unless a config or ARC_TTT_HARDWARE__PROFILE names one)")
                        ] = None,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.signals import stop_on_terminate
 from arc_ttt.domain.pretraining import PretrainProgress
 
@@ -48,7 +49,8 @@ class RichPretrainProgress:
 
 
 def pretrain(
-    out_dir: Annotated[Path, typer.Option("--out", help="model folder; rerun with the same folder to resume")],
+    out_dir: Annotated[Path, typer.Option("--out", parser=given_path,
+                                          help="model folder; rerun with the same folder to resume")],
     size: Annotated[str | None, typer.Option(help="tiny | small | medium (default: the folder's, else small)")] = None,
     minutes: Annotated[float, typer.Option(min=0, help="wall budget of this run")] = 10.0,
     tokens: Annotated[int, typer.Option(min=1, help="token budget, all runs (schedule horizon)")] = 200_000_000,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from arc_ttt.application.cli.paths import given_path
+
 
 def checked_seed(seed: int) -> int:
     """A `--seed` the model code accepts (`check_seed`), or the usage error naming the option."""
@@ -20,7 +22,8 @@ def checked_seed(seed: int) -> int:
 
 
 def init_model(
-    directory: Annotated[Path, typer.Argument(help="folder to write (config, safetensors weights, tokenizer)")],
+    directory: Annotated[Path, typer.Argument(parser=given_path,
+                                              help="folder to write (config, safetensors weights, tokenizer)")],
     size: Annotated[str, typer.Option(help="tiny | small | medium (Llama architecture)")] = "tiny",
     seed: Annotated[int, typer.Option(help="initialisation seed, 0 <= seed < 2**63")] = 0,
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
