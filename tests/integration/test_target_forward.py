@@ -158,3 +158,50 @@ def test_backend_uses_it_and_falls_back_when_its_probe_disagrees(monkeypatch: py
     assert not backend.target_forward
     assert any("it failed (RuntimeError: unknown module)" in str(w.message) for w in caught)
     assert backend.model.training
+
+
+def test_a_bf16_base_gives_the_float32_logits_and_gradients_within_bf16_precision() -> None:
+    model = lora_model("llama")
+    model.train()
+    ids = torch.randint(0, SHAPE["vocab_size"], (2, 40))
+    keep = torch.arange(25, 40)
+    weights = torch.randn(2, len(keep), SHAPE["vocab_size"])
+    expected = target_logits(model, ids, keep)
+    (expected * weights).sum().backward()
+    expected_grads = lora_grads(model)
+    got = target_logits(model, ids, keep, torch.bfloat16)
+    (got * weights).sum().backward()
+    got_grads = lora_grads(model)
+    assert got.dtype == torch.float32 and not torch.equal(got, expected)  # the base matmuls did run in bf16
+    torch.testing.assert_close(got, expected, rtol=0, atol=0.05 * float(expected.abs().max()))
+    for a, b in zip(got_grads, expected_grads, strict=True):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=0, atol=0.05 * float(b.abs().max()))
+
+
+def test_backend_runs_training_matmuls_in_bf16_only_where_the_cpu_has_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arc_ttt.adapters.models import backend as backend_module
+    from arc_ttt.domain.grid import Grid
+    from arc_ttt.domain.task import Example
+    from arc_ttt.domain.ttt import TTTExample
+
+    seen: list[Any] = []
+    original = backend_module.target_logits
+
+    def recording(model: Any, ids: Any, keep: Any, base_dtype: Any = None) -> Any:
+        seen.append(base_dtype)
+        return original(model, ids, keep, base_dtype)
+
+    monkeypatch.setattr(backend_module, "target_logits", recording)
+    monkeypatch.setattr(backend_module, "cpu_computes_bf16", lambda: False)
+    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions()).base_dtype is None
+    monkeypatch.setattr(backend_module, "cpu_computes_bf16", lambda: True)
+    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions(mixed_precision="no")).base_dtype is None
+    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    assert backend.base_dtype == torch.bfloat16
+    grid = Grid(((1, 2), (3, 4)))
+    example = TTTExample((Example(grid, grid),), Example(grid, grid))
+    seen.clear()
+    backend.accumulate([example], 1.0)
+    backend.evaluate([example])
+    assert seen == [torch.bfloat16, None]  # training in bf16, evaluation in the model's float32

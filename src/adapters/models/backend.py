@@ -46,6 +46,15 @@ class BackendOptions:
     target_forward: bool = True  # training/evaluation forward with the last block at target positions only
 
 
+def cpu_computes_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 or AMX): there a bf16 matmul
+    runs several times as fast as fp32; elsewhere bf16 is emulated, and slower."""
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's own capability checks
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
 def find_target_modules(model: Any) -> list[str]:
     """Names (last part) of the linear layers inside the transformer blocks, whatever the architecture
     calls them; the output head and embeddings are left alone."""
@@ -125,6 +134,7 @@ class TransformersBackend:
             self.model.to("cuda")
             self.device = next(self.model.parameters()).device
         self.dtype = self._autocast_dtype()
+        self.base_dtype = self._cpu_base_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
         self._logits_to_keep = _accepts_logits_to_keep(base)
         self._grid_ids = grid_token_ids(self.tokenizer, self.fmt)
@@ -185,6 +195,17 @@ class TransformersBackend:
         if self.device.type != "cuda" or self.options.mixed_precision == "no":
             return None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+    def _cpu_base_dtype(self) -> Any:
+        """The dtype of the frozen projections' matmuls in CPU training (the target forward's LoRA
+        projections; see `lora_projection`): bf16 where the CPU multiplies it in hardware, with
+        `mixed_precision: auto`. CPU autocast is not used: it would round each LoRA term into a bf16
+        output, and its casts made token-by-token generation slower than fp32."""
+        import torch
+
+        if self.device.type != "cpu" or self.options.mixed_precision == "no" or not cpu_computes_bf16():
+            return None
+        return torch.bfloat16
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         import torch
@@ -291,8 +312,8 @@ class TransformersBackend:
                               device=self.device)
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
         with self._autocast():
-            if self.target_forward:
-                logits = target_logits(self.model, ids, index)
+            if self.target_forward:  # training passes run the frozen matmuls in `base_dtype`, evaluation not
+                logits = target_logits(self.model, ids, index, self.base_dtype if torch.is_grad_enabled() else None)
             elif self._logits_to_keep:
                 logits = self.model(input_ids=ids, logits_to_keep=index).logits
             else:

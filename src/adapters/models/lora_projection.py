@@ -35,14 +35,26 @@ def dropout_keep(x: Any, p: float) -> Any:
     return torch.where(lanes < threshold, 1.0 / (1.0 - p), 0.0).to(x.dtype)
 
 
+def _base(x: Any, weight: Any, bias: Any, base_dtype: Any | None) -> Any:
+    """The frozen projection `linear(x, weight, bias)`, its matmul in `base_dtype` when one is given
+    (the result back in x's dtype)."""
+    import torch
+
+    if base_dtype is None or base_dtype == x.dtype:
+        return torch.nn.functional.linear(x, weight, bias)
+    cast_bias = None if bias is None else bias.to(base_dtype)
+    return torch.nn.functional.linear(x.to(base_dtype), weight.to(base_dtype), cast_bias).to(x.dtype)
+
+
 def _forward(x: Any, keep: Any | None, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
-             scaling: float) -> tuple[Any, Any, Any]:
-    """The dropped input, its rank-r projection and the output: the node's forward, and autograd's path."""
+             scaling: float, base_dtype: Any | None) -> tuple[Any, Any, Any]:
+    """The dropped input, its rank-r projection and the output: the node's forward, and autograd's path.
+    The LoRA term is added into the base output in place (no copy of it)."""
     import torch
 
     dropped = x if keep is None else x * keep
     low = torch.mm(dropped, lora_a.t())
-    return dropped, low, torch.addmm(torch.nn.functional.linear(x, weight, bias), low, lora_b.t(), alpha=scaling)
+    return dropped, low, _base(x, weight, bias, base_dtype).addmm_(low, lora_b.t(), alpha=scaling)
 
 
 @cache
@@ -53,9 +65,9 @@ def _function() -> Any:
     class LoraProjection(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, x: Any, keep: Any, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
-                    scaling: float) -> Any:
-            dropped, low, out = _forward(x, keep, weight, bias, lora_a, lora_b, scaling)
-            ctx.scaling = scaling
+                    scaling: float, base_dtype: Any) -> Any:
+            dropped, low, out = _forward(x, keep, weight, bias, lora_a, lora_b, scaling, base_dtype)
+            ctx.scaling, ctx.base_dtype = scaling, base_dtype
             ctx.save_for_backward(dropped, keep, low, weight, lora_a, lora_b)
             return out
 
@@ -71,23 +83,27 @@ def _function() -> Any:
             if ctx.needs_input_grad[5]:
                 grad_b = torch.mm(low.t(), grad).mul_(ctx.scaling).t().contiguous()
             if ctx.needs_input_grad[0]:
-                grad_x = torch.mm(grad, weight)
+                grad_x = _base(grad, weight.t(), None, ctx.base_dtype)
                 if keep is None:
                     grad_x.addmm_(grad_low, lora_a)
                 else:
                     grad_x.addcmul_(torch.mm(grad_low, lora_a), keep)
-            return grad_x, None, None, None, grad_a, grad_b, None
+            return grad_x, None, None, None, grad_a, grad_b, None, None
 
     return LoraProjection
 
 
 def lora_projection(x: Any, keep: Any | None, weight: Any, bias: Any, lora_a: Any, lora_b: Any,
-                    scaling: float) -> Any:
+                    scaling: float, base_dtype: Any | None = None) -> Any:
     """`linear(x, weight, bias) + scaling * (x * keep) @ lora_a^T @ lora_b^T` for 2-D `x` (`keep`: the
-    dropout factors, None without dropout), with the fast backward above when it applies."""
+    dropout factors, None without dropout), with the fast backward above when it applies.
+
+    `base_dtype` (e.g. bf16 on a CPU that multiplies it in hardware): the frozen base matmuls, forward
+    and input gradient, run in that dtype; the LoRA term, its gradients and the sum stay in x's dtype,
+    so a small low-rank update is never rounded away against the base output."""
     import torch
 
     frozen = not weight.requires_grad and (bias is None or not bias.requires_grad)
     if frozen and not torch.is_autocast_enabled(x.device.type):
-        return _function().apply(x, keep, weight, bias, lora_a, lora_b, scaling)
-    return _forward(x, keep, weight, bias, lora_a, lora_b, scaling)[2]
+        return _function().apply(x, keep, weight, bias, lora_a, lora_b, scaling, base_dtype)
+    return _forward(x, keep, weight, bias, lora_a, lora_b, scaling, base_dtype)[2]

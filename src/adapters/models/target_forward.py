@@ -6,9 +6,10 @@ runs its query, attention output, MLP and norms only at those positions; its key
 cover the whole episode, which is all that the other positions contribute to them, so the logits are
 the same. Every block is computed from the model's own modules (norms, projections, activation) and
 the attention kernel the model's sdpa path uses (reading each key head once for its group of query
-heads); each LoRA projection adds its scaled low-rank term inside the base projection's BLAS call
-(`addmm`) instead of peft's separate multiply and add over the projection's output, and runs its
-backward as one node with the rank-r products laid out for BLAS (`lora_projection.py`).
+heads); each LoRA projection adds its scaled low-rank term into the base projection's output in
+place (`addmm_`) instead of peft's separate multiply and add, and runs its backward as one node with
+the rank-r products laid out for BLAS (`lora_projection.py`), optionally with the frozen matmuls in
+bf16 (`base_dtype`).
 
 Used for Llama, Mistral and Qwen2 decoders without a sliding window (the backend also checks it
 against the model's own forward once, on a probe episode); anything else runs the model's forward.
@@ -57,9 +58,10 @@ def target_forward_blocker(model: Any, max_length: int) -> str | None:
     return None
 
 
-def _lora_linear(module: Any, x: Any) -> Any:
+def _lora_linear(module: Any, x: Any, base_dtype: Any | None = None) -> Any:
     """`module(x)` for a peft LoRA linear with one active adapter, as one `lora_projection` node:
-    base(x) + scaling * dropout(x) A^T B^T, the dropout masks drawn by `dropout_keep`. Any other module
+    base(x) + scaling * dropout(x) A^T B^T, the dropout masks drawn by `dropout_keep`, the base matmul
+    in `base_dtype` if given (see `lora_projection`). Any other module
     (plain, quantized, DoRA, merged, several adapters, another kind of dropout) runs its own forward."""
     import torch
 
@@ -77,7 +79,7 @@ def _lora_linear(module: Any, x: Any) -> Any:
     flat = x.reshape(-1, x.shape[-1])
     live = type(dropout) is torch.nn.Dropout and dropout.training and dropout.p > 0
     out = lora_projection(flat, dropout_keep(flat, dropout.p) if live else None, base.weight, base.bias,
-                          module.lora_A[name].weight, module.lora_B[name].weight, module.scaling[name])
+                          module.lora_A[name].weight, module.lora_B[name].weight, module.scaling[name], base_dtype)
     return out.view(*x.shape[:-1], out.shape[-1])
 
 
@@ -104,7 +106,7 @@ def _sdpa_shares_keys() -> bool:
     return (major, minor) >= (2, 5)
 
 
-def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None) -> Any:
+def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None, base_dtype: Any | None) -> Any:
     """One decoder block; with `keep`, its output only at those positions (keys and values at all)."""
     import torch
 
@@ -116,9 +118,9 @@ def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None) -> Any
     else:
         queries, residual = normed.index_select(1, keep), hidden.index_select(1, keep)
         q_cos, q_sin = cos.index_select(1, keep), sin.index_select(1, keep)
-    q = _rotate(_heads(_lora_linear(attn.q_proj, queries), head_dim), q_cos, q_sin)
-    k = _rotate(_heads(_lora_linear(attn.k_proj, normed), head_dim), cos, sin)
-    v = _heads(_lora_linear(attn.v_proj, normed), head_dim)
+    q = _rotate(_heads(_lora_linear(attn.q_proj, queries, base_dtype), head_dim), q_cos, q_sin)
+    k = _rotate(_heads(_lora_linear(attn.k_proj, normed, base_dtype), head_dim), cos, sin)
+    v = _heads(_lora_linear(attn.v_proj, normed, base_dtype), head_dim)
     shared: dict[str, Any] = {}
     groups = q.shape[1] // k.shape[1]
     if groups > 1 and _sdpa_shares_keys():  # the kernel reads each key head for its group of query heads
@@ -135,16 +137,17 @@ def _block(layer: Any, hidden: Any, cos: Any, sin: Any, keep: Any | None) -> Any
         out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout,
                                                                scale=scale, **shared)
     out = out.transpose(1, 2).reshape(queries.shape[0], queries.shape[1], -1)
-    hidden = residual + _lora_linear(attn.o_proj, out)
+    hidden = residual + _lora_linear(attn.o_proj, out, base_dtype)
     mlp = layer.mlp
     normed = layer.post_attention_layernorm(hidden)
-    inner = mlp.act_fn(_lora_linear(mlp.gate_proj, normed)) * _lora_linear(mlp.up_proj, normed)
-    return hidden + _lora_linear(mlp.down_proj, inner)
+    inner = mlp.act_fn(_lora_linear(mlp.gate_proj, normed, base_dtype)) * _lora_linear(mlp.up_proj, normed, base_dtype)
+    return hidden + _lora_linear(mlp.down_proj, inner, base_dtype)
 
 
-def target_logits(model: Any, ids: Any, keep: Any) -> Any:
+def target_logits(model: Any, ids: Any, keep: Any, base_dtype: Any | None = None) -> Any:
     """Logits (batch, len(keep), vocab) at positions `keep` of equal-length, unpadded `ids`: what
     `model(input_ids=ids).logits[:, keep]` gives, computed with the last block at `keep` only.
+    `base_dtype`: the dtype of the frozen projections' matmuls (LoRA projections only; None: the model's).
 
     Only for a model `target_forward_blocker` accepts. Honours the model's gradient checkpointing."""
     import torch
@@ -161,7 +164,7 @@ def target_logits(model: Any, ids: Any, keep: Any) -> Any:
         kept = keep if index == len(layers) - 1 else None
         # transformers marks each block (every n-th, if asked); older versions mark the decoder only
         if training and getattr(layer, "gradient_checkpointing", getattr(core, "gradient_checkpointing", False)):
-            hidden = checkpoint(_block, layer, hidden, cos, sin, kept, use_reentrant=False)
+            hidden = checkpoint(_block, layer, hidden, cos, sin, kept, base_dtype, use_reentrant=False)
         else:
-            hidden = _block(layer, hidden, cos, sin, kept)
+            hidden = _block(layer, hidden, cos, sin, kept, base_dtype)
     return causal.lm_head(core.norm(hidden))
