@@ -121,3 +121,24 @@ def test_a_bf16_base_does_not_round_a_small_lora_term_away() -> None:
     without = lora_projection(*args, torch.zeros_like(tiny["lora_b"]), 1.0, base_dtype=torch.bfloat16)
     term = (case["x"] @ tiny["lora_a"].detach().t()) @ tiny["lora_b"].t()
     torch.testing.assert_close(with_lora - without, term, rtol=1e-3, atol=1e-6)
+
+
+def test_bf16_matmuls_meet_a_bounded_set_of_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # oneDNN keeps a compiled kernel per matmul shape; row counts that follow the episode lengths
+    # would make the process grow task after task
+    shapes: set[tuple[int, ...]] = set()
+    mm = torch.mm
+
+    def recording(a: Any, b: Any) -> Any:
+        shapes.add((*a.shape, *b.shape))
+        return mm(a, b)
+
+    weight, bias = torch.randn(40, 24), torch.randn(40)
+    monkeypatch.setattr(torch, "mm", recording)
+    for rows in range(1, 1400, 37):
+        x = torch.randn(rows, 24)
+        got = module._base(x, weight, bias, torch.bfloat16)
+        expected = torch.nn.functional.linear(x.bfloat16().float(), weight.bfloat16().float(), bias)
+        assert got.shape == (rows, 40) and got.dtype == torch.float32
+        torch.testing.assert_close(got, expected, rtol=0, atol=float(expected.abs().max()) / 128)
+    assert {shape[0] for shape in shapes} <= set(range(64, 513, 64)) and len(shapes) <= 8
