@@ -93,7 +93,9 @@ def reference_bf16_base(x: Any, keep: Any, weight: Any, bias: Any, lora_a: Any, 
 
 
 @pytest.mark.parametrize("dropout", ["off", "mask"])
-def test_a_bf16_base_keeps_the_lora_term_and_its_gradients_in_float32(dropout: str) -> None:
+def test_a_bf16_base_keeps_the_lora_term_and_its_gradients_in_float32(dropout: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(module, "_MIN_BF16_WIDTH", 1)  # these projections are narrow
     case = inputs(bias=True, x_grad=True)
     keep = None if dropout == "off" else (torch.rand(13, 24, generator=torch.Generator().manual_seed(2)) > 0.3) / 0.7
 
@@ -113,7 +115,8 @@ def test_a_bf16_base_keeps_the_lora_term_and_its_gradients_in_float32(dropout: s
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_a_bf16_base_does_not_round_a_small_lora_term_away() -> None:
+def test_a_bf16_base_does_not_round_a_small_lora_term_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(module, "_MIN_BF16_WIDTH", 1)
     case = inputs(bias=False, x_grad=False)
     tiny = {**case, "lora_b": case["lora_b"].detach() * 1e-4}  # a LoRA term far under bf16's resolution
     args = (case["x"], None, case["weight"], None, tiny["lora_a"].detach())
@@ -134,6 +137,7 @@ def test_bf16_matmuls_meet_a_bounded_set_of_shapes(monkeypatch: pytest.MonkeyPat
         return mm(a, b)
 
     weight, bias = torch.randn(40, 24), torch.randn(40)
+    monkeypatch.setattr(module, "_MIN_BF16_WIDTH", 1)
     monkeypatch.setattr(torch, "mm", recording)
     for rows in range(1, 1400, 37):
         x = torch.randn(rows, 24)
@@ -142,3 +146,11 @@ def test_bf16_matmuls_meet_a_bounded_set_of_shapes(monkeypatch: pytest.MonkeyPat
         assert got.shape == (rows, 40) and got.dtype == torch.float32
         torch.testing.assert_close(got, expected, rtol=0, atol=float(expected.abs().max()) / 128)
     assert {shape[0] for shape in shapes} <= set(range(64, 513, 64)) and len(shapes) <= 8
+
+
+def test_a_narrow_projection_keeps_its_own_dtype() -> None:
+    x = torch.randn(30, 64)
+    narrow, wide = torch.randn(64, 64), torch.randn(128, 128)
+    assert torch.equal(module._base(x, narrow, None, torch.bfloat16), torch.nn.functional.linear(x, narrow))
+    x = torch.randn(30, 128)
+    assert not torch.equal(module._base(x, wide, None, torch.bfloat16), torch.nn.functional.linear(x, wide))

@@ -37,11 +37,15 @@ def dropout_keep(x: Any, p: float) -> Any:
 
 # bf16 matmuls take their rows in pieces of _ROWS, a shorter last piece padded to a multiple of _ROW_STEP
 _ROWS, _ROW_STEP = 512, 64
+# a projection narrower than this (either side) keeps its own dtype: at 64 wide (the `tiny` size) the
+# casts cost more than bf16 saves (docs/benchmarks.md, "TTT training": tiny, default against float32)
+_MIN_BF16_WIDTH = 128
 
 
 def _base(x: Any, weight: Any, bias: Any, base_dtype: Any | None) -> Any:
     """The frozen projection `linear(x, weight, bias)` of 2-D `x`, its matmul in `base_dtype` when one
-    is given (the result, and the bias added to it, in x's dtype).
+    is given and the projection is at least `_MIN_BF16_WIDTH` wide both ways (the result, and the bias
+    added to it, in x's dtype).
 
     On a CPU, oneDNN compiles and keeps a kernel for every bf16 matmul shape it meets (about a
     megabyte each, up to its cache of 1,024), and TTT meets a new row count with nearly every episode
@@ -49,7 +53,7 @@ def _base(x: Any, weight: Any, bias: Any, base_dtype: Any | None) -> Any:
     padded to a multiple of 64, leaves at most 8 shapes per projection, at the same speed."""
     import torch
 
-    if base_dtype is None or base_dtype == x.dtype:
+    if base_dtype is None or base_dtype == x.dtype or min(weight.shape) < _MIN_BF16_WIDTH:
         return torch.nn.functional.linear(x, weight, bias)
     rows, width = x.shape
     matrix = weight.to(base_dtype).t()
