@@ -1,9 +1,10 @@
 """Memory over a long batch: the whole TTT service (fresh adapter, a few training steps, batched
-constrained generation, voting) on 100+ tasks with the tiny model, reading process RSS (and CUDA
-memory where CUDA is in use) after every task with the product's memory probe, and the growth per
-task as the robust (Theil-Sen) slope the product's leak monitor uses.
+constrained generation, voting) on 100+ tasks with a `--size` model (tiny by default), reading
+process RSS (and CUDA memory where CUDA is in use) after every task with the product's memory probe,
+and the growth per task as the robust (Theil-Sen) slope the product's leak monitor uses.
 
     .venv/bin/python benchmarks/memory_over_batch.py --tasks 120 --steps 2 --write
+    .venv/bin/python benchmarks/memory_over_batch.py --tasks 100 --steps 2 --size small --write
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=10, help="first tasks left out of the slope")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--size", default="tiny", choices=["tiny", "small"],
+                        help="small runs its training matmuls in bf16 on a CPU that has them, tiny in float32")
     parser.add_argument("--write", action="store_true", help="replace this benchmark's section of docs/benchmarks.md")
     args = parser.parse_args()
 
@@ -45,7 +48,7 @@ def main() -> None:
     where = machine(args.threads)
     tasks = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)
     tasks = [tasks[i % len(tasks)] for i in range(args.tasks)]
-    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions(max_length=2048))
+    backend = TransformersBackend(build_model(args.size, seed=0), BackendOptions(max_length=2048))
     strategy = MitTTTStrategy(MitTTTOptions(max_examples=8, inference_transforms=2, inference_samples=1))
     policy = TrainingPolicy(max_steps=args.steps, eval_every=0, wall_seconds=60, batch_size=2, micro_batch_size=2)
     service = TTTModelService(backend, strategy, policy, MonotonicClock())
@@ -70,12 +73,12 @@ def main() -> None:
     for i in marks:
         table.append(f"| {i + 1} | {rss[i][1] / MB:.1f} |" + (f" {cuda[i][1] / MB:.1f} |" if cuda else ""))
     command = (f"benchmarks/memory_over_batch.py --tasks {args.tasks} --steps {args.steps} --warmup {args.warmup} "
-               f"--threads {args.threads}")
+               f"--threads {args.threads} --size {args.size}")
     cuda_line = (f" CUDA allocated: {leak_mb_per_task(cuda, warmup=args.warmup):+.3f} MB per task."
                  if cuda else " No CUDA device was in use.")
     body = "\n".join([
         f"`.venv/bin/python {command}` on {where}.", "",
-        f"{args.tasks} arc1/training tasks (by id) through `TTTModelService` with the `tiny` model: a fresh "
+        f"{args.tasks} arc1/training tasks (by id) through `TTTModelService` with the `{args.size}` model: a fresh "
         f"LoRA adapter per task, {args.steps} training steps (batch 2, up to 8 TTT examples), 2 inference views "
         "per test input in one batched constrained call, voting. RSS read by `ProcessMemoryProbe` after each "
         f"task (after `free_caches`), glibc's default allocator; {seconds:.0f} s in all, RSS "
