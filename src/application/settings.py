@@ -217,7 +217,7 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
     if not problem:
-        return (str(exc).splitlines() or [type(exc).__name__])[0]
+        return message_line(exc)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     return f"{problem.splitlines()[0]}{where}"
 

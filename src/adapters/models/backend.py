@@ -20,7 +20,7 @@ from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tok
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits
-from arc_ttt.domain.errors import ArcTttError, OutOfMemory
+from arc_ttt.domain.errors import ArcTttError, OutOfMemory, message_line
 from arc_ttt.domain.grid import Grid
 from arc_ttt.domain.output_shape import predicted_output_shape
 from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
@@ -178,8 +178,7 @@ class TransformersBackend:
                 got = target_logits(self.model, ids, keep).float()
             problem = None if torch.allclose(got, expected, rtol=1e-3, atol=1e-4) else "its logits differ"
         except Exception as exc:  # a module the block does not know how to call, on some version
-            first_line = (str(exc).splitlines() or [""])[0][:120]
-            problem = f"it failed ({type(exc).__name__}: {first_line})"
+            problem = f"it failed ({type(exc).__name__}: {message_line(exc)[:120]})"
         finally:
             self.model.train()
         if problem is None:
@@ -254,7 +253,7 @@ class TransformersBackend:
             set_peft_model_state_dict(self.model, {k: v.to(self.device) for k, v in state.items()},
                                       adapter_name=ADAPTER)
         except RuntimeError as exc:
-            raise AdapterMismatchError(f"{origin}: {str(exc).splitlines()[0][:200]}") from None
+            raise AdapterMismatchError(f"{origin}: {message_line(exc)[:200]}") from None
         self._fresh_optimizer()
 
     def import_adapter(self, weights: bytes) -> None:

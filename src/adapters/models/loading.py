@@ -159,7 +159,7 @@ def check_model_folder(directory: Path) -> None:
     except FileNotFoundError:
         raise ModelLoadError(f"model folder {directory} has no config.json") from None
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{config}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+        raise ModelLoadError(f"{config}: not valid JSON ({message_line(exc)[:120]})") from None
     if not isinstance(parsed, dict) or not parsed.get("model_type"):
         raise ModelLoadError(f"{config}: no model_type")
     weights = sorted(directory.glob("*.safetensors"))
@@ -241,7 +241,7 @@ def load_model(source: str, *, quantization: Quantization = "none", offline: boo
     except (OSError, ValueError) as exc:
         where = f"folder {source}" if is_dir else f"hub id {source}" + (" (offline: cached files only)" if offline
                                                                           else "")
-        raise ModelLoadError(f"cannot load model from {where}: {str(exc).splitlines()[0][:300]}") from None
+        raise ModelLoadError(f"cannot load model from {where}: {message_line(exc)[:300]}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedModel(model, tokenizer, _format_for(directory if is_dir else None, grid_format), source)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.ports import CheckpointRepository, Clock
 from arc_ttt.domain.prediction import TaskSolution
 from arc_ttt.domain.task import Task
@@ -54,7 +54,7 @@ class TTTSolver:
         try:
             self._service = self._build()
         except ArcTttError as exc:
-            self._load_error = str(exc).splitlines()[0]
+            self._load_error = message_line(exc)
             raise
         return self._service
 

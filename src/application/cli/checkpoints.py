@@ -44,7 +44,7 @@ def _one_line_errors() -> Iterator[None]:
     """Bad input, a damaged store or an unreachable database: one line and exit code 2, no traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from arc_ttt.domain.errors import ArcTttError
+    from arc_ttt.domain.errors import ArcTttError, message_line
 
     try:
         yield
@@ -53,7 +53,7 @@ def _one_line_errors() -> Iterator[None]:
     except (ValueError, ArcTttError, OSError) as exc:
         raise fail(*problem_lines(exc)) from None
     except SQLAlchemyError as exc:
-        raise fail(f"checkpoint database: {str(exc).splitlines()[0]}") from None
+        raise fail(f"checkpoint database: {message_line(exc)}") from None
 
 
 def _settings(ctx: typer.Context) -> CheckpointSettings:
