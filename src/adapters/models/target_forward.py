@@ -58,7 +58,7 @@ def target_forward_blocker(model: Any, max_length: int) -> str | None:
     return None
 
 
-def _lora_linear(module: Any, x: Any, base_dtype: Any | None = None) -> Any:
+def _lora_linear(module: Any, x: Any, base_dtype: Any | None) -> Any:
     """`module(x)` for a peft LoRA linear with one active adapter, as one `lora_projection` node:
     base(x) + scaling * dropout(x) A^T B^T, the dropout masks drawn by `dropout_keep`, the base matmul
     in `base_dtype` if given (see `lora_projection`). Any other module
