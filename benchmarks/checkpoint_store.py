@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save
 
-from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints, import_checkpoints
-from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
+from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints, import_checkpoints
+from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
 
 
 def payload(size_mib: float, seed: int) -> bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from docs_section import replace_section
 
-from arc_ttt.application.settings import load_settings
+from arc_ttt.application.config.settings import load_settings
 
 SECTION = "## Default solve"
 

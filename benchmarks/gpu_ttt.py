@@ -57,7 +57,7 @@ def model_folder(directory: Path, shape: dict[str, Any], device: str = "cuda") -
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from arc_ttt.adapters.models.loading import MARKER_FILE
+    from arc_ttt.adapters.models.model_loading import MARKER_FILE
     from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
 
     tok = build_compact_tokenizer()
@@ -81,7 +81,7 @@ def longest_task(shortest: bool = False) -> tuple[Any, Any, int]:
     from arc_ttt.adapters.models.codec import COMPACT
     from arc_ttt.adapters.models.encoding import EpisodeEncoder
     from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
-    from arc_ttt.domain.ttt import TTTExample
+    from arc_ttt.domain.ttt.examples import TTTExample
 
     encoder = EpisodeEncoder(build_compact_tokenizer(), COMPACT, 1 << 20)
     best = None
@@ -120,12 +120,12 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
             shape: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import load_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.training import TrainingPolicy
-    from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+    from arc_ttt.adapters.models.model_loading import load_model
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+    from arc_ttt.domain.ttt.training import TrainingPolicy
 
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
@@ -172,8 +172,8 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
 def generation(backend: Any, task: Any, views: int) -> dict[str, Any]:
     import torch
 
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTStrategy
-    from arc_ttt.domain.ttt_service import view_of
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.service import view_of
     from benchmarks.augmented_inference import naive_loop
 
     prompts = [view_of(task, task.test[0].input, v) for v in MitTTTStrategy().inference_views(task)[:views]]

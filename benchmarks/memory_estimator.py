@@ -1,6 +1,6 @@
 """The memory estimator against a measured peak: build a Llama-shaped model with random weights
 (no download), wrap it in a LoRA adapter with peft, run a few AdamW training steps on random tokens,
-and compare the peak memory with what `arc_ttt.domain.memory_estimate` predicted.
+and compare the peak memory with what `arc_ttt.domain.resources.memory_estimate` predicted.
 
 On CPU the measure is the growth of the process's peak RSS (ru_maxrss) from just before the model is
 built to the end of training; on CUDA it is torch.cuda.max_memory_allocated (the estimate's fixed
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from docs_section import replace_section
 
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.memory_estimate import KNOWN_MODELS, ModelShape, TrainingPlan, estimate_training_memory
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, ModelShape, TrainingPlan, estimate_training_memory
 
 SECTION = "## Memory estimator"
 CPU_CASES = [  # (seq_len, batch, checkpointing, rank)

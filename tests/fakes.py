@@ -7,14 +7,15 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.ports import TaskLoad
+from arc_ttt.domain.arc.solution import TaskSolution
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 from arc_ttt.domain.errors import CheckpointIntegrityError, OutOfMemory, TaskFormatError
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.hardware import CudaDevice, HardwareInfo, MemorySample
-from arc_ttt.domain.ports import CheckpointInfo, TaskLoad
-from arc_ttt.domain.prediction import TaskSolution
-from arc_ttt.domain.results import TaskResult, TaskStatus
-from arc_ttt.domain.task import Task
-from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
+from arc_ttt.domain.resources.hardware import CudaDevice, HardwareInfo, MemorySample
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
+from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
 
 
 class FakeClock:

@@ -6,13 +6,13 @@ from collections import Counter
 from html.parser import HTMLParser
 from types import MappingProxyType
 
-from arc_ttt.domain.attempts import Attempts
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.ports import RunSummary
-from arc_ttt.domain.prediction import Candidate
-from arc_ttt.domain.results import TaskResult, TaskStatus
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.attempts import Attempts
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.solving.ports import RunSummary
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 A = Grid.of([[1, 2, 0], [0, 3, 4]])
 FLIP = Grid.of([[0, 2, 1], [4, 3, 0]])

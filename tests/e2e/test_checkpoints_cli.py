@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
+from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
 from arc_ttt.application.cli.main import app
 from tests.checkpoint_builders import SAVE_META, weights
 

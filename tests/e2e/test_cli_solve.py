@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.arc.geometry import Dihedral
 from tests.builders import random_grid, symmetry_task, write_broken_files, write_task_dir
 from tests.e2e.conftest import Cli, cli_command, cli_env
 

@@ -40,7 +40,7 @@ def test_smoke_pretraining_resumes_and_loads_as_a_model(tmp_path: Path) -> None:
 
     from safetensors.torch import load_file
 
-    from arc_ttt.adapters.models.loading import load_model
+    from arc_ttt.adapters.models.model_loading import load_model
 
     loaded = load_model(str(out))
     assert loaded.fmt.name == "compact"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from arc_ttt.domain.grid import is_valid_grid
+from arc_ttt.domain.arc.grid import is_valid_grid
 
 SMALL_BUDGET = {
     "OMP_NUM_THREADS": "1",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints, import_checkpoints
-from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
-from arc_ttt.adapters.persistence.engine import sqlite_url
+from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints, import_checkpoints
+from arc_ttt.adapters.storage.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
+from arc_ttt.adapters.storage.engine import sqlite_url
+from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 from arc_ttt.domain.errors import CheckpointArchiveError
-from arc_ttt.domain.ports import CheckpointInfo
 from tests.checkpoint_builders import SAVE_META, weights
 
 

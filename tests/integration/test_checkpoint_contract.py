@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
-from arc_ttt.domain.ports import CheckpointRepository
+from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
+from arc_ttt.domain.checkpoints.ports import CheckpointRepository
 from tests.checkpoint_builders import SAVE_META, weights
 from tests.fakes import InMemoryCheckpointRepository
 

@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from arc_ttt.adapters.persistence.checkpoints.repository import open_checkpoint_repository
+from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
 from tests.checkpoint_builders import SAVE_META, weights
 
 SAVES = 20

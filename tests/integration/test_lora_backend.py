@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from arc_ttt.adapters.models.backend import AdapterMismatchError, BackendOptions, TransformersBackend
-from arc_ttt.adapters.models.loading import build_model, init_model, load_model
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.adapters.models.model_loading import build_model, init_model, load_model
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example
+from arc_ttt.domain.ttt.examples import TTTExample
 
 TINY = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2}
 
@@ -126,14 +126,14 @@ def test_init_model_folder_loads_back_with_the_same_fingerprint(tmp_path, caplog
     if not torch.cuda.is_available():
         assert any("needs a CUDA GPU" in r.message for r in caplog.records)
     fresh = build_model("tiny", seed=5)
-    from arc_ttt.adapters.models.loading import model_fingerprint
+    from arc_ttt.adapters.models.model_loading import model_fingerprint
 
     assert model_fingerprint(loaded.model) == model_fingerprint(fresh.model)
     assert model_fingerprint(build_model("tiny", seed=6).model) != model_fingerprint(fresh.model)
 
 
 def test_missing_model_folder_is_one_clear_error(tmp_path) -> None:
-    from arc_ttt.adapters.models.loading import ModelLoadError
+    from arc_ttt.adapters.models.model_loading import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_model(str(tmp_path / "nope"))

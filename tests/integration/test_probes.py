@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arc_ttt.adapters.hardware.probes import ProcessMemoryProbe, PsutilHardwareProbe
-from arc_ttt.domain.hardware import MB
+from arc_ttt.adapters.system.probes import ProcessMemoryProbe, PsutilHardwareProbe
+from arc_ttt.domain.resources.hardware import MB
 
 
 def test_hardware_probe_reads_this_machine() -> None:

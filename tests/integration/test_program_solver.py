@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
-from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig
-from arc_ttt.application.container import build_container
-from arc_ttt.application.settings import load_settings
-from arc_ttt.domain.programs.solver import ProgramSearch, ProgramSearchOptions
+from arc_ttt.adapters.solvers.program_pool import ProgramSolver, ProgramSolverConfig
+from arc_ttt.application.bootstrap.container import build_container
+from arc_ttt.application.config.settings import load_settings
+from arc_ttt.domain.programs.program_search import ProgramSearch, ProgramSearchOptions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples" / "tasks"
 
@@ -56,7 +56,7 @@ def test_the_container_builds_the_program_solver_from_settings() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux only")
 def test_the_search_processes_die_with_a_parent_that_is_killed() -> None:
-    script = ("from arc_ttt.adapters.strategies.program_search import ProgramSolver, ProgramSolverConfig\n"
+    script = ("from arc_ttt.adapters.solvers.program_pool import ProgramSolver, ProgramSolverConfig\n"
               "import multiprocessing, time\n"
               "if __name__ == '__main__':\n"
               "    solver = ProgramSolver(ProgramSolverConfig(processes=2))\n"

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
-from arc_ttt.application.container import build_container
-from arc_ttt.application.settings import load_settings
+from arc_ttt.application.bootstrap.container import build_container
+from arc_ttt.application.config.settings import load_settings
 from arc_ttt.application.use_cases.render_report import RenderReport
 from arc_ttt.application.use_cases.solve_batch import SolveRequest
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
 from tests.report_support import PageStructure, check_structure
 
 
@@ -58,7 +58,7 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
 
 
 def test_a_partial_run_killed_mid_batch_still_gets_reports(tmp_path: Path) -> None:
-    from arc_ttt.adapters.persistence.run_store import open_result_store
+    from arc_ttt.adapters.storage.run_store import open_result_store
     from tests.report_support import sample_summary
 
     store = open_result_store(tmp_path)  # what a killed run leaves: start meta and two finished rows

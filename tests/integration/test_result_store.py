@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.adapters.persistence.run_store import RESULTS_DB, UnreadableResultsError, open_result_store
-from arc_ttt.domain.attempts import choose_attempts
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.prediction import Candidate, TaskSolution
-from arc_ttt.domain.results import TaskResult, TaskStatus
+from arc_ttt.adapters.storage.run_store import RESULTS_DB, UnreadableResultsError, open_result_store
+from arc_ttt.domain.arc.attempts import choose_attempts
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from tests.builders import grid, symmetry_task
 
 
@@ -118,7 +118,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("url", ["nosuchdialect://", "postgresql+nosuchdriver://user:pw@host/db"])
 def test_a_database_url_nobody_can_open_is_one_clear_error(tmp_path: Path, url: str) -> None:
-    from arc_ttt.adapters.persistence.engine import DatabaseUrlError
+    from arc_ttt.adapters.storage.engine import DatabaseUrlError
 
     with pytest.raises(DatabaseUrlError, match="database URL not usable: Can't load plugin"):
         open_result_store(tmp_path, url)

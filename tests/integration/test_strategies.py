@@ -8,19 +8,19 @@ import random
 
 import pytest
 
-from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-from arc_ttt.adapters.models.loading import build_model
-from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.candidate_scoring import ScoringOptions
-from arc_ttt.domain.confidence import ConfidenceRule
-from arc_ttt.domain.entropy import EntropyPolicy
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.predict_correct import PredictCorrectPolicy
-from arc_ttt.domain.task import Example, Task
-from arc_ttt.domain.training import TrainingPolicy
-from arc_ttt.domain.ttt import TTTExample
-from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+from arc_ttt.adapters.models.model_loading import build_model
+from arc_ttt.adapters.system.clock import MonotonicClock
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.examples import TTTExample
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
+from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
+from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
+from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
+from arc_ttt.domain.ttt.training import TrainingPolicy
 
 
 def flip_task() -> Task:

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from arc_ttt.adapters.models import target_forward  # noqa: E402
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend  # noqa: E402
-from arc_ttt.adapters.models.loading import build_model  # noqa: E402
+from arc_ttt.adapters.models.model_loading import build_model  # noqa: E402
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits  # noqa: E402
 
 SHAPE = {"vocab_size": 20, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3,
@@ -185,9 +185,9 @@ def test_a_bf16_base_gives_the_float32_logits_and_gradients_within_bf16_precisio
 
 def test_backend_runs_training_matmuls_in_bf16_only_where_the_cpu_has_them(monkeypatch: pytest.MonkeyPatch) -> None:
     from arc_ttt.adapters.models import backend as backend_module
-    from arc_ttt.domain.grid import Grid
-    from arc_ttt.domain.task import Example
-    from arc_ttt.domain.ttt import TTTExample
+    from arc_ttt.domain.arc.grid import Grid
+    from arc_ttt.domain.arc.task import Example
+    from arc_ttt.domain.ttt.examples import TTTExample
 
     seen: list[Any] = []
     original = backend_module.target_logits

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-from arc_ttt.adapters.models.loading import load_model
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.adapters.models.model_loading import load_model
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example
+from arc_ttt.domain.ttt.examples import TTTExample
 
 
 @pytest.fixture(scope="module")

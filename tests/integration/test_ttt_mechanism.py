@@ -7,13 +7,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from arc_ttt.adapters.clock import MonotonicClock
 from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
-from arc_ttt.adapters.models.loading import build_model
-from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
-from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.adapters.models.model_loading import build_model
+from arc_ttt.adapters.system.clock import MonotonicClock
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 
 Rule = Callable[[Grid], Grid]
 RULES: dict[str, Rule] = {
@@ -57,8 +57,8 @@ def test_ttt_lowers_held_out_loss_and_raises_token_accuracy_on_most_tasks() -> N
 def test_the_whole_service_answers_a_rule_the_tiny_model_can_learn() -> None:
     """Every output is the 1x1 background grid: learnable in seconds, so the path from training through
     generation, inverse transforms and voting must deliver it, and it must come from training."""
-    from arc_ttt.domain.ttt import TTTExample
-    from arc_ttt.domain.ttt_service import TTTModelService
+    from arc_ttt.domain.ttt.examples import TTTExample
+    from arc_ttt.domain.ttt.service import TTTModelService
 
     rng = random.Random(1)
 

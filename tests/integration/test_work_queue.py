@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.adapters.clock import MonotonicClock
-from arc_ttt.adapters.persistence.engine import make_engine, sqlite_url
-from arc_ttt.adapters.persistence.result_store import SqlResultStore
-from arc_ttt.adapters.persistence.work_queue import SqlWorkQueue
-from arc_ttt.adapters.strategies.baseline import SymmetryBaselineSolver
+from arc_ttt.adapters.solvers.baseline import SymmetryBaselineSolver
+from arc_ttt.adapters.storage.engine import make_engine, sqlite_url
+from arc_ttt.adapters.storage.result_store import SqlResultStore
+from arc_ttt.adapters.storage.work_queue import SqlWorkQueue
+from arc_ttt.adapters.system.clock import MonotonicClock
 from arc_ttt.application.use_cases.workers import work_loop
-from arc_ttt.domain.geometry import Dihedral
+from arc_ttt.domain.arc.geometry import Dihedral
 from tests.builders import symmetry_task
 
 

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arc_ttt.domain.augmentation import (
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example
+from arc_ttt.domain.ttt.augmentation import (
     Augmentation,
     augmentation_plan,
     inference_plan,
     invert_colors,
     random_color_permutation,
 )
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example
 
 colors = st.integers(0, 9)
 

@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from arc_ttt.adapters.models.backend import TransformersBackend
-from arc_ttt.domain.ports import ModelBackend
+from arc_ttt.domain.ttt.ports import ModelBackend
 from tests.fakes import FakeModelBackend
 
 MEMBERS = sorted(name for name in vars(ModelBackend) if not name.startswith("_"))

@@ -1,6 +1,6 @@
 import pytest
 
-from arc_ttt.adapters.persistence.checkpoints.bounded_json import MAX_DEPTH, loads
+from arc_ttt.adapters.storage.checkpoints.bounded_json import MAX_DEPTH, loads
 
 
 def nested(levels: int) -> bytes:

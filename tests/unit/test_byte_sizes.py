@@ -1,7 +1,7 @@
 import pytest
 
-from arc_ttt.application.settings import load_settings
-from arc_ttt.application.sizes import format_size, parse_size
+from arc_ttt.application.config.settings import load_settings
+from arc_ttt.application.config.sizes import format_size, parse_size
 
 
 @pytest.mark.parametrize(("text", "size"), [

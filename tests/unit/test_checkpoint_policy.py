@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
-from arc_ttt.domain.checkpoint_policy import CleanupPolicy, best_of, plan_cleanup, protected_version, rank_versions
+from arc_ttt.domain.checkpoints.policy import CleanupPolicy, best_of, plan_cleanup, protected_version, rank_versions
 from tests.checkpoint_builders import SAVE_META, info, weights
 from tests.fakes import InMemoryCheckpointRepository
 

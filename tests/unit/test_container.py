@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from dependency_injector import providers
 
-from arc_ttt.application.container import build_container, solver_names
-from arc_ttt.application.settings import load_settings
+from arc_ttt.application.bootstrap.container import build_container, solver_names
+from arc_ttt.application.config.settings import load_settings
 from arc_ttt.application.use_cases.solve_batch import SolveRequest
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.prediction import Candidate, TaskSolution
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from tests.builders import grid, symmetry_task
 from tests.fakes import InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
 
@@ -43,7 +43,7 @@ def test_overriding_the_solver_and_store_reaches_solve_batch(tmp_path: Path) -> 
 
 
 def test_ensemble_settings_reach_its_policy() -> None:
-    from arc_ttt.application.solver_wiring import build_ensemble
+    from arc_ttt.application.bootstrap.solver_wiring import build_ensemble
     from tests.fakes import FakeClock
 
     def policy(**section: object) -> object:

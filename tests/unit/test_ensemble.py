@@ -1,7 +1,7 @@
-from arc_ttt.domain.ensemble import EnsemblePolicy, EnsembleSolver, merge_candidates
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.prediction import Candidate, TaskSolution
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.solving.ensemble import EnsemblePolicy, EnsembleSolver, merge_candidates
 from tests.builders import grid, symmetry_task
 from tests.fakes import FakeClock, ScriptedSolver
 
@@ -56,7 +56,7 @@ def test_a_failing_member_does_not_silence_the_other() -> None:
 
 
 def test_scores_become_shares_of_each_solver_total() -> None:
-    from arc_ttt.domain.ensemble import normalise
+    from arc_ttt.domain.solving.ensemble import normalise
 
     assert [c.score for c in normalise([Candidate(A, "ttt", 3.0), Candidate(B, "ttt", 1.0)])] == [0.75, 0.25]
     assert [c.score for c in normalise([Candidate(A, "x", 0.0), Candidate(B, "x", 0.0)])] == [0.5, 0.5]

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from arc_ttt.domain.generators import GENERATORS, generate
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.pretraining import EpisodeStream, StreamOptions, solved_pairs
+from arc_ttt.domain.arc.generators import GENERATORS, generate
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.ttt.pretraining import EpisodeStream, StreamOptions, solved_pairs
 from tests.builders import symmetry_task
 
 

@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.grid import Grid, grid_problem
 from arc_ttt.domain.errors import InvalidGridError
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.grid import Grid, grid_problem
 from tests.builders import grid
 
 grids = st.integers(1, 30).flatmap(

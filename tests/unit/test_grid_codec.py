@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from arc_ttt.adapters.models.codec import COMPACT, TEXT, GridFormat, answer_budget
 from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example
+from arc_ttt.domain.ttt.examples import TTTExample
 
 
 @st.composite

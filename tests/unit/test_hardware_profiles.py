@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from arc_ttt.application.hardware_profiles import (
+from arc_ttt.application.config.hardware_profiles import (
     describe_run,
     load_profile,
     memory_levels,
@@ -16,8 +16,8 @@ from arc_ttt.application.hardware_profiles import (
     settings_with_profile,
     training_plan,
 )
-from arc_ttt.application.settings import HardwareSettings, default_config_dir
-from arc_ttt.domain.hardware import HardwareInfo, choose_profile
+from arc_ttt.application.config.settings import HardwareSettings, default_config_dir
+from arc_ttt.domain.resources.hardware import HardwareInfo, choose_profile
 from tests.fakes import FakeHardwareProbe
 
 EXPECTED = {"cpu", "gpu-16gb", "gpu-24gb", "gpu-40gb", "gpu-80gb"}

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from arc_ttt.domain.hardware import GB
-from arc_ttt.domain.memory_estimate import KNOWN_MODELS, TrainingPlan, estimate_training_memory, lora_params
+from arc_ttt.domain.resources.hardware import GB
+from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, TrainingPlan, estimate_training_memory, lora_params
 
 ONE_B = KNOWN_MODELS["llama-3.2-1b"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.memory_leaks import LeakMonitor, leak_mb_per_task, theil_sen_slope
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.resources.memory_leaks import LeakMonitor, leak_mb_per_task, theil_sen_slope
 
 
 def test_theil_sen_recovers_a_line_and_ignores_outliers() -> None:

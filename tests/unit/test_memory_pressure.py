@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from arc_ttt.domain.hardware import MB, MemorySample
-from arc_ttt.domain.memory_pressure import MemoryLevels, MemoryPressureGuard, Pressure, assess
+from arc_ttt.domain.resources.hardware import MB, MemorySample
+from arc_ttt.domain.resources.memory_pressure import MemoryLevels, MemoryPressureGuard, Pressure, assess
 from tests.fakes import FakeClock, FakeMemoryProbe
 
 LEVELS = MemoryLevels(pause_free_mb=1000, abort_free_mb=200, pause_free_gpu_mb=500, abort_free_gpu_mb=100,

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy, leave_one_out
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy, leave_one_out
 
 
 def pair(seed: int) -> Example:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save
 
-from arc_ttt.adapters.models.loading import ModelLoadError, check_model_folder, check_model_source
+from arc_ttt.adapters.models.model_loading import ModelLoadError, check_model_folder, check_model_source
 
 
 def folder(tmp_path: Path, **files: str | bytes) -> Path:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.output_shape import predicted_output_shape
-from arc_ttt.domain.task import Example
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.output_shape import predicted_output_shape
+from arc_ttt.domain.arc.task import Example
 
 
 def ex(h: int, w: int, oh: int, ow: int) -> Example:

@@ -6,13 +6,13 @@ from types import MappingProxyType
 
 import pytest
 
-from arc_ttt.domain.attempts import Attempts
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.memory_estimate import KNOWN_MODELS, TrainingPlan, estimate_training_memory
-from arc_ttt.domain.performance import failure_kind, validate_performance
-from arc_ttt.domain.prediction import Candidate
-from arc_ttt.domain.results import TaskResult, TaskStatus
+from arc_ttt.domain.arc.attempts import Attempts
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, TrainingPlan, estimate_training_memory
+from arc_ttt.domain.solving.performance import failure_kind, validate_performance
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 G = Grid.of([[1]])
 ATT = (Attempts(Candidate(G, "x"), Candidate(G, "x")),)

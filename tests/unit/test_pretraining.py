@@ -13,9 +13,9 @@ from arc_ttt.adapters.models.codec import COMPACT
 from arc_ttt.adapters.models.encoding import IGNORE, EpisodeEncoder
 from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
 from arc_ttt.application.use_cases.pretrain import Pretrain, PretrainRequest
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.pretraining import EpisodeStream, Schedule, solved_pairs, training_pool
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.pretraining import EpisodeStream, Schedule, solved_pairs, training_pool
 from tests.builders import random_grid, symmetry_task
 from tests.fakes import FakeClock, FakePretrainer, InMemoryTaskSource
 

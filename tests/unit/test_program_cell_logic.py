@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arc_ttt.domain.programs.cell_features import NONE, describe, features
-from arc_ttt.domain.programs.cell_logic import learn_cell_logic
+from arc_ttt.domain.programs.learners.cell_features import NONE, describe, features
+from arc_ttt.domain.programs.learners.cell_logic import learn_cell_logic
 
 
 def img(*rows: str) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arc_ttt.domain.programs.image_classes import learn_image_classes
+from arc_ttt.domain.programs.learners.image_classes import learn_image_classes
 
 YES, NO = np.array([[1]], dtype=np.uint8), np.array([[7]], dtype=np.uint8)
 

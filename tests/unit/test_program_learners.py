@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from arc_ttt.domain.programs.attraction import learn_attraction
-from arc_ttt.domain.programs.color_answers import learn_color_answer
-from arc_ttt.domain.programs.color_steps import attract, flood, learn_color_steps
-from arc_ttt.domain.programs.counting import learn_counting
-from arc_ttt.domain.programs.line_drawing import learn_line_drawing
-from arc_ttt.domain.programs.panel_summary import learn_panel_summary
-from arc_ttt.domain.programs.picks import learn_picks
-from arc_ttt.domain.programs.stamps import learn_stamps
+from arc_ttt.domain.programs.learners.attraction import learn_attraction
+from arc_ttt.domain.programs.learners.color_answers import learn_color_answer
+from arc_ttt.domain.programs.learners.color_steps import attract, flood, learn_color_steps
+from arc_ttt.domain.programs.learners.counting import learn_counting
+from arc_ttt.domain.programs.learners.line_drawing import learn_line_drawing
+from arc_ttt.domain.programs.learners.panel_summary import learn_panel_summary
+from arc_ttt.domain.programs.learners.picks import learn_picks
+from arc_ttt.domain.programs.learners.stamps import learn_stamps
 
 
 def img(*rows: str) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arc_ttt.domain.programs.line_drawing import learn_line_drawing
+from arc_ttt.domain.programs.learners.line_drawing import learn_line_drawing
 
 
 def img(*rows: str) -> np.ndarray:

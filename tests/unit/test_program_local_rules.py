@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arc_ttt.domain.programs.local_rules import learn_local_rules
+from arc_ttt.domain.programs.learners.local_rules import learn_local_rules
 
 
 def img(*rows: str) -> np.ndarray:
@@ -13,7 +13,7 @@ def img(*rows: str) -> np.ndarray:
 
 def _recolor_largest(image: np.ndarray) -> np.ndarray:
     """The rule under test, written independently: the largest one-color object turns 4."""
-    from arc_ttt.domain.programs.images import pieces
+    from arc_ttt.domain.programs.dsl.images import pieces
 
     found = pieces(image, 8, True, 0)
     largest = max(found, key=lambda p: p.size)
@@ -43,7 +43,7 @@ def test_contradicting_pairs_give_no_rule() -> None:
 
 
 def test_cells_no_single_table_covers_are_answered_by_a_table_that_saw_them(monkeypatch) -> None:
-    from arc_ttt.domain.programs import local_rules
+    from arc_ttt.domain.programs.learners import local_rules
 
     def pair(image: np.ndarray, dx: int) -> list[tuple[int, ...]]:
         padded = np.pad(image.astype(int), ((0, 0), (1, 1)), constant_values=-1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arc_ttt.domain.programs.panel_summary import learn_panel_summary
+from arc_ttt.domain.programs.learners.panel_summary import learn_panel_summary
 
 
 def _board(rng: np.random.Generator, counts: list[int]) -> tuple[np.ndarray, np.ndarray]:

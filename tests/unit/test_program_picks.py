@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arc_ttt.domain.programs.images import pieces
-from arc_ttt.domain.programs.picks import learn_picks
+from arc_ttt.domain.programs.dsl.images import pieces
+from arc_ttt.domain.programs.learners.picks import learn_picks
 
 
 def never() -> bool:

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from arc_ttt.domain.programs import partitions as part
-from arc_ttt.domain.programs import primitives as prim
-from arc_ttt.domain.programs import symmetry as sym
-from arc_ttt.domain.programs.catalog import catalog
-from arc_ttt.domain.programs.images import NEW, background, pieces
+from arc_ttt.domain.programs.dsl import partitions as part
+from arc_ttt.domain.programs.dsl import primitives as prim
+from arc_ttt.domain.programs.dsl import symmetry as sym
+from arc_ttt.domain.programs.dsl.catalog import catalog
+from arc_ttt.domain.programs.dsl.images import NEW, background, pieces
 
 
 def img(*rows: str) -> np.ndarray:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.programs import primitives as prim
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.programs.dsl import primitives as prim
+from arc_ttt.domain.programs.dsl.images import to_grid
 from arc_ttt.domain.programs.fits import Fit
-from arc_ttt.domain.programs.images import to_grid
+from arc_ttt.domain.programs.program_search import ProgramSearch, ProgramSearchOptions
 from arc_ttt.domain.programs.search import search
-from arc_ttt.domain.programs.solver import ProgramSearch, ProgramSearchOptions
-from arc_ttt.domain.task import Example, Task
 
 COMPOSITIONS = {
     "rotate(90) -> upscale(2)": (prim.rotate(1), prim.upscale(2)),
@@ -101,7 +101,7 @@ def test_the_program_is_told_in_words() -> None:
 
 
 def test_no_memo_outlives_its_task() -> None:
-    from arc_ttt.domain.programs import images, partitions, symmetry
+    from arc_ttt.domain.programs.dsl import images, partitions, symmetry
 
     task, _ = _generated_task(COMPOSITIONS["crop(content) -> transpose"], 3)
     ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=30.0)

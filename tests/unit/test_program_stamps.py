@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
+from arc_ttt.domain.programs.learners.stamps import learn_stamps
 from arc_ttt.domain.programs.search import search
-from arc_ttt.domain.programs.stamps import learn_stamps
 
 
 def img(*rows: str) -> np.ndarray:

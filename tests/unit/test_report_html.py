@@ -9,7 +9,7 @@ from arc_ttt.adapters.reports.html_report import HtmlReportWriter, report_html
 from arc_ttt.adapters.reports.run_report import RunReport
 from arc_ttt.adapters.reports.svg import ARC_PALETTE, grid_svg
 from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
-from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.arc.grid import Grid
 from tests.report_support import PageStructure, check_structure, sample_summary
 
 

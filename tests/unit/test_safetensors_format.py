@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save
 
-from arc_ttt.adapters.persistence.checkpoints.safetensors_format import tensor_names
+from arc_ttt.adapters.storage.checkpoints.safetensors_format import tensor_names
 from arc_ttt.domain.errors import CheckpointFormatError
 
 

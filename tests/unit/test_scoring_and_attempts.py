@@ -1,9 +1,9 @@
-from arc_ttt.domain.attempts import FALLBACK, choose_attempts, fallback_candidates, train_output_guesses
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.prediction import Candidate, TaskSolution
-from arc_ttt.domain.scoring import output_solved, score_set, task_score
-from arc_ttt.domain.submission import parse_submission, submission_json
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.attempts import FALLBACK, choose_attempts, fallback_candidates, train_output_guesses
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.scoring import output_solved, score_set, task_score
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.arc.submission import parse_submission, submission_json
+from arc_ttt.domain.arc.task import Example, Task
 from tests.builders import grid
 
 A, B, C = grid("1"), grid("2"), grid("3")

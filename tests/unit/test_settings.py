@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.application.settings import CONFIG_VALIDATORS, ConfigError, default_config_dir, load_settings
+from arc_ttt.application.config.settings import CONFIG_VALIDATORS, ConfigError, default_config_dir, load_settings
 
 CONFIGS = sorted(default_config_dir().rglob("*.yaml"))
 

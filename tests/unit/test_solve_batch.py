@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
-from arc_ttt.domain.attempts import FALLBACK
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.prediction import Candidate, TaskSolution
-from arc_ttt.domain.results import TaskResult, TaskStatus
+from arc_ttt.domain.arc.attempts import FALLBACK
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from tests.builders import symmetry_task
 from tests.fakes import FakeClock, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.memory_leaks import LeakMonitor
-from arc_ttt.domain.memory_pressure import MemoryLevels, MemoryPressureGuard
-from arc_ttt.domain.results import TaskStatus
-from arc_ttt.domain.task import Example, Task
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.resources.memory_leaks import LeakMonitor
+from arc_ttt.domain.resources.memory_pressure import MemoryLevels, MemoryPressureGuard
+from arc_ttt.domain.solving.results import TaskStatus
 from tests.fakes import FakeClock, FakeMemoryProbe, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
 
 

@@ -7,18 +7,18 @@ import math
 
 import pytest
 
-from arc_ttt.domain.augmentation import Augmentation
-from arc_ttt.domain.candidate_scoring import ScoringOptions, combine, score_candidates
-from arc_ttt.domain.confidence import ConfidenceRule, extra_views, interleaved
-from arc_ttt.domain.entropy import EntropyPolicy, sharpen
-from arc_ttt.domain.geometry import Dihedral
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.predict_correct import PredictCorrectBackend, PredictCorrectPolicy, fit_line
-from arc_ttt.domain.task import Example, Task
-from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy
-from arc_ttt.domain.ttt import TTTExample
-from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
-from arc_ttt.domain.voting import Tally, Vote
+from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.augmentation import Augmentation
+from arc_ttt.domain.ttt.examples import TTTExample
+from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule, extra_views, interleaved
+from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy, sharpen
+from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend, PredictCorrectPolicy, fit_line
+from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions, combine, score_candidates
+from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.domain.ttt.voting import Tally, Vote
 from tests.fakes import FakeClock, FakeModelBackend
 
 A = Grid.of([[1]])
@@ -83,7 +83,7 @@ class Plan:
         self.views = views
 
     def dataset(self, task: Task):  # type: ignore[no-untyped-def]
-        from arc_ttt.domain.ttt import TTTDataset
+        from arc_ttt.domain.ttt.examples import TTTDataset
 
         return TTTDataset(())
 
@@ -285,7 +285,7 @@ def test_a_restore_forgets_the_trend() -> None:
 
 
 def test_the_service_notes_predicted_steps() -> None:
-    from arc_ttt.domain.ttt import TTTDataset
+    from arc_ttt.domain.ttt.examples import TTTDataset
 
     class Data(Plan):
         def dataset(self, task: Task) -> TTTDataset:  # type: ignore[override]

@@ -1,8 +1,8 @@
 import pytest
 
+from arc_ttt.domain.arc.parsing import parse_solutions, parse_task
+from arc_ttt.domain.arc.task import check_task_id
 from arc_ttt.domain.errors import TaskFormatError, UnsafeTaskIdError
-from arc_ttt.domain.task import check_task_id
-from arc_ttt.domain.task_parsing import parse_solutions, parse_task
 
 PAIR = {"input": [[1, 2]], "output": [[2, 1]]}
 

@@ -7,11 +7,11 @@ import math
 
 import pytest
 
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.errors import OutOfMemory
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example
-from arc_ttt.domain.training import TrainingOrchestrator, TrainingPolicy, learning_rate_at
-from arc_ttt.domain.ttt import Evaluation, TTTExample
+from arc_ttt.domain.ttt.examples import Evaluation, TTTExample
+from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy, learning_rate_at
 from tests.fakes import FakeClock, FakeModelBackend
 
 G = Grid.of([[1, 0], [0, 1]])

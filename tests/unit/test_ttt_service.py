@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from arc_ttt.adapters.strategies.mit_ttt import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
-from arc_ttt.domain.training import TrainingPolicy
-from arc_ttt.domain.ttt import Evaluation, TTTExample
-from arc_ttt.domain.ttt_service import ServiceOptions, TTTModelService
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.examples import Evaluation, TTTExample
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+from arc_ttt.domain.ttt.training import TrainingPolicy
 from tests.fakes import FakeClock, FakeModelBackend, InMemoryCheckpointRepository
 
 

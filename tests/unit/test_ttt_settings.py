@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.application.settings import default_config_dir, load_settings
-from arc_ttt.application.ttt_settings import TTTSettings, TTTStrategyFile, resolve_ttt
-from arc_ttt.application.ttt_wiring import PRESETS_FILE, solver_config
+from arc_ttt.application.bootstrap.ttt_wiring import PRESETS_FILE, solver_config
+from arc_ttt.application.config.settings import default_config_dir, load_settings
+from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile, resolve_ttt
 
 PRESETS = default_config_dir() / PRESETS_FILE
 
@@ -57,8 +57,8 @@ def test_bad_preset_files_and_names_are_clear(tmp_path: Path) -> None:
 def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
     import yaml
 
-    from arc_ttt.domain.candidate_scoring import ScoringOptions
-    from arc_ttt.domain.predict_correct import PredictCorrectPolicy
+    from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
+    from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
 
     off = solver_config(resolve_ttt(TTTSettings(), PRESETS)).service
     shipped = TTTStrategyFile(**yaml.safe_load(PRESETS.read_text())).defaults.strategies

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from arc_ttt.adapters.strategies.ttt_solver import TTTSolver, TTTSolverConfig
-from arc_ttt.application.container import build_container, solver_names
-from arc_ttt.application.settings import load_settings
+from arc_ttt.adapters.solvers.ttt_solver import TTTSolver, TTTSolverConfig
+from arc_ttt.application.bootstrap.container import build_container, solver_names
+from arc_ttt.application.config.settings import load_settings
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.errors import ArcTttError
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.task import Example, Task
-from arc_ttt.domain.training import TrainingPolicy
-from arc_ttt.domain.ttt_service import TTTModelService
+from arc_ttt.domain.ttt.service import TTTModelService
+from arc_ttt.domain.ttt.training import TrainingPolicy
 from tests.fakes import FakeClock, FakeModelBackend
 
 G = Grid.of([[1, 2], [0, 3]])
@@ -31,7 +31,7 @@ def test_the_base_model_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.M
 
     def build(self: TTTSolver) -> TTTModelService:
         builds.append(1)
-        from arc_ttt.adapters.strategies.mit_ttt import MitTTTStrategy
+        from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
 
         return TTTModelService(FakeModelBackend(), MitTTTStrategy(), TrainingPolicy(max_steps=2), FakeClock())
 

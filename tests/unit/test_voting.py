@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.voting import Vote, hierarchical_vote
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.ttt.voting import Vote, hierarchical_vote
 
 A, B, C = Grid.of([[1]]), Grid.of([[2]]), Grid.of([[3]])
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from arc_ttt.adapters.datasets.loading import parse_task_mapping, sorted_unique
+from arc_ttt.adapters.datasets.task_files import parse_task_mapping, sorted_unique
+from arc_ttt.domain.arc.ports import TaskLoad
 from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.ports import TaskLoad
 
 
 @dataclass(frozen=True, slots=True)

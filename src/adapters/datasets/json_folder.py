@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.loading import read_json, sorted_unique
+from arc_ttt.adapters.datasets.task_files import read_json, sorted_unique
+from arc_ttt.domain.arc.parsing import parse_task
+from arc_ttt.domain.arc.ports import TaskLoad
+from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.ports import TaskLoad
-from arc_ttt.domain.task import Task
-from arc_ttt.domain.task_parsing import parse_task
 
 
 class JsonFolderSource:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.loading import parse_task_mapping, read_json, sorted_unique
+from arc_ttt.adapters.datasets.task_files import parse_task_mapping, read_json, sorted_unique
+from arc_ttt.domain.arc.ports import TaskLoad
 from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.ports import TaskLoad
 
 
 class KaggleChallengesSource:

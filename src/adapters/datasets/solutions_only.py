@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.loading import read_json
+from arc_ttt.adapters.datasets.task_files import read_json
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.parsing import parse_grid
+from arc_ttt.domain.arc.ports import TaskLoad
+from arc_ttt.domain.arc.task import Example, Task, check_task_id
 from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.ports import TaskLoad
-from arc_ttt.domain.task import Example, Task, check_task_id
-from arc_ttt.domain.task_parsing import parse_grid
 
 
 class SolutionsFileSource:

@@ -18,12 +18,12 @@ from typing import Any, Literal
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
 from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
-from arc_ttt.adapters.models.loading import LoadedModel, model_fingerprint, quiet_libraries
+from arc_ttt.adapters.models.model_loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.output_shape import predicted_output_shape
 from arc_ttt.domain.errors import ArcTttError, OutOfMemory, message_line
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.output_shape import predicted_output_shape
-from arc_ttt.domain.ttt import Evaluation, StepLoss, TTTExample
+from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
 
 ADAPTER = "default"
 ADAPTER_FILE = "adapter_model.safetensors"
@@ -453,26 +453,26 @@ class TransformersBackend:
             encoded.append(item if shows_task else None)
         return encoded, shapes, limits
 
-    # --- strategies beyond plain TTT (tensor work in strategy_ops) --------------------------------------
+    # --- strategies beyond plain TTT (tensor work in technique_ops) --------------------------------------
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
-        from arc_ttt.adapters.models import strategy_ops
+        from arc_ttt.adapters.models import technique_ops
 
-        return strategy_ops.score_answers(self, prompts)
+        return technique_ops.score_answers(self, prompts)
 
     def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
-        from arc_ttt.adapters.models import strategy_ops
+        from arc_ttt.adapters.models import technique_ops
 
-        return strategy_ops.entropy_step(self, examples, weight)
+        return technique_ops.entropy_step(self, examples, weight)
 
     def remember_parameters(self) -> None:
-        from arc_ttt.adapters.models import strategy_ops
+        from arc_ttt.adapters.models import technique_ops
 
-        strategy_ops.remember_parameters(self)
+        technique_ops.remember_parameters(self)
 
     def repeat_last_update(self, scale: float) -> None:
-        from arc_ttt.adapters.models import strategy_ops
+        from arc_ttt.adapters.models import technique_ops
 
-        strategy_ops.repeat_last_update(self, scale)
+        technique_ops.repeat_last_update(self, scale)
 
     def forward_logits(self, example: TTTExample) -> Any:
         """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""

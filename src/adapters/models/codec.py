@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from arc_ttt.domain.grid import Grid, grid_problem
-from arc_ttt.domain.task import Example
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.domain.arc.grid import Grid, grid_problem
+from arc_ttt.domain.arc.task import Example
+from arc_ttt.domain.ttt.examples import TTTExample
 
 LossOn = Literal["query", "outputs"]
 

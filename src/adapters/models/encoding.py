@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from arc_ttt.adapters.models.codec import GridFormat, LossOn
-from arc_ttt.domain.ttt import TTTExample
+from arc_ttt.domain.ttt.examples import TTTExample
 
 if TYPE_CHECKING:
     import torch

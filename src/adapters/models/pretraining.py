@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from arc_ttt.adapters.models.codec import COMPACT, LossOn
 from arc_ttt.adapters.models.encoding import EpisodeEncoder, pad_batch
-from arc_ttt.adapters.models.loading import (
+from arc_ttt.adapters.models.model_loading import (
     MARKER_FILE,
     SEED_LIMIT,
     SIZES,
@@ -31,8 +31,8 @@ from arc_ttt.adapters.models.loading import (
 )
 from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.domain.errors import ArcTttError, message_line
-from arc_ttt.domain.pretraining import PretrainProgress
-from arc_ttt.domain.ttt import StepLoss, TTTExample
+from arc_ttt.domain.ttt.examples import StepLoss, TTTExample
+from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 STATE_FILE = "pretrain_state.json"
 OPTIMIZER_PREFIX = "optimizer"

@@ -8,17 +8,17 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from arc_ttt.adapters.persistence.files import write_text_atomic
+from arc_ttt.adapters.durable_files import write_text_atomic
 from arc_ttt.adapters.reports.html_style import STYLE
 from arc_ttt.adapters.reports.run_report import RunReport
 from arc_ttt.adapters.reports.svg import chart_svg, grid_svg, palette_css
-from arc_ttt.domain.grid import Grid
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.performance import memory_note, ttt_note
-from arc_ttt.domain.ports import RunSummary
-from arc_ttt.domain.prediction import Candidate
-from arc_ttt.domain.results import TaskResult, TaskStatus
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.solving.performance import memory_note, ttt_note
+from arc_ttt.domain.solving.ports import RunSummary
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 REPORT_HTML = "report.html"
 

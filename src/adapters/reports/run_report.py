@@ -6,12 +6,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from arc_ttt.domain.hardware import HardwareInfo
-from arc_ttt.domain.memory_estimate import MemoryEstimate
-from arc_ttt.domain.performance import PerformanceReport, in_batch_order, memory_note, ttt_note, validate_performance
-from arc_ttt.domain.ports import RunSummary
-from arc_ttt.domain.results import TaskResult
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.resources.hardware import HardwareInfo
+from arc_ttt.domain.resources.memory_estimate import MemoryEstimate
+from arc_ttt.domain.solving.performance import (
+    PerformanceReport,
+    in_batch_order,
+    memory_note,
+    ttt_note,
+    validate_performance,
+)
+from arc_ttt.domain.solving.ports import RunSummary
+from arc_ttt.domain.solving.results import TaskResult
 
 
 def _decoded(value: object) -> object:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from arc_ttt.adapters.persistence.files import write_json_atomic, write_text_atomic
-from arc_ttt.domain.ports import RunSummary
-from arc_ttt.domain.statistics import mean, percentile
+from arc_ttt.adapters.durable_files import write_json_atomic, write_text_atomic
+from arc_ttt.domain.solving.ports import RunSummary
+from arc_ttt.domain.solving.statistics import mean, percentile
 
 
 def summary_data(summary: RunSummary) -> dict[str, object]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from arc_ttt.domain.grid import Grid
+from arc_ttt.domain.arc.grid import Grid
 
 # The palette of the ARC task viewer: 0 black, 1 blue, 2 red, 3 green, 4 yellow, 5 gray, 6 magenta,
 # 7 orange, 8 sky, 9 maroon.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arc_ttt.adapters.persistence.files import write_json_atomic, write_text_atomic
+from arc_ttt.adapters.durable_files import write_json_atomic, write_text_atomic
 from arc_ttt.adapters.reports.run_report import RunReport
-from arc_ttt.domain.hardware import MB
-from arc_ttt.domain.ports import RunSummary
+from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.solving.ports import RunSummary
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"

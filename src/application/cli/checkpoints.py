@@ -22,9 +22,9 @@ from arc_ttt.application.cli.errors import fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 
 if TYPE_CHECKING:
-    from arc_ttt.adapters.persistence.checkpoints.repository import SqlCheckpointRepository
-    from arc_ttt.application.settings import CheckpointSettings
-    from arc_ttt.domain.ports import CheckpointInfo
+    from arc_ttt.adapters.storage.checkpoints.repository import SqlCheckpointRepository
+    from arc_ttt.application.config.settings import CheckpointSettings
+    from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="List, verify, clean up, export and import "
                   "the stored TTT adapters.")
@@ -57,7 +57,7 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _settings(ctx: typer.Context) -> CheckpointSettings:
-    from arc_ttt.application.settings import load_settings
+    from arc_ttt.application.config.settings import load_settings
 
     options: _Options = ctx.obj
     section: dict[str, object] = {}
@@ -70,7 +70,7 @@ def _settings(ctx: typer.Context) -> CheckpointSettings:
 
 def _repository(ctx: typer.Context, *, create: bool = False) -> SqlCheckpointRepository:
     """The configured store; only `import` may create one (a typo in --root should not make a new store)."""
-    from arc_ttt.adapters.persistence.checkpoints.repository import DB_NAME, open_checkpoint_repository
+    from arc_ttt.adapters.storage.checkpoints.repository import DB_NAME, open_checkpoint_repository
 
     settings = _settings(ctx)
     if not create and settings.url is None and not (settings.root / DB_NAME).is_file():
@@ -79,7 +79,7 @@ def _repository(ctx: typer.Context, *, create: bool = False) -> SqlCheckpointRep
 
 
 def _task_id(task: str) -> str:
-    from arc_ttt.domain.task import check_task_id
+    from arc_ttt.domain.arc.task import check_task_id
 
     return check_task_id(task, origin="task")
 
@@ -100,7 +100,7 @@ def _common(
 
 
 def _table(infos: list[CheckpointInfo], title: str) -> Table:
-    from arc_ttt.application.sizes import format_size
+    from arc_ttt.application.config.sizes import format_size
 
     table = Table(title=escape(title))
     for column in ("task", "version", "base model", "metrics", "tags", "size", "created"):
@@ -124,7 +124,7 @@ def list_checkpoints(
     lower_is_better: Annotated[bool, typer.Option(help="the metric is a loss: smaller is better")] = False,
 ) -> None:
     """List stored adapters, oldest version first."""
-    from arc_ttt.domain.checkpoint_policy import best_of
+    from arc_ttt.domain.checkpoints.policy import best_of
 
     with _one_line_errors():
         settings = _settings(ctx)
@@ -175,7 +175,7 @@ def verify(
 ) -> None:
     """Hash every adapter file; report corrupted and missing files and stray files that no row accounts for.
     Exit code 1 when anything is wrong (strays that were removed do not count)."""
-    from arc_ttt.application.durations import parse_duration
+    from arc_ttt.application.config.durations import parse_duration
 
     with _one_line_errors():
         repository = _repository(ctx)
@@ -209,9 +209,9 @@ def cleanup(
     dry_run: Annotated[bool, typer.Option(help="say what would go, delete nothing")] = False,
 ) -> None:
     """Delete all but the best versions of each task, and stay under a size cap; never a task's best."""
-    from arc_ttt.application.sizes import format_size, parse_size
+    from arc_ttt.application.config.sizes import format_size, parse_size
     from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
-    from arc_ttt.domain.checkpoint_policy import CleanupPolicy
+    from arc_ttt.domain.checkpoints.policy import CleanupPolicy
 
     with _one_line_errors():
         settings = _settings(ctx)
@@ -244,7 +244,7 @@ def export_archive(
 ) -> None:
     """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive.
     An existing file is refused unless --force; a path inside the store always is."""
-    from arc_ttt.adapters.persistence.checkpoints.archive import export_checkpoints
+    from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints
 
     with _one_line_errors():
         report = export_checkpoints(_repository(ctx), archive, _task_ids(task), overwrite=force)
@@ -265,7 +265,7 @@ def import_archive(
 ) -> None:
     """Check every member and hash of an archive, then store its adapters under their own versions.
     Versions already stored are reported and skipped unless --force."""
-    from arc_ttt.adapters.persistence.checkpoints.archive import import_checkpoints
+    from arc_ttt.adapters.storage.checkpoints.archive import import_checkpoints
 
     with _one_line_errors():
         settings = _settings(ctx)

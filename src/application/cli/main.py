@@ -23,7 +23,7 @@ from arc_ttt.application.cli.performance import register as register_performance
 from arc_ttt.application.cli.pretrain import pretrain
 from arc_ttt.application.cli.signals import stop_on_terminate
 from arc_ttt.application.cli.ttt import init_model
-from arc_ttt.application.durations import format_duration, parse_duration
+from arc_ttt.application.config.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError, error_line
 
 app = typer.Typer(
@@ -63,12 +63,12 @@ def solve(
     model: Annotated[str | None, typer.Option(help="TTT base model: a folder or hub id (sets ttt.model)")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
-    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
-    from arc_ttt.adapters.models.loading import check_model_source
+    from arc_ttt.adapters.models.model_loading import check_model_source
+    from arc_ttt.adapters.system.probes import PsutilHardwareProbe
+    from arc_ttt.application.bootstrap.container import build_container, solver_names
     from arc_ttt.application.cli.progress import RichProgress
-    from arc_ttt.application.container import build_container, solver_names
-    from arc_ttt.application.hardware_profiles import settings_with_profile
-    from arc_ttt.application.settings import locate_model
+    from arc_ttt.application.config.hardware_profiles import settings_with_profile
+    from arc_ttt.application.config.settings import locate_model
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
 
     try:
@@ -228,7 +228,7 @@ app.command("pretrain")(pretrain)
 def run() -> None:
     """Entry point: an unexpected error becomes one line (exit 1); ARC_TTT_DEBUG=1 shows the traceback.
     Bad settings are the user's to fix wherever a command reads them, so they are usage errors (exit 2)."""
-    from arc_ttt.application.settings import ConfigError
+    from arc_ttt.application.config.settings import ConfigError
 
     try:
         app()

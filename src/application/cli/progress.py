@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from arc_ttt.domain.results import TaskResult
+from arc_ttt.domain.solving.results import TaskResult
 
 
 class RichProgress:

@@ -12,7 +12,7 @@ from arc_ttt.application.cli.paths import given_path
 
 def checked_seed(seed: int) -> int:
     """A `--seed` the model code accepts (`check_seed`), or the usage error naming the option."""
-    from arc_ttt.adapters.models.loading import check_seed
+    from arc_ttt.adapters.models.model_loading import check_seed
     from arc_ttt.application.cli.errors import fail
 
     try:
@@ -29,8 +29,8 @@ def init_model(
     force: Annotated[bool, typer.Option(help="write into a folder that is not empty")] = False,
 ) -> None:
     """Write a small Llama-architecture model with the project's grid tokenizer, randomly initialised."""
-    from arc_ttt.adapters.models.loading import SIZES
-    from arc_ttt.adapters.models.loading import init_model as write_model
+    from arc_ttt.adapters.models.model_loading import SIZES
+    from arc_ttt.adapters.models.model_loading import init_model as write_model
     from arc_ttt.application.cli.consoles import out
     from arc_ttt.application.cli.errors import fail
 

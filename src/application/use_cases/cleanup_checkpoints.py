@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from arc_ttt.domain.checkpoint_policy import CleanupPlan, CleanupPolicy, plan_cleanup
-from arc_ttt.domain.ports import CheckpointInfo, CheckpointRepository
+from arc_ttt.domain.checkpoints.policy import CleanupPlan, CleanupPolicy, plan_cleanup
+from arc_ttt.domain.checkpoints.ports import CheckpointInfo, CheckpointRepository
 
 
 @dataclass(frozen=True)

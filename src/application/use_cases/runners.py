@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Protocol
 
 from arc_ttt.application.use_cases.workers import WorkerSpec, run_worker, work_loop, worker_name
-from arc_ttt.domain.ports import Clock, ProgressListener, ResultStore, Solver, TaskSource
-from arc_ttt.domain.results import TaskResult
-from arc_ttt.domain.solving import out_of_time_result, solve_task
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
+from arc_ttt.domain.solving.ports import ProgressListener, ResultStore, Solver
+from arc_ttt.domain.solving.results import TaskResult
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class LocalProcessRunner:
         self.lease_seconds, self.poll_seconds = lease_seconds, poll_seconds
 
     def run(self, work: BatchWork, store: ResultStore, progress: ProgressListener) -> None:
-        from arc_ttt.adapters.persistence.work_queue import SqlWorkQueue, release_orphaned_leases
+        from arc_ttt.adapters.storage.work_queue import SqlWorkQueue, release_orphaned_leases
 
         queue = SqlWorkQueue(store.engine)  # type: ignore[attr-defined]
         todo_ids = {t.id for t in work.todo}
@@ -99,7 +101,7 @@ _RAY_CONTAINERS: dict[str, object] = {}
 
 def _ray_solve_one(settings: object, task: Task, wall_deadline: float, task_time_limit: float) -> TaskResult:
     """Runs inside a Ray worker process; builds (once per process) the same container a local run uses."""
-    from arc_ttt.application.container import build_container
+    from arc_ttt.application.bootstrap.container import build_container
 
     key = settings.model_dump_json()  # type: ignore[attr-defined]
     container = _RAY_CONTAINERS.get(key)
@@ -171,7 +173,7 @@ class LaunchedRankRunner:
         import torch
         import torch.distributed as dist
 
-        from arc_ttt.adapters.persistence.work_queue import SqlWorkQueue
+        from arc_ttt.adapters.storage.work_queue import SqlWorkQueue
 
         if torch.cuda.is_available():
             torch.cuda.set_device(self.local_rank % torch.cuda.device_count())

@@ -10,29 +10,22 @@ from pathlib import Path
 from types import MappingProxyType
 
 from arc_ttt.adapters.datasets.reopen import source_spec
-from arc_ttt.adapters.persistence.files import write_json_atomic
-from arc_ttt.adapters.persistence.run_store import RESULTS_DB
+from arc_ttt.adapters.durable_files import write_json_atomic
+from arc_ttt.adapters.storage.run_store import RESULTS_DB
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
-from arc_ttt.domain.attempts import fallback_attempts
-from arc_ttt.domain.ensemble import failed_part
+from arc_ttt.domain.arc.attempts import fallback_attempts
+from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.scoring import SetScore, score_set
+from arc_ttt.domain.arc.submission import submission_json
+from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
-from arc_ttt.domain.memory_leaks import LeakMonitor
-from arc_ttt.domain.memory_pressure import MemoryPressureGuard
-from arc_ttt.domain.ports import (
-    Clock,
-    MemoryProbe,
-    ProgressListener,
-    ReportWriter,
-    ResultStore,
-    RunSummary,
-    Solver,
-    TaskSource,
-)
-from arc_ttt.domain.results import TaskResult, TaskStatus
-from arc_ttt.domain.scoring import SetScore, score_set
-from arc_ttt.domain.solving import out_of_time_result, solve_task
-from arc_ttt.domain.submission import submission_json
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.resources.memory_leaks import LeakMonitor
+from arc_ttt.domain.resources.memory_pressure import MemoryPressureGuard
+from arc_ttt.domain.resources.ports import Clock, MemoryProbe
+from arc_ttt.domain.solving.ensemble import failed_part
+from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
+from arc_ttt.domain.solving.ports import ProgressListener, ReportWriter, ResultStore, RunSummary, Solver
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 SUBMISSION_FILE = "submission.json"
 log = logging.getLogger(__name__)

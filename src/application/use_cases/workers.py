@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from arc_ttt.domain.ports import Clock, ResultStore, Solver, TaskSource, WorkQueue
-from arc_ttt.domain.results import TaskResult
-from arc_ttt.domain.solving import out_of_time_result, solve_task
-from arc_ttt.domain.task import Task
+from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
+from arc_ttt.domain.solving.ports import ResultStore, Solver, WorkQueue
+from arc_ttt.domain.solving.results import TaskResult
 
 DEFAULT_LEASE_SECONDS = 120.0
 
@@ -104,7 +106,7 @@ def work_loop(
 class WorkerSpec:
     """Everything a worker process needs to rebuild its own solver and store (picklable)."""
 
-    settings: object  # arc_ttt.application.settings.Settings
+    settings: object  # arc_ttt.application.config.settings.Settings
     source: TaskSource
     out_dir: Path
     task_ids: tuple[str, ...]
@@ -118,8 +120,8 @@ def run_worker(spec: WorkerSpec, label: str = "") -> int:
     """Entry point of a worker process: a fresh container, the shared store and queue, the loop."""
     if spec.device_index is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(spec.device_index)
-    from arc_ttt.adapters.persistence.work_queue import SqlWorkQueue
-    from arc_ttt.application.container import build_container
+    from arc_ttt.adapters.storage.work_queue import SqlWorkQueue
+    from arc_ttt.application.bootstrap.container import build_container
 
     container = build_container(spec.settings)  # type: ignore[arg-type]
     clock = container.clock()

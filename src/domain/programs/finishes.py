@@ -13,10 +13,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from arc_ttt.domain.grid import MAX_SIDE
+from arc_ttt.domain.arc.grid import MAX_SIDE
+from arc_ttt.domain.programs.dsl.images import NEW, Image
+from arc_ttt.domain.programs.dsl.primitives import row_period
 from arc_ttt.domain.programs.fits import Fit
-from arc_ttt.domain.programs.images import NEW, Image
-from arc_ttt.domain.programs.primitives import row_period
 
 Shape = tuple[int, int]
 

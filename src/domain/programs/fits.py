@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arc_ttt.domain.programs.images import Image
+from arc_ttt.domain.programs.dsl.images import Image
 
 LOCAL_RULE = "local rule"  # the step name of a learned cell table (never called sure)
 CLASSIFY = "classify"  # the step name of an answer picked among the train outputs (never called sure)

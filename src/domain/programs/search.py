@@ -13,21 +13,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from arc_ttt.domain.programs.attraction import learn_attraction
-from arc_ttt.domain.programs.catalog import Step, catalog, finishing_steps
-from arc_ttt.domain.programs.cell_logic import learn_cell_logic
-from arc_ttt.domain.programs.color_answers import learn_color_answer
-from arc_ttt.domain.programs.color_steps import learn_color_steps
-from arc_ttt.domain.programs.counting import learn_counting
+from arc_ttt.domain.programs.dsl.catalog import Step, catalog, finishing_steps
+from arc_ttt.domain.programs.dsl.images import NEW, Image, valid
 from arc_ttt.domain.programs.finishes import finish
 from arc_ttt.domain.programs.fits import Fit
-from arc_ttt.domain.programs.image_classes import learn_image_classes
-from arc_ttt.domain.programs.images import NEW, Image, valid
-from arc_ttt.domain.programs.line_drawing import learn_line_drawing
-from arc_ttt.domain.programs.local_rules import learn_local_rules
-from arc_ttt.domain.programs.panel_summary import learn_panel_summary
-from arc_ttt.domain.programs.picks import learn_picks
-from arc_ttt.domain.programs.stamps import learn_stamps
+from arc_ttt.domain.programs.learners.attraction import learn_attraction
+from arc_ttt.domain.programs.learners.cell_logic import learn_cell_logic
+from arc_ttt.domain.programs.learners.color_answers import learn_color_answer
+from arc_ttt.domain.programs.learners.color_steps import learn_color_steps
+from arc_ttt.domain.programs.learners.counting import learn_counting
+from arc_ttt.domain.programs.learners.image_classes import learn_image_classes
+from arc_ttt.domain.programs.learners.line_drawing import learn_line_drawing
+from arc_ttt.domain.programs.learners.local_rules import learn_local_rules
+from arc_ttt.domain.programs.learners.panel_summary import learn_panel_summary
+from arc_ttt.domain.programs.learners.picks import learn_picks
+from arc_ttt.domain.programs.learners.stamps import learn_stamps
 
 Now = Callable[[], float]
 

@@ -1,0 +1,144 @@
+"""The result store: one row per finished task, committed the moment the task finishes, so a crash
+(even `kill -9`) loses at most the task in flight and `--resume` picks up exactly where it stopped."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from types import MappingProxyType
+
+from sqlalchemy import Engine, Float, String, Text, make_url, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from arc_ttt.adapters.storage.engine import create_tables, make_engine, upsert
+from arc_ttt.domain.arc.attempts import Attempts
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate
+from arc_ttt.domain.errors import error_line
+from arc_ttt.domain.solving.results import TaskResult, TaskStatus
+
+SCHEMA_VERSION = "1"
+
+
+class ResultBase(DeclarativeBase):
+    pass
+
+
+class TaskResultRow(ResultBase):
+    __tablename__ = "task_results"
+
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    solver: Mapped[str] = mapped_column(String(64))
+    attempts_json: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    notes_json: Mapped[str] = mapped_column(Text, default="{}")
+    finished_at: Mapped[str] = mapped_column(String(32))
+
+
+class MetaRow(ResultBase):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def _candidate_json(c: Candidate) -> dict[str, object]:
+    return {"grid": c.grid.to_list(), "source": c.source, "score": c.score, "sure": c.sure,
+            "explanation": c.explanation}
+
+
+def _candidate(raw: dict) -> Candidate:
+    return Candidate(Grid.of(raw["grid"]), raw["source"], float(raw["score"]), bool(raw["sure"]),
+                     raw.get("explanation", ""))
+
+
+def _to_row(result: TaskResult) -> TaskResultRow:
+    attempts = [[_candidate_json(a.attempt_1), _candidate_json(a.attempt_2)] for a in result.attempts]
+    return TaskResultRow(
+        task_id=result.task_id,
+        status=result.status.value,
+        solver=result.solver,
+        attempts_json=json.dumps(attempts),
+        seconds=result.seconds,
+        score=result.score,
+        error=result.error,
+        notes_json=json.dumps(dict(result.notes), default=str),
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def _from_row(row: TaskResultRow) -> TaskResult:
+    attempts = tuple(Attempts(_candidate(a), _candidate(b)) for a, b in json.loads(row.attempts_json))
+    return TaskResult(
+        task_id=row.task_id,
+        status=TaskStatus(row.status),
+        attempts=attempts,
+        seconds=row.seconds,
+        solver=row.solver,
+        error=row.error,
+        score=row.score,
+        notes=MappingProxyType(json.loads(row.notes_json)),
+    )
+
+
+class SqlResultStore:
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.notices: tuple[str, ...] = ()  # what opening it had to do that the user should hear about
+        try:
+            create_tables(self.engine, ResultBase.metadata)
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        except Exception:
+            self.engine.dispose()
+            raise
+
+    def record(self, result: TaskResult) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = _to_row(result)
+            values = {c.key: getattr(row, c.key) for c in TaskResultRow.__table__.columns}
+            session.execute(upsert(self.engine, TaskResultRow, values, ["task_id"]))
+
+    def results(self) -> list[TaskResult]:
+        """Every readable result; a row that cannot be read (edited or damaged by hand) is left out and named
+        once in `notices`, so that a resumed run solves that task again and a report shows the rest."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TaskResultRow).order_by(TaskResultRow.task_id)).all()
+        readable = []
+        for row in rows:
+            try:
+                readable.append(_from_row(row))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+                self._damaged(row.task_id, exc)
+        return readable
+
+    def final_task_ids(self) -> set[str]:
+        return {result.task_id for result in self.results() if result.status.final}
+
+    def _damaged(self, task_id: str, exc: Exception) -> None:
+        notice = (f"{make_url(self.url).database or 'results'}: the stored result of task {task_id!r} cannot be read "
+                  f"({error_line(exc)[:160]}); "
+                  "it counts as not solved")
+        if notice not in self.notices:
+            self.notices = (*self.notices, notice)
+
+    def get_meta(self, key: str) -> str | None:
+        with Session(self.engine) as session:
+            row = session.get(MetaRow, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """An upsert, so that several processes opening one run (workers, ranks) never collide."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(upsert(self.engine, MetaRow, {"key": key, "value": value}, ["key"]))
+
+    def clear(self) -> None:
+        """Forget every result (a fresh run in the same folder without --resume)."""
+        with Session(self.engine) as session, session.begin():
+            session.query(TaskResultRow).delete()
+
+    def close(self) -> None:
+        self.engine.dispose()

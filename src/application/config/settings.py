@@ -1,0 +1,338 @@
+"""Settings: configs/default.yaml, then named overlays (`--config NAME`), then ARC_TTT_* variables
+(nested with '__', e.g. ARC_TTT_SOLVE__SOLVER=program), then explicit arguments. Unknown keys are
+errors everywhere, so a typo in a config file is caught, not silently ignored."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+
+from arc_ttt.adapters.validation_errors import error_what, error_where
+from arc_ttt.application.config.durations import parse_duration
+from arc_ttt.application.config.mappings import deep_merge
+from arc_ttt.application.config.sizes import parse_size
+from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile
+from arc_ttt.domain.errors import ArcTttError, message_line
+
+CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
+ENV_PREFIX = "ARC_TTT_"
+ENV_NESTING = "__"
+
+
+class ConfigError(ArcTttError, ValueError):
+    """Settings that cannot be used: a config file that is not YAML, or values that do not validate.
+
+    It holds one line per problem, `source: key: what` (source: the file or ARC_TTT_* variable the value
+    came from), because pydantic's own summary ("1 validation error for Settings") names neither the key
+    nor the file, and the command line prints only one line of an ordinary error."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SolveSettings(Section):
+    solver: str = "ensemble"
+    dataset: str = "arc1/evaluation"
+    out: Path = Path("runs/latest")
+    time_budget: float = Field(default=55 * 60.0, description="seconds for the whole batch")
+    task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
+    workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
+    backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
+
+    @field_validator("time_budget", "task_time_limit", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
+class StoreSettings(Section):
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default: results.db in the run folder")
+
+
+class HardwareSettings(Section):
+    """A hardware profile (configs/hardware/*.yaml): what a run may use on this kind of machine."""
+
+    profile: str = Field(default="auto", description="profile name, or auto: chosen from the hardware probe")
+    device: Literal["cpu", "cuda"] = "cpu"
+    gpu_memory_gb: float = Field(default=0.0, ge=0, description="nominal GPU size this profile is for")
+    memory_budget_gb: float = Field(default=10.0, gt=0, description="what a run may use (GPU, else RAM)")
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    quantization: Literal["none", "8bit", "4bit"] = "none"
+    train_batch_size: int = Field(default=1, ge=1)
+    gradient_accumulation: int = Field(default=1, ge=1)
+    inference_batch_size: int = Field(default=1, ge=1)
+    max_seq_len: int = Field(default=2048, ge=64)
+    gradient_checkpointing: bool = True
+    lora_rank: int = Field(default=64, ge=0)
+    pause_free_ram_mb: float = Field(default=1024.0, ge=0, description="below this the batch waits")
+    abort_free_ram_mb: float = Field(default=256.0, ge=0, description="below this the batch stops cleanly")
+    pause_free_gpu_mb: float | None = Field(default=None, ge=0)
+    abort_free_gpu_mb: float | None = Field(default=None, ge=0)
+    max_waits: int = Field(default=3, ge=0)
+    wait_seconds: float = Field(default=5.0, ge=0)
+    leak_warn_mb_per_task: float = Field(default=1.0, gt=0)
+
+    @field_validator("abort_free_ram_mb")
+    @classmethod
+    def _abort_below_pause(cls, value: float, info: Any) -> float:
+        pause = info.data.get("pause_free_ram_mb")
+        if pause is not None and value > pause:
+            raise ValueError(f"abort_free_ram_mb {value} is above pause_free_ram_mb {pause}")
+        return value
+
+
+class CheckpointSettings(Section):
+    """Where TTT adapters are kept, and the defaults of `arc-ttt checkpoints cleanup` and `import`."""
+
+    root: Path = Field(default=Path("checkpoints"), description="folder of the adapter files")
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default: checkpoints.db in `root`")
+    metric: str = Field(default="val_accuracy", description="what 'best' means")
+    higher_is_better: bool = True
+    keep_best: int | None = Field(default=3, ge=1, description="versions cleanup keeps per task")
+    max_total_size: int | None = Field(default=None, ge=0, description="bytes cleanup stays under, e.g. 20GB")
+    max_import_member_size: int = Field(default=4 * 1024**3, ge=1, description="largest file import accepts")
+
+    @field_validator("max_total_size", "max_import_member_size", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> object:
+        return None if value is None else parse_size(value)  # type: ignore[arg-type]
+
+
+class ProgramSettings(Section):
+    """The program-search solver (`--solver program`)."""
+
+    max_depth: int = Field(default=3, ge=1, le=4, description="longest composition of primitives tried")
+    max_states: int = Field(default=40_000, ge=100, description="distinct intermediate states per process")
+    processes: int = Field(default=0, ge=0, description="processes sharing one task's search; 0: one per core")
+    sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program whose answer is called sure")
+    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task")
+
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
+class EnsembleSettings(Section):
+    """`--solver ensemble`: program search first, TTT for what it is not sure of."""
+
+    min_ttt_seconds: float = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
+                                   "left; with pacing, time a task does not use goes to the next ones")
+    ttt_when_sure: bool = Field(default=False, description="also run TTT where every program answer is sure")
+    ttt_trust: float | None = Field(default=0.5, ge=0, le=1, description="TTT's answers go before the fallback "
+                                    "guesses (train outputs of the right shape) only when the adapted model "
+                                    "reproduced at least this share of the held-out demonstration's views "
+                                    "exactly; null: always")
+
+    @field_validator("min_ttt_seconds", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True
+    )
+
+    solve: SolveSettings = SolveSettings()
+    store: StoreSettings = StoreSettings()
+    hardware: HardwareSettings = HardwareSettings()
+    checkpoints: CheckpointSettings = CheckpointSettings()
+    ttt: TTTSettings = TTTSettings()
+    program: ProgramSettings = ProgramSettings()
+    ensemble: EnsembleSettings = EnsembleSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+# Files in these configs/ subfolders are not overlays of Settings; each validates against its own model.
+def default_config_dir() -> Path:
+    """configs/ of the source checkout, unless ARC_TTT_CONFIG_DIR points elsewhere."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / "configs"
+
+
+def locate_model(model: str | None) -> str | None:
+    """A relative model folder is looked up in the working directory, then in the source checkout (where
+    the shipped model lives, data/models/...); anything else (a hub id, an absolute path) is left as is."""
+    if not model or Path(model).is_absolute() or Path(model).exists():
+        return model
+    shipped = Path(__file__).resolve().parents[3] / model
+    return str(shipped) if shipped.exists() else model
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping (empty when the file does not exist). `yaml.safe_load` never builds Python objects, so a
+    tag like `!!python/object/apply` is refused, not run; anything unreadable is a ConfigError naming the file."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not valid YAML: not UTF-8 text (byte {exc.start}: {exc.reason})"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {yaml_problem(exc)}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(data).__name__}"])
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise ConfigError([f"{path}: top-level key {odd[0]!r} is not a section name"])
+    return data
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """The first line of what PyYAML found wrong, with where it found it (its own first line is often only
+    the context, e.g. "while parsing a flow sequence")."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not problem:
+        return message_line(exc)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem.splitlines()[0]}{where}"
+
+
+def config_path(name: str, config_dir: Path) -> Path:
+    """A named overlay (`gpu`, `hardware/gpu-16gb`) or a path to a YAML file."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    path = config_dir / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(str(p.relative_to(config_dir).with_suffix("")) for p in config_dir.rglob("*.yaml"))
+        raise ValueError(f"unknown config {name!r}; known: {', '.join(known) or 'none'}")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One source of settings values and the name a problem with them is reported under ("" for arguments)."""
+
+    source: str
+    values: Mapping[str, Any]
+
+
+def load_settings(
+    overlays: Sequence[str] = (), config_dir: Path | None = None, **overrides: Any
+) -> Settings:
+    """Defaults <- default.yaml <- overlays (in order) <- ARC_TTT_* environment <- `overrides`."""
+    directory = config_dir or default_config_dir()
+    files = [directory / "default.yaml", *(config_path(name, directory) for name in overlays)]
+    layers = [Layer(str(path), read_yaml(path)) for path in files]
+    return validated([*layers, environment_layer(), Layer("", overrides)])
+
+
+def validated(layers: Sequence[Layer]) -> Settings:
+    """Settings from `layers`, later ones winning; a ConfigError names the layer behind each bad value."""
+    merged = reduce(deep_merge, (layer.values for layer in layers), {})
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError([problem_line(error, source_of(error["loc"], layers)) for error in exc.errors()]) from None
+
+
+def environment_layer() -> Layer:
+    """What the ARC_TTT_* variables set, validated on their own so that a bad one is named."""
+    try:
+        values = Settings().model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ConfigError([problem_line(error, environment_name(error["loc"])) for error in exc.errors()]) from None
+    except SettingsError as exc:
+        raise ConfigError([f"{ENV_PREFIX}* environment: {message_line(exc)}"]) from None
+    return Layer(f"{ENV_PREFIX}* environment", values)
+
+
+def problem_line(error: Mapping[str, Any], source: str) -> str:
+    """`source: dotted.key: what`, with pydantic's message in lower case and without its "Value error, "."""
+    key, reason = error_where(error, "settings"), error_what(error)
+    return f"{source}: {key}: {reason}" if source else f"{key}: {reason}"
+
+
+def source_of(loc: Sequence[Any], layers: Sequence[Layer]) -> str:
+    """The last layer that sets the value at `loc` (or, failing that, the nearest section above it)."""
+    for depth in range(len(loc), 0, -1):
+        for layer in reversed(layers):
+            if holds(layer.values, loc[:depth]):
+                return environment_name(loc) if layer.source.startswith(ENV_PREFIX) else layer.source
+    return ""
+
+
+def holds(values: Any, loc: Sequence[Any]) -> bool:
+    """Whether nested mappings (and lists, by index) `values` have something at `loc`."""
+    for part in loc:
+        in_mapping = isinstance(values, Mapping) and part in values
+        in_list = isinstance(values, list) and isinstance(part, int) and -len(values) <= part < len(values)
+        if not (in_mapping or in_list):
+            return False
+        values = values[part]
+    return True
+
+
+def environment_name(loc: Sequence[Any]) -> str:
+    """The ARC_TTT_* variable that set the value at `loc` (names are not case-sensitive; a whole section can
+    also be given as JSON in ARC_TTT_<SECTION>)."""
+    present = {name.upper(): name for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+    for depth in range(len(loc), 0, -1):
+        candidate = ENV_PREFIX + ENV_NESTING.join(str(part) for part in loc[:depth]).upper()
+        if candidate in present:
+            return present[candidate]
+    return f"{ENV_PREFIX}* environment"
+
+
+def validate_overlay(path: Path) -> Settings:
+    """Check that a top-level configs/*.yaml file is a valid settings overlay on its own."""
+    default = path.parent / "default.yaml"
+    return validated([Layer(str(default), read_yaml(default)), Layer(str(path), read_yaml(path))])
+
+
+def validate_hardware_profile(path: Path) -> HardwareSettings:
+    """A configs/hardware/*.yaml profile: a settings overlay that names itself in `hardware.profile`."""
+    default = path.parent.parent / "default.yaml"
+    settings = validated([Layer(str(default), read_yaml(default)), Layer(str(path), read_yaml(path))])
+    if settings.hardware.profile != path.stem:
+        raise ValueError(f"{path}: hardware.profile is {settings.hardware.profile!r}, expected {path.stem!r}")
+    return settings.hardware
+
+
+def validate_strategy_file(path: Path) -> TTTStrategyFile:
+    """A configs/strategies/*.yaml file: TTT presets, each a partial TTT configuration."""
+    return TTTStrategyFile(**read_yaml(path))
+
+
+# Each folder of configs/ holds one kind of file; this says which model validates which folder.
+# Folders without an entry are an error in the test that loads every file, so none is forgotten.
+CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
+    ".": validate_overlay,
+    "hardware": validate_hardware_profile,
+    "strategies": validate_strategy_file,
+}

@@ -1,0 +1,61 @@
+"""Tasks: demonstration pairs (train) and test inputs whose outputs may or may not be known."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.errors import UnsafeTaskIdError
+
+# Letters, digits, '_', '-', '.', not starting with '.', at most 64 characters. Anything else
+# (separators, '..', control characters, empty) is refused before an id is ever joined to a path.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+
+
+def check_task_id(task_id: object, *, origin: str = "") -> str:
+    """Return `task_id` if it is safe to use as a file name, else raise UnsafeTaskIdError."""
+    if not isinstance(task_id, str) or not _SAFE_ID.fullmatch(task_id) or ".." in task_id:
+        raise UnsafeTaskIdError(
+            f"unsafe task id {task_id!r} (allowed: ASCII letters, digits, '_', '-', '.', no '..', at most 64)",
+            origin=origin,
+        )
+    return task_id
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    input: Grid
+    output: Grid | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    train: tuple[Example, ...]
+    test: tuple[Example, ...]
+
+    def __post_init__(self) -> None:
+        check_task_id(self.id)
+
+    @property
+    def test_inputs(self) -> tuple[Grid, ...]:
+        return tuple(example.input for example in self.test)
+
+    @property
+    def has_solutions(self) -> bool:
+        return all(example.output is not None for example in self.test)
+
+    def solutions(self) -> tuple[Grid, ...] | None:
+        if not self.has_solutions:
+            return None
+        return tuple(example.output for example in self.test if example.output is not None)
+
+    def without_solutions(self) -> Task:
+        """The task as a solver must see it: test outputs removed."""
+        return Task(self.id, self.train, tuple(Example(ex.input) for ex in self.test))
+
+    def with_solutions(self, outputs: tuple[Grid, ...]) -> Task:
+        if len(outputs) != len(self.test):
+            raise ValueError(f"task {self.id}: {len(outputs)} solutions for {len(self.test)} test inputs")
+        return Task(self.id, self.train, tuple(Example(ex.input, out) for ex, out in zip(self.test, outputs)))

@@ -1,0 +1,143 @@
+"""An ensemble of solvers: a fast, checkable solver first, an expensive one only where it is needed.
+
+Program search is cheap and knows when it is sure (a program fits every train pair); test-time training is
+expensive and never sure. So the ensemble asks the first solver, keeps its sure answers, and gives the
+remaining time to the second solver only when some test input still lacks a sure answer. Each solver's
+scores for a test input are first turned into shares of that solver's total (votes and program costs are
+not on one scale), then candidates that both propose are merged, their shares added, so agreement between
+methods counts as a vote. By default the first solver's answers keep their places and the second's fill
+the places left (the second attempt where the first had one answer, both where it had none).
+
+The places left are not empty: without the second solver they would hold the fallback guesses (the train
+outputs that fit, `attempts.train_output_guesses`), which are right now and then. A solver that is never
+sure takes them only when it earns it on the task itself: when it reproduced held-out demonstrations
+exactly (`TaskSolution.held_out_exact`, at least `trust_second_at`). Otherwise its answers come after the
+guesses, so adding it never loses an answer the first solver's run would have given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from arc_ttt.domain.arc.attempts import train_output_guesses
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.errors import error_line
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.ports import Solver
+
+
+@dataclass(frozen=True)
+class EnsemblePolicy:
+    first_share: float = 1.0  # fraction of the task's time limit the first solver may use (it may stop early)
+    always_run_second: bool = False  # also run the second solver when every test input has a sure answer
+    first_keeps_its_places: bool = True  # the second solver's answers only fill the places the first left
+    min_second_seconds: float = 0.0  # skip the second solver when less time than this is left for it
+    trust_second_at: float | None = 0.5  # held-out exact share the second solver needs to rank before the
+    # fallback guesses (None: it always does)
+
+
+PART_ERROR = "_error"  # note key suffix: `<part name>_error` holds why that part failed on the task
+
+
+def failed_part(note_key: str) -> str | None:
+    """The part a task note reports as failed (see `PART_ERROR`), or None for any other note."""
+    return note_key.removesuffix(PART_ERROR) if note_key.endswith(PART_ERROR) else None
+
+
+def merge_candidates(groups: Sequence[Sequence[Candidate]], tiers: Sequence[int] = ()) -> tuple[Candidate, ...]:
+    """One ranked list from several: sure candidates first, then by summed score; ties keep first-seen order.
+    With `tiers` (one number per group), whatever a group proposed ranks before what only groups of a higher
+    tier proposed (so those can only add to it, never push its answers out of the two attempts)."""
+    merged: dict[Grid, Candidate] = {}
+    order: dict[Grid, int] = {}
+    tier: dict[Grid, int] = {}
+    for index, group in enumerate(groups):
+        level = tiers[index] if index < len(tiers) else 0
+        for cand in group:
+            known = merged.get(cand.grid)
+            tier[cand.grid] = min(tier.get(cand.grid, level), level)
+            if known is None:
+                merged[cand.grid] = cand
+                order[cand.grid] = len(order)
+            else:
+                sources = known.source if cand.source in known.source.split("+") else f"{known.source}+{cand.source}"
+                merged[cand.grid] = Candidate(cand.grid, sources, known.score + cand.score, known.sure or cand.sure,
+                                              known.explanation or cand.explanation)
+    return tuple(sorted(merged.values(), key=lambda c: (not c.sure, tier[c.grid], -c.score, order[c.grid])))
+
+
+def normalise(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    """Scores as shares of the group's total (equal shares when the solver gave none)."""
+    total = sum(max(c.score, 0.0) for c in candidates)
+    return tuple(replace(c, score=max(c.score, 0.0) / total if total > 0 else 1.0 / len(candidates))
+                 for c in candidates)
+
+
+def _per_test(solution: TaskSolution | None, n: int) -> list[tuple[Candidate, ...]]:
+    if solution is None:
+        return [() for _ in range(n)]
+    found = list(solution.candidates[:n])
+    return [normalise(c) for c in found] + [() for _ in range(n - len(found))]
+
+
+class EnsembleSolver:
+    """A Solver made of two Solvers; see the module docstring for the policy."""
+
+    def __init__(self, first: Solver, second: Solver, clock: Clock, policy: EnsemblePolicy | None = None) -> None:
+        self.first, self.second, self.clock = first, second, clock
+        self.policy = policy or EnsemblePolicy()
+        self.name = f"{first.name}+{second.name}"
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+        start = self.clock.now()
+        n = len(task.test)
+        notes: dict[str, object] = {}
+        first = self._try(self.first, task, time_limit * self.policy.first_share, notes)
+        first_cands = _per_test(first, n)
+        sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
+        second_cands: list[tuple[Candidate, ...]] = [() for _ in range(n)]
+        second: TaskSolution | None = None
+        remaining = time_limit - (self.clock.now() - start)
+        enough_time = remaining > max(self.policy.min_second_seconds, 0.0)
+        if (self.policy.always_run_second or not sure_everywhere) and enough_time:
+            second = self._try(self.second, task, remaining, notes)
+            second_cands = _per_test(second, n)
+        else:
+            notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
+                else f"{max(remaining, 0):.1f} s left, under {self.policy.min_second_seconds:g} s"
+        second_tier = 1 if self.policy.first_keeps_its_places else 0
+        if self._earned(second, notes):
+            merged = tuple(merge_candidates([f, s], (0, second_tier)) for f, s in zip(first_cands, second_cands))
+        else:  # the fallback guesses keep the places the first solver left; the second gets what remains
+            merged = tuple(merge_candidates([f, normalise(train_output_guesses(task, i)), s], (0, 1, 2))
+                           for i, (f, s) in enumerate(zip(first_cands, second_cands)))
+        return TaskSolution(merged, MappingProxyType(notes))
+
+    def _earned(self, second: TaskSolution | None, notes: dict[str, object]) -> bool:
+        """Whether the second solver's answers may go before the fallback guesses (see the module docstring)."""
+        threshold = self.policy.trust_second_at
+        if second is None or threshold is None:
+            return True
+        earned = second.held_out_exact is not None and second.held_out_exact >= threshold
+        if any(second.candidates):
+            notes[f"{self.second.name}_ranked"] = "before the fallback guesses" if earned else (
+                "after the fallback guesses: " + ("no held-out check" if second.held_out_exact is None else
+                                                  f"held-out exact {second.held_out_exact:.2f} < {threshold:g}"))
+        return earned
+
+    def _try(self, solver: Solver, task: Task, limit: float, notes: dict[str, object]) -> TaskSolution | None:
+        """One member failing must not silence the other."""
+        try:
+            solution = solver.solve(task, limit)
+        except Exception as exc:
+            notes[solver.name + PART_ERROR] = error_line(exc)[:300]
+            return None
+        if not isinstance(solution, TaskSolution):
+            notes[solver.name + PART_ERROR] = f"returned {type(solution).__name__}"
+            return None
+        notes.update(solution.notes)
+        return solution

@@ -1,0 +1,89 @@
+"""Ports of solving a batch: the solver, the durable result store, the work queue shared by workers,
+progress, and the report writers that read a finished run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from arc_ttt.domain.arc.solution import TaskSolution
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.errors import TaskFormatError
+from arc_ttt.domain.solving.results import TaskResult
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """Proposes ranked candidates per test input. It sees tasks without test outputs and should
+    return within `time_limit` seconds; the caller guards against it raising or returning garbage."""
+
+    @property
+    def name(self) -> str: ...
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution: ...
+
+class ResultStore(Protocol):
+    """Durable per-task results of a run: each result is committed as soon as it is recorded."""
+
+    notices: tuple[str, ...]  # what opening the store had to do that the user should hear about
+
+    def record(self, result: TaskResult) -> None: ...
+
+    def results(self) -> list[TaskResult]: ...
+
+    def final_task_ids(self) -> set[str]: ...
+
+    def clear(self) -> None:
+        """Forget every result (a fresh run in the same place, not a resumed one)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep one fact about the run (its source, settings) for a later report."""
+        ...
+
+    def close(self) -> None: ...
+
+class ProgressListener(Protocol):
+    def started(self, total: int, already_done: int) -> None: ...
+
+    def task_done(self, result: TaskResult) -> None: ...
+
+    def finished(self) -> None: ...
+
+class WorkQueue(Protocol):
+    """Hands out a batch's tasks to any number of workers, each task to one worker at a time.
+
+    A claim is a lease: it expires unless renewed, so a task whose worker died goes back to the queue.
+    """
+
+    def seed(self, task_ids: Sequence[str], *, reset: bool) -> None: ...
+
+    def claim(self, owner: str, lease_seconds: float) -> str | None: ...
+
+    def renew(self, owner: str, task_id: str, lease_seconds: float) -> bool: ...
+
+    def complete(self, owner: str, task_id: str) -> None: ...
+
+    def pending(self) -> int:
+        """Tasks not yet completed (unclaimed or leased)."""
+        ...
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a finished (or interrupted) batch hands to report writers."""
+
+    source: str
+    solver: str
+    tasks: tuple[Task, ...]
+    results: tuple[TaskResult, ...]
+    problems: tuple[TaskFormatError, ...]
+    wall_seconds: float
+    complete: bool
+    meta: Mapping[str, object] = field(default_factory=dict)  # hardware, profile, memory warnings, stop reason
+
+class ReportWriter(Protocol):
+    def write(self, run_dir: Path, summary: RunSummary) -> list[Path]:
+        """Write report files into `run_dir`; return their paths."""
+        ...

@@ -1,0 +1,90 @@
+"""The MIT test-time-training strategy (Akyürek et al., 2024): what to train on for one task and which
+views to predict under.
+
+Training data comes from the task's own demonstrations: each pair in turn is the query of a
+leave-one-out task made of the others, and every such task is seen under several invertible
+augmentations (symmetries, color permutations keeping 0, demonstration orders), up to a budget.
+When there are enough pairs, one is held out entirely (never a query nor a demonstration in
+training) and becomes the validation set: it is the query of tasks made of all the other pairs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.ttt.augmentation import Augmentation, augmentation_plan, inference_plan
+from arc_ttt.domain.ttt.examples import TTTDataset, TTTExample
+
+
+@dataclass(frozen=True, slots=True)
+class MitTTTOptions:
+    augmentations_per_task: int = 8  # views of each leave-one-out task (identity included)
+    max_examples: int = 64  # training examples per task, at most
+    holdout: bool = True  # hold one demonstration pair out for validation (needs >= 3 pairs)
+    validation_views: int = 4  # views of the held-out task
+    geometric: bool = True
+    colors: bool = True
+    shuffle: bool = True
+    inference_transforms: int = 8  # symmetries predicted under (identity first)
+    inference_samples: int = 2  # views per symmetry (colors, order) for voting within it
+    seed: int = 0
+
+
+def leave_one_out(pairs: tuple[Example, ...]) -> list[TTTExample]:
+    """Each pair as the query of a task made of the other pairs (tasks need at least one demonstration)."""
+    if len(pairs) < 2:
+        return []
+    return [TTTExample(pairs[:i] + pairs[i + 1 :], pairs[i]) for i in range(len(pairs))]
+
+
+def augmented(examples: list[TTTExample], views: int, rng: random.Random, options: MitTTTOptions) -> list[
+        list[TTTExample]]:
+    """For each example, its views (identity first), each a full transform of demonstrations and query."""
+    result = []
+    for example in examples:
+        plan = augmentation_plan(rng, views, num_examples=len(example.demonstrations), geometric=options.geometric,
+                                 colors=options.colors, shuffle=options.shuffle)
+        result.append([apply_view(aug, example) for aug in plan])
+    return result
+
+
+def apply_view(aug: Augmentation, example: TTTExample) -> TTTExample:
+    return TTTExample(aug.apply_examples(example.demonstrations), aug.apply_example(example.query))
+
+
+def round_robin(groups: list[list[TTTExample]], budget: int) -> list[TTTExample]:
+    """Take one view of every base task in turn, so a small budget still covers every query."""
+    chosen: list[TTTExample] = []
+    depth = 0
+    while len(chosen) < budget and any(depth < len(g) for g in groups):
+        for group in groups:
+            if depth < len(group) and len(chosen) < budget:
+                chosen.append(group[depth])
+        depth += 1
+    return chosen
+
+
+class MitTTTStrategy:
+    def __init__(self, options: MitTTTOptions | None = None) -> None:
+        self.options = options or MitTTTOptions()
+
+    def _rng(self, task: Task, purpose: str) -> random.Random:
+        return random.Random(f"{self.options.seed}:{task.id}:{purpose}")
+
+    def dataset(self, task: Task) -> TTTDataset:
+        pairs = tuple(ex for ex in task.train if ex.output is not None)
+        options = self.options
+        validation: list[TTTExample] = []
+        if options.holdout and len(pairs) >= 3:
+            held, pairs = pairs[-1], pairs[:-1]
+            rng = self._rng(task, "validation")
+            validation = augmented([TTTExample(pairs, held)], options.validation_views, rng, options)[0]
+        groups = augmented(leave_one_out(pairs), options.augmentations_per_task, self._rng(task, "train"), options)
+        return TTTDataset(tuple(round_robin(groups, options.max_examples)), tuple(validation))
+
+    def inference_views(self, task: Task) -> list[Augmentation]:
+        return inference_plan(self._rng(task, "inference"), transforms=self.options.inference_transforms,
+                              per_transform=self.options.inference_samples, num_examples=len(task.train),
+                              colors=self.options.colors, shuffle=self.options.shuffle)

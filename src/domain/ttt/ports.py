@@ -1,0 +1,94 @@
+"""Ports of test-time training: what to train on (the strategy) and the model that trains (the backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.ttt.augmentation import Augmentation
+from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTDataset, TTTExample
+
+
+class TTTStrategy(Protocol):
+    """How test-time training sees a task: which examples to train on and which views to predict under."""
+
+    def dataset(self, task: Task) -> TTTDataset: ...
+
+    def inference_views(self, task: Task) -> list[Augmentation]: ...
+
+class ModelBackend(Protocol):
+    """A causal language model with one trainable adapter on a frozen, shared base.
+
+    It does the tensor work; the training orchestrator decides when. Training is split into
+    `accumulate` (forward and backward of one micro-batch, gradients weighted and summed) and
+    `apply_update` (one optimizer step), so that the caller owns accumulation and out-of-memory
+    back-off. Any step may raise `OutOfMemory`. Adapter weights cross as safetensors bytes.
+    """
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def model_hash(self) -> str:
+        """Identifies the base weights, so a stored adapter is reused only on the base it was fit on."""
+        ...
+
+    def lora_config(self) -> Mapping[str, object]: ...
+
+    def new_adapter(self, seed: int) -> None:
+        """Start a fresh adapter (the model then behaves exactly as the base) and a fresh optimizer."""
+        ...
+
+    def accumulate(self, batch: Sequence[TTTExample], weight: float) -> StepLoss: ...
+
+    def apply_update(self, learning_rate: float) -> None: ...
+
+    def discard_gradients(self) -> None: ...
+
+    def evaluate(self, examples: Sequence[TTTExample]) -> Evaluation: ...
+
+    def generate(self, prompts: Sequence[TTTExample], max_seconds: float | None = None) -> list[Grid | None]:
+        """One greedy answer per prompt; None where the model's text is not a grid (or time ran out first)."""
+        ...
+
+    def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:
+        """Whether `generate` would ask the model for each prompt (sent together as in `generate`):
+        the prompt, with room for its answer, keeps at least one of its demonstrations in the context.
+        A prompt that keeps none shows the model no task, so it is answered None without a call."""
+        ...
+
+    def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
+        """Total log-probability (nats) of each prompt's query output as the answer, teacher-forced;
+        None where the episode does not fit the context."""
+        ...
+
+    def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
+        """Forward and backward of the mean prediction entropy over each query output's positions
+        (gradients weighted and summed, like `accumulate`); `loss` is that mean entropy in nats."""
+        ...
+
+    def remember_parameters(self) -> None:
+        """Note the adapter's parameters, so the update that follows can be repeated."""
+        ...
+
+    def repeat_last_update(self, scale: float) -> None:
+        """Apply again, times `scale`, the change made since `remember_parameters` (or repeat the
+        change already repeated); a no-op when nothing was remembered."""
+        ...
+
+    def export_adapter(self) -> bytes: ...
+
+    def import_adapter(self, weights: bytes) -> None:
+        """Load adapter weights (from `export_adapter`) and reset the optimizer."""
+        ...
+
+    def save_adapter(self, directory: Path) -> None: ...
+
+    def load_adapter(self, directory: Path) -> None: ...
+
+    def merge_adapter(self) -> None:
+        """Fold the adapter into the base weights for serving one task; the base is no longer shared."""
+        ...

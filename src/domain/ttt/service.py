@@ -1,0 +1,246 @@
+"""The TTT model service: one task in, two voted attempts per test input out.
+
+Dataset from the strategy -> a fresh adapter fit by the training orchestrator (or a stored one
+reused) -> predictions under every inference view -> each mapped back through its inverse ->
+hierarchical vote -> the two best grids as candidates, with their votes as scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.checkpoints.ports import CheckpointRepository
+from arc_ttt.domain.errors import ArcTttError, InvalidGridError, OutOfMemory
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.ttt.augmentation import Augmentation
+from arc_ttt.domain.ttt.examples import TrainingReport, TTTExample
+from arc_ttt.domain.ttt.ports import ModelBackend, TTTStrategy
+from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule, extra_views, interleaved
+from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy, EntropyReport, sharpen
+from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend, PredictCorrectPolicy
+from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions, combine, score_candidates
+from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.domain.ttt.voting import Tally, Vote, hierarchical_vote
+
+SOURCE = "ttt"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    training_share: float = 0.6  # of a task's time limit that training may use
+    generation_batch: int = 16  # views per batched backend call (16: all default views at once; time is
+    # checked between calls)
+    retrain: bool = False  # ignore a stored adapter and train again
+    save_adapters: bool = True
+    tags: tuple[str, ...] = ("ttt",)
+    # strategies beyond plain TTT; None switches one off (docs/ttt.md, "Strategies")
+    confidence: ConfidenceRule | None = None  # rounds of views with an early stop per test input
+    scoring: ScoringOptions | None = None  # rank voted candidates by log-probability under augmentations
+    entropy: EntropyPolicy | None = None  # entropy-minimising steps on the test inputs after training
+    predict_correct: PredictCorrectPolicy | None = None  # skip predictable training steps
+
+
+def view_of(task: Task, test_input: Grid, view: Augmentation) -> TTTExample:
+    """The prompt for one test input as seen under `view` (all demonstrations, transformed)."""
+    return TTTExample(view.apply_examples(task.train), Example(view.apply_grid(test_input)))
+
+
+class TTTModelService:
+    def __init__(
+        self,
+        backend: ModelBackend,
+        strategy: TTTStrategy,
+        policy: TrainingPolicy,
+        clock: Clock,
+        checkpoints: CheckpointRepository | None = None,
+        options: ServiceOptions | None = None,
+    ) -> None:
+        self.backend = backend
+        self.strategy = strategy
+        self.policy = policy
+        self.clock = clock
+        self.checkpoints = checkpoints
+        self.options = options or ServiceOptions()
+
+    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+        start = self.clock.now()
+        notes: dict[str, object] = {"model": self.backend.model_name}
+        views = self.strategy.inference_views(task)
+        if not self._can_answer(task, views):
+            notes.update(skipped="no test prompt keeps a demonstration in the model's context", views=len(views),
+                         predictions=0, seconds=self.clock.now() - start)
+            return TaskSolution(tuple(() for _ in task.test), MappingProxyType({"ttt": notes}))
+        self.backend.new_adapter(self.policy.seed)
+        stored = self._reuse_adapter(task, notes)
+        if stored is not None:
+            held_out_exact = stored.get("val_exact")
+        else:
+            report = self._train(task, time_limit)
+            notes.update(_report_notes(report))
+            self._store_adapter(task, report, notes)
+            held_out_exact = report.val_exact_after
+        deadline = start + time_limit
+        if self.options.entropy is not None:
+            notes.update(_entropy_notes(sharpen(self.backend, task, interleaved(views), self.options.entropy)))
+        candidates = []
+        predictions = scored = 0
+        for test in task.test:
+            tallies, made = self._predict(task, test.input, views, deadline)
+            predictions += made
+            if self.options.scoring is not None and tallies:
+                ranked, count = self._rescore(task, test.input, tallies, views)
+                scored += count
+                candidates.append(ranked)
+                continue
+            candidates.append(tuple(
+                Candidate(t.grid, SOURCE, score=float(t.group_votes),
+                          explanation=f"{t.group_votes} transforms, {t.total_votes} of {made} views")
+                for t in tallies[:2]))
+        notes.update(views=len(views), predictions=predictions, seconds=self.clock.now() - start)
+        if self.options.scoring is not None:
+            notes["scored"] = scored
+        return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}), held_out_exact=held_out_exact)
+
+    def _can_answer(self, task: Task, views: list[Augmentation]) -> bool:
+        """Whether some view of some test input keeps a demonstration in the model's context; if none
+        does, every prompt would be answered None, and training would only spend other tasks' time."""
+        return any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test)
+
+    def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> Mapping[str, float] | None:
+        """The metrics stored with the adapter taken from the repository; None when none was taken."""
+        if self.checkpoints is None or self.options.retrain:
+            return None
+        try:
+            found = self.checkpoints.load_latest_good(task.id, self.backend.model_hash)
+        except ArcTttError:
+            return None
+        if found is None:
+            return None
+        info, weights = found
+        self.backend.import_adapter(weights)
+        notes.update({"reused_adapter_version": info.version, **{k: v for k, v in info.metrics.items()}})
+        return info.metrics
+
+    def _train(self, task: Task, time_limit: float) -> TrainingReport:
+        dataset = self.strategy.dataset(task)
+        wall = min(self.policy.wall_seconds, max(0.0, time_limit * self.options.training_share))
+        policy = replace(self.policy, wall_seconds=wall)
+        if self.options.predict_correct is None:
+            return TrainingOrchestrator(self.backend, self.clock, policy).fit(dataset.train, dataset.validation)
+        shortcut = PredictCorrectBackend(self.backend, self.options.predict_correct)
+        report = TrainingOrchestrator(shortcut, self.clock, policy).fit(dataset.train, dataset.validation)
+        return replace(report, predicted_steps=shortcut.predicted_steps)
+
+    def _store_adapter(self, task: Task, report: TrainingReport, notes: dict[str, object]) -> None:
+        if self.checkpoints is None or not self.options.save_adapters or report.steps == 0:
+            return
+        info = self.checkpoints.save(
+            task.id,
+            self.backend.export_adapter(),
+            base_model=self.backend.model_name,
+            base_model_hash=self.backend.model_hash,
+            lora_config=self.backend.lora_config(),
+            metrics=report.metrics(),
+            tags=self.options.tags,
+        )
+        notes["adapter_version"] = info.version
+
+    def _predict(self, task: Task, test_input: Grid, views: list[Augmentation],
+                 deadline: float) -> tuple[list[Tally], int]:
+        top = max(2, self.options.scoring.candidates) if self.options.scoring is not None else 2
+        if self.options.confidence is not None:
+            votes = self._predict_in_rounds(task, test_input, views, deadline, self.options.confidence)
+            return hierarchical_vote(votes, top=top), len(votes)
+        votes = []
+        size = max(1, self.options.generation_batch)
+        for i in range(0, len(views), size):
+            if votes and self.clock.now() >= deadline:
+                break  # out of time: vote with what the views so far produced
+            votes.extend(self._generate_votes(task, test_input, views[i : i + size], deadline, first=not votes))
+        return hierarchical_vote(votes, top=top), len(votes)
+
+    def _generate_votes(self, task: Task, test_input: Grid, chunk: list[Augmentation], deadline: float,
+                        first: bool) -> list[Vote]:
+        try:
+            left = deadline - self.clock.now()
+            # the first chunk always runs (a task needs some vote); later ones stop at the deadline
+            answers = self.backend.generate([view_of(task, test_input, v) for v in chunk],
+                                            max_seconds=max(left, 1.0) if first else left)
+        except OutOfMemory:
+            answers = [None] * len(chunk)
+        return [Vote(view.group, _undo(view, answer)) for view, answer in zip(chunk, answers)]
+
+    def _predict_in_rounds(self, task: Task, test_input: Grid, views: list[Augmentation], deadline: float,
+                           rule: ConfidenceRule) -> list[Vote]:
+        """Rounds of `rule.round_views` views (symmetries interleaved) until the vote is settled, the
+        views (plus extra samples up to `rule.max_views`) run out, or time does."""
+        plan = interleaved(views)
+        if rule.max_views > len(plan):
+            plan += extra_views(plan, rule.max_views - len(plan), len(task.train), seed=f"{task.id}:extra")
+        votes: list[Vote] = []
+        for i in range(0, len(plan), rule.round_views):
+            if votes and (self.clock.now() >= deadline or rule.settled(votes)):
+                break
+            votes.extend(self._generate_votes(task, test_input, plan[i : i + rule.round_views], deadline,
+                                              first=not votes))
+        return votes
+
+    def _rescore(self, task: Task, test_input: Grid, tallies: list[Tally],
+                 views: list[Augmentation]) -> tuple[tuple[Candidate, ...], int]:
+        """The two best of the voted candidates by log-probability under augmentations plus votes."""
+        options = self.options.scoring
+        assert options is not None
+        chosen = interleaved(views)[: options.views]
+        try:
+            log_probs = score_candidates(self.backend, task, test_input, [t.grid for t in tallies], chosen)
+        except OutOfMemory:
+            log_probs = {}
+        ranked = combine(tallies, log_probs, options.vote_weight)[:2]
+        # scores stay in transform votes (the unit an ensemble adds up) but follow the combined order,
+        # so that an ensemble sorting by score keeps it
+        scores = sorted((float(r.tally.group_votes) for r in ranked), reverse=True)
+        return tuple(
+            Candidate(r.grid, SOURCE, score=score,
+                      explanation=(f"{r.tally.group_votes} transforms, {r.tally.total_votes} votes, "
+                                   f"log-prob {r.log_prob if r.log_prob is None else round(r.log_prob, 2)} "
+                                   f"over {len(chosen)} views"))
+            for r, score in zip(ranked, scores)), len(tallies) * len(chosen)
+
+
+def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:
+    if answer is None:
+        return None
+    try:
+        return view.invert_grid(answer)
+    except (InvalidGridError, IndexError):
+        return None
+
+
+def _entropy_notes(report: EntropyReport) -> dict[str, object]:
+    notes: dict[str, object] = {"entropy_steps": report.steps, "entropy_tokens": report.tokens,
+                                "entropy_stop": report.stop_reason}
+    if report.entropy_first is not None and report.entropy_last is not None:
+        notes.update(entropy_first=round(report.entropy_first, 4), entropy_last=round(report.entropy_last, 4))
+    return notes
+
+
+def _report_notes(report: TrainingReport) -> dict[str, object]:
+    notes: dict[str, object] = {
+        "train_tokens": report.train_tokens,
+        "train_seconds": round(report.train_seconds, 3),
+        "tokens_per_second": round(report.tokens_per_second, 1),
+        "steps": report.steps,
+        "stop_reason": report.stop_reason,
+        "divergences": report.divergences,
+        "oom_backoffs": report.oom_backoffs,
+    }
+    if report.predicted_steps:
+        notes["predicted_steps"] = report.predicted_steps
+    # the held-out figures under the names they are stored with the adapter (one list: TrainingReport.metrics)
+    notes.update({key: round(value, 5) for key, value in report.metrics().items() if key.startswith("val_")})
+    return notes
