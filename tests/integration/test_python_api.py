@@ -19,6 +19,7 @@ def test_the_documented_python_api_solves_and_scores(tmp_path: Path) -> None:
 
 
 def test_importing_the_package_loads_no_heavy_library() -> None:
-    code = "import sys, arc_ttt, arc_ttt.domain.ports; print(any(m in sys.modules for m in ('torch','sqlalchemy')))"
+    code = ("import sys, arc_ttt, arc_ttt.domain.solving.ports, arc_ttt.domain.ttt.ports; "
+            "print(any(m in sys.modules for m in ('torch','sqlalchemy')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
