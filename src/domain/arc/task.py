@@ -39,10 +39,6 @@ class Task:
         check_task_id(self.id)
 
     @property
-    def test_inputs(self) -> tuple[Grid, ...]:
-        return tuple(example.input for example in self.test)
-
-    @property
     def has_solutions(self) -> bool:
         return all(example.output is not None for example in self.test)
 
