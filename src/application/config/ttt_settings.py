@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from arc_ttt.application.config.mappings import deep_merge
+from arc_ttt.application.config.yaml_files import read_yaml
 
 
 class _Knobs(BaseModel):
@@ -184,8 +185,6 @@ def _explicit(model: BaseModel) -> dict[str, Any]:
 
 def resolve_ttt(section: TTTSettings, presets_file: Path) -> TTTSettings:
     """The effective TTT settings: file defaults, then the preset, then the explicit section values."""
-    from arc_ttt.application.config.settings import read_yaml
-
     try:
         strategy_file = TTTStrategyFile(**read_yaml(presets_file))
     except ValidationError as exc:
