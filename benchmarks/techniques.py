@@ -1,12 +1,12 @@
-"""Each strategy switch on and off, end to end on ARC-AGI-1 evaluation tasks (measuring only: no knob
+"""Each technique switch on and off, end to end on ARC-AGI-1 evaluation tasks (measuring only: no knob
 here is tuned on these tasks). Prints a Markdown table and, with --write, replaces the
-"## Strategies" section of docs/benchmarks.md.
+"## Techniques" section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 10 --steps 8 \
+    .venv/bin/python benchmarks/techniques.py --model data/models/arc-ttt-small --tasks 10 --steps 8 \
         --max-length 1024 --write --verdict "..."          # CPU, one thread; --size tiny: a fresh model
-    python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 400 --steps 32 \
-        --max-length 4096 --section "## Strategies on CUDA" --write       # all 400 on a CUDA GPU
-    .venv/bin/python benchmarks/strategies.py --dataset generated --size tiny --tasks 10 --steps 40 --lr 1e-2
+    python benchmarks/techniques.py --model data/models/arc-ttt-small --tasks 400 --steps 32 \
+        --max-length 4096 --section "## Techniques on CUDA" --write       # all 400 on a CUDA GPU
+    .venv/bin/python benchmarks/techniques.py --dataset generated --size tiny --tasks 10 --steps 40 --lr 1e-2
 
 The adapter is trained once per task (the `off` run) and reused by the switches that change only
 what happens after training (confidence, scoring, entropy); their seconds and tokens include that
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SECTION = "## Strategies"
+SECTION = "## Techniques"
 SWITCHES = ("confidence", "scoring", "entropy", "predict_correct")
 
 
@@ -121,14 +121,14 @@ class Row:
 
 
 def options_for(switch: str) -> Any:
-    from arc_ttt.application.bootstrap.ttt_wiring import strategy_options
-    from arc_ttt.application.config.ttt_settings import StrategyKnobs
+    from arc_ttt.application.bootstrap.ttt_wiring import technique_options
+    from arc_ttt.application.config.ttt_settings import TechniqueKnobs
 
-    knobs = StrategyKnobs()
+    knobs = TechniqueKnobs()
     if switch != "off":
         section = getattr(knobs, switch).model_copy(update={"enabled": True})
         knobs = knobs.model_copy(update={switch: section})
-    return strategy_options(knobs)
+    return technique_options(knobs)
 
 
 def random_grid(rng: Any) -> Any:
@@ -276,7 +276,7 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows, model = run(args)
-    command = (f"benchmarks/strategies.py {'--model ' + args.model if args.model else '--size ' + args.size} "
+    command = (f"benchmarks/techniques.py {'--model ' + args.model if args.model else '--size ' + args.size} "
                f"--dataset {args.dataset} "
                f"--tasks {args.tasks} --steps {args.steps} --lr {args.lr} --max-length {args.max_length} "
                f"--threads {args.threads}")

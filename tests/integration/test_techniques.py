@@ -1,4 +1,4 @@
-"""Each strategy switch runs end to end on a tiny real model: training, the strategy's own tensor work
+"""Each technique switch runs end to end on a tiny real model: training, the technique's own tensor work
 (scoring, entropy steps, repeated updates) and voting, leaving two attempts per test input."""
 
 from __future__ import annotations

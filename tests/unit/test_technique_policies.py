@@ -1,4 +1,4 @@
-"""The policies of the strategies beyond plain TTT, with fakes: the confidence stopping rule and its
+"""The policies of the techniques beyond plain TTT, with fakes: the confidence stopping rule and its
 rounds, the scoring combination, entropy steps and the predict/correct shortcut."""
 
 from __future__ import annotations

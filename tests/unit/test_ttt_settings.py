@@ -1,4 +1,4 @@
-"""configs/strategies/ttt.yaml validates, presets resolve, and explicit settings win over presets."""
+"""configs/presets/ttt.yaml validates, presets resolve, and explicit settings win over presets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from arc_ttt.application.bootstrap.ttt_wiring import PRESETS_FILE, solver_config
 from arc_ttt.application.config.settings import default_config_dir, load_settings
-from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile, resolve_ttt
+from arc_ttt.application.config.ttt_settings import TTTPresetsFile, TTTSettings, resolve_ttt
 
 PRESETS = default_config_dir() / PRESETS_FILE
 
@@ -51,24 +51,24 @@ def test_bad_preset_files_and_names_are_clear(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="preset 'fast'"):
         resolve_ttt(TTTSettings(preset="fast"), bad)
     with pytest.raises(ValueError):
-        TTTStrategyFile(**{"defaults": {"lora": {"rank": 0}}})
+        TTTPresetsFile(**{"defaults": {"lora": {"rank": 0}}})
 
 
-def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_technique_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
     import yaml
 
     from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
     from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
 
     off = solver_config(resolve_ttt(TTTSettings(), PRESETS)).service
-    shipped = TTTStrategyFile(**yaml.safe_load(PRESETS.read_text())).defaults.strategies
+    shipped = TTTPresetsFile(**yaml.safe_load(PRESETS.read_text())).defaults.techniques
     assert (off.confidence is None) == (not shipped.confidence.enabled)
     assert (off.scoring is None) == (not shipped.scoring.enabled)
     assert (off.entropy is None) == (not shipped.entropy.enabled)
     assert (off.predict_correct is None) == (not shipped.predict_correct.enabled)
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__ENABLED", "true")
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__VIEWS", "6")
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__PREDICT_CORRECT__ENABLED", "true")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__SCORING__ENABLED", "true")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__SCORING__VIEWS", "6")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__PREDICT_CORRECT__ENABLED", "true")
     service = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).service
     assert service.scoring == ScoringOptions(candidates=4, views=6, vote_weight=1.0)
     assert service.predict_correct == PredictCorrectPolicy()
@@ -76,7 +76,7 @@ def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_predict_correct_window_beyond_its_warmup_is_refused() -> None:
     with pytest.raises(ValueError, match="window"):
-        TTTSettings(strategies={"predict_correct": {"warmup": 2, "window": 3}})
+        TTTSettings(techniques={"predict_correct": {"warmup": 2, "window": 3}})
 
 
 def test_backend_switches_reach_the_backend_options(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -453,7 +453,7 @@ class TransformersBackend:
             encoded.append(item if shows_task else None)
         return encoded, shapes, limits
 
-    # --- strategies beyond plain TTT (tensor work in technique_ops) --------------------------------------
+    # --- techniques beyond plain TTT (tensor work in technique_ops) --------------------------------------
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         from arc_ttt.adapters.models import technique_ops
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.solvers.ttt_solver import TTTSolver, TTTSolverConfig
 from arc_ttt.application.config.settings import Settings, default_config_dir, locate_model
-from arc_ttt.application.config.ttt_settings import StrategyKnobs, TTTSettings, resolve_ttt
+from arc_ttt.application.config.ttt_settings import TechniqueKnobs, TTTSettings, resolve_ttt
 from arc_ttt.domain.checkpoints.ports import CheckpointRepository
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
@@ -18,7 +18,7 @@ from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
 from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
 from arc_ttt.domain.ttt.training import TrainingPolicy
 
-PRESETS_FILE = "strategies/ttt.yaml"
+PRESETS_FILE = "presets/ttt.yaml"
 
 
 def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
@@ -52,12 +52,12 @@ def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
             seed=ttt.seed,
         ),
         service=ServiceOptions(training_share=inference.training_share, generation_batch=inference.generation_batch,
-                               retrain=ttt.retrain, **strategy_options(ttt.strategies)),
+                               retrain=ttt.retrain, **technique_options(ttt.techniques)),
     )
 
 
-def strategy_options(knobs: StrategyKnobs) -> dict[str, object]:
-    """The service options of each strategy switched on (None: off)."""
+def technique_options(knobs: TechniqueKnobs) -> dict[str, object]:
+    """The service options of each technique switched on (None: off)."""
     c, s, e, p = knobs.confidence, knobs.scoring, knobs.entropy, knobs.predict_correct
     return {
         "confidence": ConfidenceRule(round_views=c.round_views, min_views=c.min_views, agreement=c.agreement,

@@ -18,7 +18,7 @@ from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.application.config.durations import parse_duration
 from arc_ttt.application.config.mappings import deep_merge
 from arc_ttt.application.config.sizes import parse_size
-from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile
+from arc_ttt.application.config.ttt_settings import TTTPresetsFile, TTTSettings
 from arc_ttt.application.config.yaml_files import ConfigError, read_yaml
 from arc_ttt.domain.errors import message_line
 
@@ -278,9 +278,9 @@ def validate_hardware_profile(path: Path) -> HardwareSettings:
     return settings.hardware
 
 
-def validate_strategy_file(path: Path) -> TTTStrategyFile:
-    """A configs/strategies/*.yaml file: TTT presets, each a partial TTT configuration."""
-    return TTTStrategyFile(**read_yaml(path))
+def validate_presets_file(path: Path) -> TTTPresetsFile:
+    """A configs/presets/*.yaml file: TTT presets, each a partial TTT configuration."""
+    return TTTPresetsFile(**read_yaml(path))
 
 
 # Each folder of configs/ holds one kind of file; this says which model validates which folder.
@@ -288,5 +288,5 @@ def validate_strategy_file(path: Path) -> TTTStrategyFile:
 CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
     ".": validate_overlay,
     "hardware": validate_hardware_profile,
-    "strategies": validate_strategy_file,
+    "presets": validate_presets_file,
 }

@@ -1,4 +1,4 @@
-"""Settings of the TTT solver, and the presets file configs/strategies/ttt.yaml that feeds them.
+"""Settings of the TTT solver, and the presets file configs/presets/ttt.yaml that feeds them.
 
 Resolution, weakest first: these class defaults <- the file's `defaults` <- the chosen preset <-
 whatever default.yaml, overlays or ARC_TTT_TTT__* variables set explicitly in the `ttt` section.
@@ -80,7 +80,7 @@ class ConfidenceKnobs(_Knobs):
     min_views: int = Field(default=4, ge=1)
     agreement: float = Field(default=0.75, gt=0.0, le=1.0)
     margin: int = Field(default=3, ge=1)
-    max_views: int = Field(default=0, ge=0, description="cap with extra rounds; 0: the strategy's views only")
+    max_views: int = Field(default=0, ge=0, description="cap with extra rounds; 0: the data strategy's views only")
 
 
 class ScoringKnobs(_Knobs):
@@ -111,8 +111,8 @@ class PredictCorrectKnobs(_Knobs):
         return self
 
 
-class StrategyKnobs(_Knobs):
-    """Switches for the strategies beyond plain TTT (docs/ttt.md, "Strategies")."""
+class TechniqueKnobs(_Knobs):
+    """Switches for the techniques beyond plain TTT (docs/ttt.md, "Techniques")."""
 
     confidence: ConfidenceKnobs = ConfidenceKnobs()
     scoring: ScoringKnobs = ScoringKnobs()
@@ -126,7 +126,7 @@ class TTTKnobs(_Knobs):
     training: TrainingKnobs = TrainingKnobs()
     data: DataKnobs = DataKnobs()
     inference: InferenceKnobs = InferenceKnobs()
-    strategies: StrategyKnobs = StrategyKnobs()
+    techniques: TechniqueKnobs = TechniqueKnobs()
 
 
 class TTTSettings(TTTKnobs):
@@ -143,8 +143,8 @@ class TTTSettings(TTTKnobs):
     seed: int = 0
 
 
-class TTTStrategyFile(BaseModel):
-    """configs/strategies/ttt.yaml: the light defaults and named presets (partial overrides)."""
+class TTTPresetsFile(BaseModel):
+    """configs/presets/ttt.yaml: the light defaults and named presets (partial overrides)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -152,7 +152,7 @@ class TTTStrategyFile(BaseModel):
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _presets_are_valid(self) -> TTTStrategyFile:
+    def _presets_are_valid(self) -> TTTPresetsFile:
         for name, values in self.presets.items():
             try:
                 TTTKnobs(**deep_merge(self.defaults.model_dump(), values))
@@ -186,8 +186,8 @@ def _explicit(model: BaseModel) -> dict[str, Any]:
 def resolve_ttt(section: TTTSettings, presets_file: Path) -> TTTSettings:
     """The effective TTT settings: file defaults, then the preset, then the explicit section values."""
     try:
-        strategy_file = TTTStrategyFile(**read_yaml(presets_file))
+        presets = TTTPresetsFile(**read_yaml(presets_file))
     except ValidationError as exc:
         raise ValueError(f"{presets_file}: {validation_summary(exc)}") from None
-    layered = deep_merge(strategy_file.knobs(section.preset), _explicit(section))
+    layered = deep_merge(presets.knobs(section.preset), _explicit(section))
     return TTTSettings(**layered)

@@ -38,7 +38,7 @@ class ServiceOptions:
     retrain: bool = False  # ignore a stored adapter and train again
     save_adapters: bool = True
     tags: tuple[str, ...] = ("ttt",)
-    # strategies beyond plain TTT; None switches one off (docs/ttt.md, "Strategies")
+    # techniques beyond plain TTT; None switches one off (docs/ttt.md, "Techniques")
     confidence: ConfidenceRule | None = None  # rounds of views with an early stop per test input
     scoring: ScoringOptions | None = None  # rank voted candidates by log-probability under augmentations
     entropy: EntropyPolicy | None = None  # entropy-minimising steps on the test inputs after training
