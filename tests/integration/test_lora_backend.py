@@ -8,11 +8,12 @@ import random
 import pytest
 import torch
 
-from arc_ttt.adapters.models.backend import AdapterMismatchError, BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.backend import AdapterMismatchError, TransformersBackend
 from arc_ttt.adapters.models.model_loading import build_model, init_model, load_model
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.examples import TTTExample
+from tests.builders import backend_options
 
 TINY = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2}
 
@@ -28,7 +29,7 @@ PROBE = EXAMPLES[0]
 
 
 def backend(**options) -> TransformersBackend:
-    return TransformersBackend(build_model("tiny", seed=0, **TINY), BackendOptions(**options))
+    return TransformersBackend(build_model("tiny", seed=0, **TINY), backend_options(lora_dropout=0.0, **options))
 
 
 def train(b: TransformersBackend, steps: int = 3) -> None:

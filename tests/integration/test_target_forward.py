@@ -12,9 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from arc_ttt.adapters.models import target_forward  # noqa: E402
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend  # noqa: E402
+from arc_ttt.adapters.models.backend import TransformersBackend  # noqa: E402
 from arc_ttt.adapters.models.model_loading import build_model  # noqa: E402
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits  # noqa: E402
+from tests.builders import backend_options  # noqa: E402
 
 SHAPE = {"vocab_size": 20, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3,
          "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256}
@@ -40,6 +41,11 @@ def lora_model(kind: str, dropout: float = 0.0, **overrides: Any) -> Any:
             if "lora_B" in name:
                 param.normal_(0.0, 0.2)
     return model
+
+
+def tiny_backend(**changes: Any) -> TransformersBackend:
+    """The backend on a fresh tiny model, without LoRA dropout (these checks compare deterministic passes)."""
+    return TransformersBackend(build_model("tiny", seed=0), backend_options(lora_dropout=0.0, **changes))
 
 
 def lora_grads(model: Any) -> list[Any]:
@@ -137,14 +143,14 @@ def test_blocker_names_what_it_cannot_serve() -> None:
 
 
 def test_backend_uses_it_and_falls_back_when_its_probe_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions()).target_forward
-    assert not TransformersBackend(build_model("tiny", seed=0), BackendOptions(target_forward=False)).target_forward
+    assert tiny_backend().target_forward
+    assert not tiny_backend(target_forward=False).target_forward
 
     original = target_forward._block
     monkeypatch.setattr(target_forward, "_block", lambda *args: original(*args) * 1.01)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+        backend = tiny_backend()
     assert not backend.target_forward
     assert any("its logits differ" in str(w.message) for w in caught)
 
@@ -154,7 +160,7 @@ def test_backend_uses_it_and_falls_back_when_its_probe_disagrees(monkeypatch: py
     monkeypatch.setattr(target_forward, "_block", broken)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+        backend = tiny_backend()
     assert not backend.target_forward
     assert any("it failed (RuntimeError: unknown module)" in str(w.message) for w in caught)
     assert backend.model.training
@@ -198,10 +204,10 @@ def test_backend_runs_training_matmuls_in_bf16_only_where_the_cpu_has_them(monke
 
     monkeypatch.setattr(backend_module, "target_logits", recording)
     monkeypatch.setattr(backend_module, "cpu_computes_bf16", lambda: False)
-    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions()).base_dtype is None
+    assert tiny_backend().base_dtype is None
     monkeypatch.setattr(backend_module, "cpu_computes_bf16", lambda: True)
-    assert TransformersBackend(build_model("tiny", seed=0), BackendOptions(mixed_precision="no")).base_dtype is None
-    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions())
+    assert tiny_backend(mixed_precision="no").base_dtype is None
+    backend = tiny_backend()
     assert backend.base_dtype == torch.bfloat16
     grid = Grid(((1, 2), (3, 4)))
     example = TTTExample((Example(grid, grid),), Example(grid, grid))

@@ -8,11 +8,12 @@ import string
 import pytest
 import torch
 
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.backend import TransformersBackend
 from arc_ttt.adapters.models.model_loading import load_model
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.examples import TTTExample
+from tests.builders import backend_options
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def foreign_model_dir(tmp_path_factory: pytest.TempPathFactory):
 def test_text_format_trains_and_answers(foreign_model_dir) -> None:
     loaded = load_model(str(foreign_model_dir))
     assert loaded.fmt.name == "text" and loaded.tokenizer.pad_token_id == loaded.tokenizer.eos_token_id
-    backend = TransformersBackend(loaded, BackendOptions(gradient_checkpointing=True))
+    backend = TransformersBackend(loaded, backend_options(lora_dropout=0.0, gradient_checkpointing=True))
     g = Grid.of([[1, 2], [3, 0]])
     flipped = Grid(tuple(row[::-1] for row in g.rows))
     examples = [TTTExample((Example(g, flipped),), Example(flipped, g))] * 2

@@ -7,11 +7,12 @@ import random
 import pytest
 import torch
 
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.backend import TransformersBackend
 from arc_ttt.adapters.models.model_loading import init_model, load_model
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.examples import TTTExample
+from tests.builders import backend_options
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
@@ -35,7 +36,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory):
 def test_quantized_base_trains_a_lora_adapter_and_generates(model_dir, quantization: str) -> None:
     loaded = load_model(str(model_dir), quantization=quantization)
     assert getattr(loaded.model, f"is_loaded_in_{quantization[0]}bit")
-    backend = TransformersBackend(loaded, BackendOptions(gradient_checkpointing=True))
+    backend = TransformersBackend(loaded, backend_options(lora_dropout=0.0, gradient_checkpointing=True))
     assert backend.device.type == "cuda" and backend.dtype is not None  # bf16/fp16 autocast
     data = examples(6)
     start = backend.evaluate(data)
@@ -53,7 +54,7 @@ def test_quantized_base_trains_a_lora_adapter_and_generates(model_dir, quantizat
 
 def test_full_precision_on_gpu_places_the_model_with_accelerate(model_dir) -> None:
     loaded = load_model(str(model_dir))
-    backend = TransformersBackend(loaded, BackendOptions())
+    backend = TransformersBackend(loaded, backend_options(lora_dropout=0.0))
     assert backend.device.type == "cuda"
     before = backend.forward_logits(examples(1)[0])
     backend.import_adapter(backend.export_adapter())
@@ -64,7 +65,7 @@ def test_full_precision_on_gpu_places_the_model_with_accelerate(model_dir) -> No
 def test_target_forward_serves_on_cuda_with_the_models_loss(model_dir, quantization: str) -> None:
     # the probe at load compares it with the model's forward; under autocast the two losses agree too
     loaded = load_model(str(model_dir), quantization=quantization)
-    backend = TransformersBackend(loaded, BackendOptions(lora_dropout=0.0))
+    backend = TransformersBackend(loaded, backend_options(lora_dropout=0.0))
     assert backend.target_forward
     data = examples(4)
     backend.accumulate(data, 1.0)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.backend import TransformersBackend
 from arc_ttt.adapters.models.model_loading import build_model
 from arc_ttt.adapters.system.clock import MonotonicClock
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
-from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+from arc_ttt.domain.ttt.training import TrainingOrchestrator
+from tests.builders import backend_options, data_options, service_options, training_policy
 
 Rule = Callable[[Grid], Grid]
 RULES: dict[str, Rule] = {
@@ -36,10 +37,11 @@ def generated_task(name: str, rule: Rule, seed: int) -> Task:
 
 
 def test_ttt_lowers_held_out_loss_and_raises_token_accuracy_on_most_tasks() -> None:
-    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions(lora_rank=8, lora_alpha=16))
-    strategy = MitTTTStrategy(MitTTTOptions(augmentations_per_task=4, max_examples=24, validation_views=2))
-    policy = TrainingPolicy(max_steps=20, batch_size=4, micro_batch_size=4, learning_rate=1e-2, warmup_steps=2,
-                            eval_every=0, wall_seconds=120)
+    backend = TransformersBackend(build_model("tiny", seed=0),
+                                  backend_options(lora_rank=8, lora_alpha=16, lora_dropout=0.0))
+    strategy = MitTTTStrategy(data_options(augmentations_per_task=4, max_examples=24, validation_views=2))
+    policy = training_policy(max_steps=20, batch_size=4, micro_batch_size=4, learning_rate=1e-2, warmup_steps=2,
+                             eval_every=0, wall_seconds=120)
     tasks = [generated_task(name, rule, seed) for seed, (name, rule) in enumerate(sorted(RULES.items()))]
     tasks += [generated_task(name, rule, 10 + seed) for seed, (name, rule) in enumerate(sorted(RULES.items()))][:2]
     improved = []
@@ -70,11 +72,13 @@ def test_the_whole_service_answers_a_rule_the_tiny_model_can_learn() -> None:
     task = Task("dot", tuple(Example(grid(), dot) for _ in range(4)), (Example(grid()),))
     # unconstrained decoding: the shape constraint alone would force the 1x1 frame, and the point here is
     # that training teaches the model the whole answer
-    backend = TransformersBackend(build_model("tiny", seed=0), BackendOptions(constrained_decoding=False))
+    backend = TransformersBackend(build_model("tiny", seed=0),
+                                  backend_options(lora_dropout=0.0, constrained_decoding=False))
     untrained = backend.generate([TTTExample(task.train, Example(task.test[0].input))])
     assert untrained != [dot]
-    strategy = MitTTTStrategy(MitTTTOptions(max_examples=32, inference_samples=1))
-    policy = TrainingPolicy(max_steps=40, learning_rate=1e-2, batch_size=4, micro_batch_size=4, eval_every=10)
-    solution = TTTModelService(backend, strategy, policy, MonotonicClock()).solve(task, time_limit=120)
+    strategy = MitTTTStrategy(data_options(max_examples=32, inference_samples=1))
+    policy = training_policy(max_steps=40, learning_rate=1e-2, batch_size=4, micro_batch_size=4, eval_every=10)
+    solution = TTTModelService(backend, strategy, policy, MonotonicClock(),
+                               options=service_options()).solve(task, time_limit=120)
     best = solution.candidates[0][0]
     assert best.grid == dot and best.score >= 6  # most of the 8 symmetries agree

@@ -2,11 +2,16 @@ from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.solving.ensemble import EnsemblePolicy, EnsembleSolver, merge_candidates
-from tests.builders import grid, symmetry_task
+from tests.builders import ensemble_policy, grid, symmetry_task
 from tests.fakes import FakeClock, ScriptedSolver
 
 A, B, C = grid("1"), grid("2"), grid("3")
 TASK = symmetry_task("t", Dihedral.ROT90)
+
+
+def policy(**changes: object) -> EnsemblePolicy:
+    """The settings' defaults, except that the second solver runs however little time is left (tasks here get 10 s)."""
+    return ensemble_policy(**{"min_second_seconds": 0.0, **changes})
 
 
 def _sol(*cands: Candidate, held_out: float | None = 1.0) -> TaskSolution:
@@ -23,7 +28,7 @@ def _recurring_output_task() -> Task:
 def test_sure_first_answers_skip_the_expensive_second_solver() -> None:
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0, sure=True))}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 5.0))}, name="ttt")
-    result = EnsembleSolver(first, second, FakeClock()).solve(TASK, 10.0)
+    result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
     assert second.calls == []
     assert [c.grid for c in result.candidates[0]] == [A]
     assert "ttt_skipped" in result.notes
@@ -33,7 +38,7 @@ def test_unsure_tasks_go_to_the_second_solver_with_the_remaining_time() -> None:
     clock = FakeClock()
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, clock, seconds=2.0, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 5.0), Candidate(A, "ttt", 1.0))}, name="ttt")
-    result = EnsembleSolver(first, second, clock, EnsemblePolicy(first_share=0.5)).solve(TASK, 10.0)
+    result = EnsembleSolver(first, second, clock, policy(first_share=0.5)).solve(TASK, 10.0)
     assert first.calls == [("t", 5.0)] and second.calls == [("t", 8.0)]
     ranked = result.candidates[0]
     # shares: the program is all for A (1.0); TTT gives B 5/6 and A 1/6: agreement puts A first
@@ -50,7 +55,7 @@ def test_sure_candidates_outrank_any_vote_count() -> None:
 def test_a_failing_member_does_not_silence_the_other() -> None:
     first = ScriptedSolver({"t": RuntimeError("search crashed")}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(C, "ttt", 3.0))}, name="ttt")
-    result = EnsembleSolver(first, second, FakeClock()).solve(TASK, 10.0)
+    result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
     assert [c.grid for c in result.candidates[0]] == [C]
     assert result.notes["program_error"] == "RuntimeError: search crashed"
 
@@ -65,9 +70,9 @@ def test_scores_become_shares_of_each_solver_total() -> None:
 def test_the_second_solver_only_fills_places_the_first_left() -> None:
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 0.6), Candidate(B, "program", 0.4))}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(C, "ttt", 10.0))}, name="ttt")
-    kept = EnsembleSolver(first, second, FakeClock()).solve(TASK, 10.0)
+    kept = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
     assert [c.grid for c in kept.candidates[0]] == [A, B, C]
-    voted = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(first_keeps_its_places=False)).solve(TASK, 10.0)
+    voted = EnsembleSolver(first, second, FakeClock(), policy(first_keeps_its_places=False)).solve(TASK, 10.0)
     assert [c.grid for c in voted.candidates[0]] == [C, A, B]
 
 
@@ -75,7 +80,7 @@ def test_the_second_solver_is_skipped_when_too_little_time_is_left() -> None:
     clock = FakeClock()
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, clock, seconds=3.0, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 1.0))}, name="ttt")
-    result = EnsembleSolver(first, second, clock, EnsemblePolicy(min_second_seconds=8.0)).solve(TASK, 10.0)
+    result = EnsembleSolver(first, second, clock, policy(min_second_seconds=8.0)).solve(TASK, 10.0)
     assert second.calls == [] and "ttt_skipped" in result.notes
     assert [c.grid for c in result.candidates[0]] == [A]
 
@@ -87,11 +92,11 @@ def test_an_unchecked_second_solver_comes_after_the_fallback_guesses() -> None:
     wild = grid("98", "76")
     for held_out in (None, 0.25):
         second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=held_out)}, name="ttt")
-        result = EnsembleSolver(first, second, FakeClock()).solve(task, 10.0)
+        result = EnsembleSolver(first, second, FakeClock(), policy()).solve(task, 10.0)
         assert [c.grid for c in result.candidates[0]] == [A, recurring, other, wild]
         assert str(result.notes["ttt_ranked"]).startswith("after the fallback guesses")
     earned = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=0.5)}, name="ttt")
-    result = EnsembleSolver(first, earned, FakeClock()).solve(task, 10.0)
+    result = EnsembleSolver(first, earned, FakeClock(), policy()).solve(task, 10.0)
     assert [c.grid for c in result.candidates[0]] == [A, wild]
     assert result.notes["ttt_ranked"] == "before the fallback guesses"
 
@@ -101,7 +106,7 @@ def test_agreeing_with_a_fallback_guess_adds_to_it() -> None:
     other = task.train[1].output
     first = ScriptedSolver({"t": _sol()}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(other, "ttt", 1.0), held_out=None)}, name="ttt")
-    ranked = EnsembleSolver(first, second, FakeClock()).solve(task, 10.0).candidates[0]
+    ranked = EnsembleSolver(first, second, FakeClock(), policy()).solve(task, 10.0).candidates[0]
     # the guesses' shares are 2/3 and 1/3; TTT's whole share goes to the second guess, which now leads
     assert [c.grid for c in ranked] == [other, task.train[0].output]
     assert ranked[0].source == "fallback+ttt"
@@ -112,7 +117,7 @@ def test_trust_threshold_off_lets_the_second_solver_fill_every_place_left() -> N
     wild = grid("98", "76")
     first = ScriptedSolver({"t": _sol()}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 1.0), held_out=None)}, name="ttt")
-    ranked = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(trust_second_at=None)).solve(task, 10.0)
+    ranked = EnsembleSolver(first, second, FakeClock(), policy(trust_second_at=None)).solve(task, 10.0)
     assert [c.grid for c in ranked.candidates[0]] == [wild]
 
 
@@ -129,5 +134,5 @@ def test_an_unchecked_second_solver_stays_behind_the_guesses_when_answers_are_vo
     task = _recurring_output_task()
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 50.0), held_out=0.0)}, name="ttt")
-    voted = EnsembleSolver(first, second, FakeClock(), EnsemblePolicy(first_keeps_its_places=False))
+    voted = EnsembleSolver(first, second, FakeClock(), policy(first_keeps_its_places=False))
     assert [c.grid for c in voted.solve(task, 10.0).candidates[0]] == [A, *(ex.output for ex in task.train[:2]), B]

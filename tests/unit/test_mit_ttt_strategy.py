@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
-from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy, leave_one_out
+from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy, leave_one_out
+from tests.builders import data_options
 
 
 def pair(seed: int) -> Example:
@@ -23,8 +24,8 @@ def test_leave_one_out_makes_each_pair_a_query_of_the_others() -> None:
 
 
 def test_held_out_pair_never_appears_in_training() -> None:
-    options = MitTTTOptions(augmentations_per_task=4, max_examples=100, validation_views=3, colors=False,
-                            geometric=False, shuffle=False)
+    options = data_options(augmentations_per_task=4, max_examples=100, validation_views=3, colors=False,
+                           geometric=False, shuffle=False)
     data = MitTTTStrategy(options).dataset(task(4))
     held = task(4).train[-1]
     assert len(data.validation) == 1 and data.validation[0].query == held  # identity views collapse to one
@@ -34,13 +35,13 @@ def test_held_out_pair_never_appears_in_training() -> None:
 
 
 def test_budget_caps_examples_and_spreads_over_queries() -> None:
-    data = MitTTTStrategy(MitTTTOptions(augmentations_per_task=8, max_examples=6)).dataset(task(5))
+    data = MitTTTStrategy(data_options(augmentations_per_task=8, max_examples=6)).dataset(task(5))
     assert len(data.train) == 6 and len(data.validation) == 4
     assert len({x.query.input for x in data.train[:4]}) == 4  # one view of every base task first
 
 
 def test_two_pairs_train_without_validation_and_views_are_deterministic() -> None:
-    strategy = MitTTTStrategy()
+    strategy = MitTTTStrategy(data_options())
     data = strategy.dataset(task(2))
     assert data.validation == () and all(len(x.demonstrations) == 1 for x in data.train)
     assert strategy.dataset(task(2)) == data and strategy.inference_views(task(2)) == strategy.inference_views(task(2))

@@ -10,8 +10,9 @@ from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.programs.dsl import primitives as prim
 from arc_ttt.domain.programs.dsl.images import to_grid
 from arc_ttt.domain.programs.fits import Fit
-from arc_ttt.domain.programs.program_search import ProgramSearch, ProgramSearchOptions
+from arc_ttt.domain.programs.program_search import ProgramSearch
 from arc_ttt.domain.programs.search import search
+from tests.builders import program_search_options
 
 COMPOSITIONS = {
     "rotate(90) -> upscale(2)": (prim.rotate(1), prim.upscale(2)),
@@ -61,7 +62,7 @@ def _generated_task(steps: tuple, seed: int) -> tuple[Task, Grid]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_search_finds_a_known_composition(name: str, seed: int) -> None:
     task, expected = _generated_task(COMPOSITIONS[name], seed)
-    solution = ProgramSearch(ProgramSearchOptions(max_depth=len(COMPOSITIONS[name]))).solve(task, time_limit=60.0)
+    solution = ProgramSearch(program_search_options(max_depth=len(COMPOSITIONS[name]))).solve(task, time_limit=60.0)
     (candidates,) = solution.candidates
     assert expected in [c.grid for c in candidates[:2]], solution.notes
     assert candidates[0].grid == expected
@@ -80,13 +81,13 @@ def test_an_unexplainable_task_gets_no_sure_answer() -> None:
     rng = np.random.default_rng(3)
     train = tuple(Example(Grid.of(rng.integers(0, 10, (4, 4))), Grid.of(rng.integers(0, 10, (3, 5)))) for _ in range(3))
     task = Task("noise", train, (Example(Grid.of(rng.integers(0, 10, (4, 4)))),))
-    solution = ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=10.0)
+    solution = ProgramSearch(program_search_options(max_depth=2)).solve(task, time_limit=10.0)
     assert not any(c.sure for cands in solution.candidates for c in cands)
 
 
 def test_shards_together_find_what_one_search_finds() -> None:
     task, expected = _generated_task(COMPOSITIONS["flip(left-right) -> tile(1x2)"], 4)
-    whole = ProgramSearch(ProgramSearchOptions(max_depth=2))
+    whole = ProgramSearch(program_search_options(max_depth=2))
     fits = [fit for k in range(3) for fit in whole.explore(task, 60.0, (k, 3))]
     merged = whole.rank(task, fits, 0.0)
     assert merged.candidates[0][0].grid == expected
@@ -95,7 +96,7 @@ def test_shards_together_find_what_one_search_finds() -> None:
 
 def test_the_program_is_told_in_words() -> None:
     task, _ = _generated_task(COMPOSITIONS["rotate(90) -> upscale(2)"], 1)
-    solution = ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=60.0)
+    solution = ProgramSearch(program_search_options(max_depth=2)).solve(task, time_limit=60.0)
     assert solution.candidates[0][0].explanation == solution.notes["program"]["program"]  # type: ignore[index]
     assert "->" in solution.candidates[0][0].explanation
 
@@ -104,7 +105,7 @@ def test_no_memo_outlives_its_task() -> None:
     from arc_ttt.domain.programs.dsl import images, partitions, symmetry
 
     task, _ = _generated_task(COMPOSITIONS["crop(content) -> transpose"], 3)
-    ProgramSearch(ProgramSearchOptions(max_depth=2)).solve(task, time_limit=30.0)
+    ProgramSearch(program_search_options(max_depth=2)).solve(task, time_limit=30.0)
     for cached in (images._pieces, partitions._split_by_lines, symmetry._complete, symmetry._candidates):
         assert cached.cache_info().currsize == 0
 
@@ -126,7 +127,7 @@ def test_a_program_that_only_adds_steps_to_a_chosen_one_is_no_second_attempt() -
     answer = {name: np.array(grid, dtype=np.uint8) for name, grid in (("a", [[1]]), ("b", [[2]]), ("c", [[3]]))}
     fits = [Fit(("crop",), "as is", 1.0, (answer["a"],)), Fit(("flip", "crop"), "as is", 2.0, (answer["b"],)),
             Fit(("pick",), "max size", 2.5, (answer["c"],))]
-    first, second = ProgramSearch().rank(task, fits, 0.0).candidates[0]
+    first, second = ProgramSearch(program_search_options()).rank(task, fits, 0.0).candidates[0]
     assert (first.explanation, second.explanation) == ("crop", "pick -> max size")
-    alone = ProgramSearch().rank(task, fits[1:], 0.0).candidates[0]
+    alone = ProgramSearch(program_search_options()).rank(task, fits[1:], 0.0).candidates[0]
     assert [c.explanation for c in alone] == ["flip -> crop", "pick -> max size"]

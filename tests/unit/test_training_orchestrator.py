@@ -11,7 +11,8 @@ from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.errors import OutOfMemory
 from arc_ttt.domain.ttt.examples import Evaluation, TTTExample
-from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy, learning_rate_at
+from arc_ttt.domain.ttt.training import TrainingOrchestrator, learning_rate_at
+from tests.builders import training_policy
 from tests.fakes import FakeClock, FakeModelBackend
 
 G = Grid.of([[1, 0], [0, 1]])
@@ -21,7 +22,7 @@ VALIDATION = EXAMPLES[:1]
 
 def fit(backend: FakeModelBackend, clock: FakeClock | None = None, validation=VALIDATION, **policy) -> object:
     defaults = {"max_steps": 10, "batch_size": 2, "micro_batch_size": 2, "eval_every": 2, "warmup_steps": 0}
-    orchestrator = TrainingOrchestrator(backend, clock or FakeClock(), TrainingPolicy(**{**defaults, **policy}))
+    orchestrator = TrainingOrchestrator(backend, clock or FakeClock(), training_policy(**{**defaults, **policy}))
     return orchestrator.fit(EXAMPLES, validation)
 
 
@@ -78,8 +79,8 @@ def test_divergence_restores_the_last_good_state_and_lowers_the_learning_rate() 
         return 1.0
 
     backend = FakeModelBackend(loss=loss)
-    policy = TrainingPolicy(max_steps=10, batch_size=2, micro_batch_size=2, eval_every=2, warmup_steps=0,
-                            min_lr_ratio=1.0, learning_rate=0.1, lr_backoff=0.5)
+    policy = training_policy(max_steps=10, batch_size=2, micro_batch_size=2, eval_every=2, warmup_steps=0,
+                             min_lr_ratio=1.0, learning_rate=0.1, lr_backoff=0.5)
     report = TrainingOrchestrator(backend, FakeClock(), policy).fit(EXAMPLES, ())
     assert report.divergences == 1
     assert 4 in backend.imports  # snapshot taken after step 4 (eval_every=2), restored at the NaN
@@ -143,7 +144,7 @@ def test_epochs_bound_the_number_of_steps() -> None:
 
 
 def test_cosine_schedule_with_warmup() -> None:
-    policy = TrainingPolicy(learning_rate=1.0, warmup_steps=3, min_lr_ratio=0.1)
+    policy = training_policy(learning_rate=1.0, warmup_steps=3, min_lr_ratio=0.1)
     rates = [learning_rate_at(step, 20, policy) for step in range(20)]
     assert rates[0] < rates[1] < rates[2] < rates[3] == pytest.approx(1.0)
     assert all(a >= b for a, b in itertools.pairwise(rates[3:]))

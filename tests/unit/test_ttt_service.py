@@ -5,9 +5,9 @@ from __future__ import annotations
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.examples import Evaluation, TTTExample
-from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
+from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
 from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-from arc_ttt.domain.ttt.training import TrainingPolicy
+from tests.builders import data_options, service_options, training_policy
 from tests.fakes import FakeClock, FakeModelBackend, InMemoryCheckpointRepository
 
 
@@ -20,12 +20,12 @@ TASK = Task(
     train=tuple(Example(g, g) for g in (grid("12", "30"), grid("045", "600"), grid("7", "8"))),
     test=(Example(grid("102", "034")),),
 )
-POLICY = TrainingPolicy(max_steps=4, eval_every=2, warmup_steps=0)
+POLICY = training_policy(max_steps=4, eval_every=2, warmup_steps=0)
 
 
-def service(backend: FakeModelBackend, **kwargs) -> TTTModelService:
-    strategy = MitTTTStrategy(MitTTTOptions(inference_transforms=8, inference_samples=2))
-    return TTTModelService(backend, strategy, POLICY, FakeClock(), **kwargs)
+def service(backend: FakeModelBackend, options: ServiceOptions | None = None, **kwargs) -> TTTModelService:
+    strategy = MitTTTStrategy(data_options(inference_transforms=8, inference_samples=2))
+    return TTTModelService(backend, strategy, POLICY, FakeClock(), options=options or service_options(), **kwargs)
 
 
 def test_votes_the_answer_back_in_the_original_frame() -> None:
@@ -65,7 +65,7 @@ def test_stored_adapter_is_reused_for_the_same_base_and_retrained_on_request() -
     assert other_base.micro_batches  # an adapter of another base is never applied
 
     forced = FakeModelBackend()
-    service(forced, checkpoints=repo, options=ServiceOptions(retrain=True)).solve(TASK, 60)
+    service(forced, checkpoints=repo, options=service_options(retrain=True)).solve(TASK, 60)
     assert forced.micro_batches and len(repo.items) == 3
 
 
@@ -87,8 +87,8 @@ def test_generation_is_given_the_time_left_and_stops_at_the_deadline() -> None:
         return original(prompts, max_seconds)
 
     backend.generate = slow_generate  # type: ignore[method-assign]
-    strategy = MitTTTStrategy(MitTTTOptions(inference_transforms=8, inference_samples=2))
-    svc = TTTModelService(backend, strategy, POLICY, clock, options=ServiceOptions(generation_batch=2))
+    strategy = MitTTTStrategy(data_options(inference_transforms=8, inference_samples=2))
+    svc = TTTModelService(backend, strategy, POLICY, clock, options=service_options(generation_batch=2))
     svc.solve(TASK, time_limit=10)
     limits = backend.generate_time_limits
     assert 1 <= len(limits) < 8  # 16 views in chunks of 2 would be 8 chunks; the deadline cut them short

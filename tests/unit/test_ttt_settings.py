@@ -1,4 +1,4 @@
-"""configs/strategies/ttt.yaml validates, presets resolve, and explicit settings win over presets."""
+"""configs/presets/ttt.yaml validates, presets resolve, and explicit settings win over presets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from arc_ttt.application.bootstrap.ttt_wiring import PRESETS_FILE, solver_config
 from arc_ttt.application.config.settings import default_config_dir, load_settings
-from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile, resolve_ttt
+from arc_ttt.application.config.ttt_settings import TechniqueKnobs, TTTPresetsFile, TTTSettings, resolve_ttt
+from tests.builders import predict_correct_policy
 
 PRESETS = default_config_dir() / PRESETS_FILE
 
@@ -50,33 +51,32 @@ def test_bad_preset_files_and_names_are_clear(tmp_path: Path) -> None:
     bad.write_text("presets:\n  fast:\n    training: {max_stepz: 3}\n")
     with pytest.raises(ValueError, match="preset 'fast'"):
         resolve_ttt(TTTSettings(preset="fast"), bad)
-    with pytest.raises(ValueError):
-        TTTStrategyFile(**{"defaults": {"lora": {"rank": 0}}})
+    with pytest.raises(ValueError, match=r"preset 'tiny': lora\.rank"):
+        TTTPresetsFile(presets={"tiny": {"lora": {"rank": 0}}})
+    with pytest.raises(ValueError, match="defaults"):  # the knobs' defaults are declared once, in ttt_settings
+        TTTPresetsFile(**{"defaults": {"lora": {"rank": 8}}})
 
 
-def test_strategy_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    import yaml
-
-    from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
+def test_technique_switches_reach_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
     from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
 
     off = solver_config(resolve_ttt(TTTSettings(), PRESETS)).service
-    shipped = TTTStrategyFile(**yaml.safe_load(PRESETS.read_text())).defaults.strategies
+    shipped = TechniqueKnobs()
     assert (off.confidence is None) == (not shipped.confidence.enabled)
     assert (off.scoring is None) == (not shipped.scoring.enabled)
     assert (off.entropy is None) == (not shipped.entropy.enabled)
     assert (off.predict_correct is None) == (not shipped.predict_correct.enabled)
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__ENABLED", "true")
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__SCORING__VIEWS", "6")
-    monkeypatch.setenv("ARC_TTT_TTT__STRATEGIES__PREDICT_CORRECT__ENABLED", "true")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__SCORING__ENABLED", "true")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__SCORING__VIEWS", "6")
+    monkeypatch.setenv("ARC_TTT_TTT__TECHNIQUES__PREDICT_CORRECT__ENABLED", "true")
     service = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).service
     assert service.scoring == ScoringOptions(candidates=4, views=6, vote_weight=1.0)
-    assert service.predict_correct == PredictCorrectPolicy()
+    assert service.predict_correct == predict_correct_policy()
 
 
 def test_a_predict_correct_window_beyond_its_warmup_is_refused() -> None:
     with pytest.raises(ValueError, match="window"):
-        TTTSettings(strategies={"predict_correct": {"warmup": 2, "window": 3}})
+        TTTSettings(techniques={"predict_correct": {"warmup": 2, "window": 3}})
 
 
 def test_backend_switches_reach_the_backend_options(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,3 +84,10 @@ def test_backend_switches_reach_the_backend_options(monkeypatch: pytest.MonkeyPa
     assert on.target_forward and on.constrained_decoding
     monkeypatch.setenv("ARC_TTT_TTT__BACKEND__TARGET_FORWARD", "false")
     assert not solver_config(resolve_ttt(load_settings().ttt, PRESETS)).backend.target_forward
+
+
+def test_every_training_knob_reaches_the_training_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARC_TTT_TTT__TRAINING__MIN_IMPROVEMENT", "0.01")
+    monkeypatch.setenv("ARC_TTT_TTT__TRAINING__WALL_SECONDS", "45")
+    policy = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).policy
+    assert (policy.min_improvement, policy.wall_seconds) == (0.01, 45.0)

@@ -29,21 +29,24 @@ ADAPTER = "default"
 ADAPTER_FILE = "adapter_model.safetensors"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackendOptions:
-    lora_rank: int = 8
-    lora_alpha: int = 16
-    lora_dropout: float = 0.0
-    target_modules: tuple[str, ...] = ()  # empty: every linear layer of attention and MLP
-    loss_on: LossOn = "query"
-    max_length: int = 8192
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    gradient_checkpointing: bool = False
-    mixed_precision: Literal["auto", "no"] = "auto"
+    """Fields without a default come from the `ttt` settings (lora, backend, training), where their defaults are
+    declared once."""
+
+    lora_rank: int
+    lora_alpha: int
+    lora_dropout: float
+    target_modules: tuple[str, ...]  # empty: every linear layer of attention and MLP
+    loss_on: LossOn
+    max_length: int
+    weight_decay: float
+    max_grad_norm: float
+    gradient_checkpointing: bool
+    mixed_precision: Literal["auto", "no"]
     eval_batch_size: int = 4
-    constrained_decoding: bool = True  # only grid tokens, stopping at the demonstrations' implied shape
-    target_forward: bool = True  # training/evaluation forward with the last block at target positions only
+    constrained_decoding: bool  # only grid tokens, stopping at the demonstrations' implied shape
+    target_forward: bool  # training/evaluation forward with the last block at target positions only
 
 
 def cpu_computes_bf16() -> bool:
@@ -105,12 +108,12 @@ class AdapterMismatchError(ArcTttError):
 
 
 class TransformersBackend:
-    def __init__(self, loaded: LoadedModel, options: BackendOptions | None = None) -> None:
+    def __init__(self, loaded: LoadedModel, options: BackendOptions) -> None:
         quiet_libraries()
         import torch
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
-        self.options = options or BackendOptions()
+        self.options = options
         self.tokenizer = loaded.tokenizer
         self.fmt = loaded.fmt
         self._name = loaded.name
@@ -453,7 +456,7 @@ class TransformersBackend:
             encoded.append(item if shows_task else None)
         return encoded, shapes, limits
 
-    # --- strategies beyond plain TTT (tensor work in technique_ops) --------------------------------------
+    # --- techniques beyond plain TTT (tensor work in technique_ops) --------------------------------------
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         from arc_ttt.adapters.models import technique_ops
 

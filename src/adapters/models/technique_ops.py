@@ -1,4 +1,4 @@
-"""Tensor work behind the strategies that go beyond plain TTT: answer scoring under augmentations,
+"""Tensor work behind the techniques that go beyond plain TTT: answer scoring under augmentations,
 entropy minimisation on generated answers, and repeating a parameter update (predict/correct).
 
 Kept apart from backend.py so the core training and generation code stays small; TransformersBackend

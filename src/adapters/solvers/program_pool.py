@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.pool import Pool
 
 from arc_ttt.domain.arc.solution import TaskSolution
@@ -23,12 +23,14 @@ from arc_ttt.domain.programs.program_search import SOURCE, ProgramSearch, Progra
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProgramSolverConfig:
-    processes: int = 0  # 0: one per CPU core
+    """Fields without a default come from the `program` settings, where their defaults are declared once."""
+
+    processes: int  # 0: one per CPU core
     grace_seconds: float = 5.0
-    time_limit: float | None = None  # a cap below the task's time limit, if any
-    search: ProgramSearchOptions = field(default_factory=ProgramSearchOptions)
+    time_limit: float | None  # a cap below the task's time limit, if any
+    search: ProgramSearchOptions
 
 
 def die_with_parent() -> None:
@@ -56,8 +58,8 @@ def _explore(options: ProgramSearchOptions, task: Task, time_limit: float, shard
 class ProgramSolver:
     name = SOURCE
 
-    def __init__(self, config: ProgramSolverConfig | None = None) -> None:
-        self.config = config or ProgramSolverConfig()
+    def __init__(self, config: ProgramSolverConfig) -> None:
+        self.config = config
         self.processes = self.config.processes or max(1, len(os.sched_getaffinity(0)))
         self._search = ProgramSearch(self.config.search)
         self._pool: Pool | None = None

@@ -7,7 +7,7 @@ trying again for each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.domain.arc.solution import TaskSolution
@@ -20,17 +20,19 @@ from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
 from arc_ttt.domain.ttt.training import TrainingPolicy
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TTTSolverConfig:
+    """No defaults here: built from the `ttt` settings, where they are declared once."""
+
     model: str | None
-    quantization: str = "none"
-    offline: bool = True
-    grid_format: str = "auto"
-    cpu_threads: int | None = None
-    backend: BackendOptions = field(default_factory=BackendOptions)
-    strategy: MitTTTOptions = field(default_factory=MitTTTOptions)
-    policy: TrainingPolicy = field(default_factory=TrainingPolicy)
-    service: ServiceOptions = field(default_factory=ServiceOptions)
+    quantization: str
+    offline: bool
+    grid_format: str
+    cpu_threads: int | None
+    backend: BackendOptions
+    strategy: MitTTTOptions
+    policy: TrainingPolicy
+    service: ServiceOptions
 
 
 class TTTSolver:

@@ -1,4 +1,5 @@
-"""From settings to a TTT solver: the preset resolved, then every knob handed to the adapters."""
+"""From settings to a TTT solver: the preset resolved, then each settings section handed whole to the policy or
+options it configures (field names are the same on both sides; the few that differ are named here)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.solvers.ttt_solver import TTTSolver, TTTSolverConfig
 from arc_ttt.application.config.settings import Settings, default_config_dir, locate_model
-from arc_ttt.application.config.ttt_settings import StrategyKnobs, TTTSettings, resolve_ttt
+from arc_ttt.application.config.ttt_settings import TechniqueKnobs, TTTSettings, resolve_ttt
 from arc_ttt.domain.checkpoints.ports import CheckpointRepository
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
@@ -18,56 +19,68 @@ from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
 from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
 from arc_ttt.domain.ttt.training import TrainingPolicy
 
-PRESETS_FILE = "strategies/ttt.yaml"
+PRESETS_FILE = "presets/ttt.yaml"
+# Training knobs the backend applies (its optimizer), not the training orchestrator.
+OPTIMIZER_KNOBS = frozenset({"weight_decay", "max_grad_norm"})
+# Backend knobs that choose how the model is loaded (the solver's business), not how the backend trains.
+LOADING_KNOBS = frozenset({"quantization", "format"})
+# Inference knobs the service applies; the others (transforms, samples) choose the data strategy's views.
+SERVICE_KNOBS = frozenset({"training_share", "generation_batch"})
+# Each technique's policy, built from its knobs less the `enabled` switch.
+TECHNIQUE_POLICIES: dict[str, type] = {
+    "confidence": ConfidenceRule,
+    "scoring": ScoringOptions,
+    "entropy": EntropyPolicy,
+    "predict_correct": PredictCorrectPolicy,
+}
+
+
+def training_policy(ttt: TTTSettings) -> TrainingPolicy:
+    return TrainingPolicy(**ttt.training.model_dump(exclude=OPTIMIZER_KNOBS), seed=ttt.seed)
+
+
+def backend_options(ttt: TTTSettings) -> BackendOptions:
+    """LoRA's knobs are prefixed on the backend (lora_rank ...), whose options also hold the optimizer's."""
+    lora = ttt.lora
+    return BackendOptions(lora_rank=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                          target_modules=tuple(lora.target_modules), **ttt.backend.model_dump(exclude=LOADING_KNOBS),
+                          **ttt.training.model_dump(include=OPTIMIZER_KNOBS))
+
+
+def data_options(ttt: TTTSettings) -> MitTTTOptions:
+    """The data strategy: the data knobs, and the views inference predicts under."""
+    return MitTTTOptions(**ttt.data.model_dump(), inference_transforms=ttt.inference.transforms,
+                         inference_samples=ttt.inference.samples, seed=ttt.seed)
+
+
+def service_options(ttt: TTTSettings) -> ServiceOptions:
+    return ServiceOptions(**ttt.inference.model_dump(include=SERVICE_KNOBS), retrain=ttt.retrain,
+                          **technique_options(ttt.techniques))
+
+
+def technique_policy(knobs: TechniqueKnobs, name: str) -> object:
+    """The policy of technique `name` from its knobs, whether it is switched on or not."""
+    return TECHNIQUE_POLICIES[name](**getattr(knobs, name).model_dump(exclude={"enabled"}))
+
+
+def technique_options(knobs: TechniqueKnobs) -> dict[str, object]:
+    """The service options of each technique switched on (None: off)."""
+    return {name: technique_policy(knobs, name) if getattr(knobs, name).enabled else None
+            for name in TECHNIQUE_POLICIES}
 
 
 def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
-    lora, backend, training, data, inference = ttt.lora, ttt.backend, ttt.training, ttt.data, ttt.inference
     return TTTSolverConfig(
         model=locate_model(ttt.model),
-        quantization=backend.quantization,
+        quantization=ttt.backend.quantization,
         offline=ttt.offline,
-        grid_format=backend.format,
+        grid_format=ttt.backend.format,
         cpu_threads=ttt.cpu_threads,
-        backend=BackendOptions(
-            lora_rank=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-            target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
-            weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
-            gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
-            constrained_decoding=backend.constrained_decoding, target_forward=backend.target_forward,
-        ),
-        strategy=MitTTTOptions(
-            augmentations_per_task=data.augmentations_per_task, max_examples=data.max_examples,
-            holdout=data.holdout, validation_views=data.validation_views, geometric=data.geometric,
-            colors=data.colors, shuffle=data.shuffle, inference_transforms=inference.transforms,
-            inference_samples=inference.samples, seed=ttt.seed,
-        ),
-        policy=TrainingPolicy(
-            max_steps=training.max_steps, epochs=training.epochs, wall_seconds=training.wall_seconds,
-            batch_size=training.batch_size, micro_batch_size=training.micro_batch_size,
-            learning_rate=training.learning_rate, warmup_steps=training.warmup_steps,
-            min_lr_ratio=training.min_lr_ratio, eval_every=training.eval_every, patience=training.patience,
-            target_accuracy=training.target_accuracy, spike_factor=training.spike_factor,
-            spike_after=training.spike_after, lr_backoff=training.lr_backoff, max_restores=training.max_restores,
-            seed=ttt.seed,
-        ),
-        service=ServiceOptions(training_share=inference.training_share, generation_batch=inference.generation_batch,
-                               retrain=ttt.retrain, **strategy_options(ttt.strategies)),
+        backend=backend_options(ttt),
+        strategy=data_options(ttt),
+        policy=training_policy(ttt),
+        service=service_options(ttt),
     )
-
-
-def strategy_options(knobs: StrategyKnobs) -> dict[str, object]:
-    """The service options of each strategy switched on (None: off)."""
-    c, s, e, p = knobs.confidence, knobs.scoring, knobs.entropy, knobs.predict_correct
-    return {
-        "confidence": ConfidenceRule(round_views=c.round_views, min_views=c.min_views, agreement=c.agreement,
-                                     margin=c.margin, max_views=c.max_views) if c.enabled else None,
-        "scoring": ScoringOptions(candidates=s.candidates, views=s.views,
-                                  vote_weight=s.vote_weight) if s.enabled else None,
-        "entropy": EntropyPolicy(steps=e.steps, learning_rate=e.learning_rate, views=e.views) if e.enabled else None,
-        "predict_correct": PredictCorrectPolicy(warmup=p.warmup, window=p.window, tolerance=p.tolerance,
-                                                max_skips=p.max_skips) if p.enabled else None,
-    }
 
 
 def build_ttt_solver(

@@ -1,4 +1,5 @@
-"""Settings: configs/default.yaml, then named overlays (`--config NAME`), then ARC_TTT_* variables
+"""Settings: the defaults declared here (one model per section, each default once; the `ttt` section's in
+ttt_settings), then configs/default.yaml, then named overlays (`--config NAME`), then ARC_TTT_* variables
 (nested with '__', e.g. ARC_TTT_SOLVE__SOLVER=program), then explicit arguments. Unknown keys are
 errors everywhere, so a typo in a config file is caught, not silently ignored."""
 
@@ -11,7 +12,6 @@ from functools import reduce
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
@@ -19,24 +19,13 @@ from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.application.config.durations import parse_duration
 from arc_ttt.application.config.mappings import deep_merge
 from arc_ttt.application.config.sizes import parse_size
-from arc_ttt.application.config.ttt_settings import TTTSettings, TTTStrategyFile
-from arc_ttt.domain.errors import ArcTttError, message_line
+from arc_ttt.application.config.ttt_settings import TTTPresetsFile, TTTSettings
+from arc_ttt.application.config.yaml_files import ConfigError, read_yaml
+from arc_ttt.domain.errors import message_line
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 ENV_PREFIX = "ARC_TTT_"
 ENV_NESTING = "__"
-
-
-class ConfigError(ArcTttError, ValueError):
-    """Settings that cannot be used: a config file that is not YAML, or values that do not validate.
-
-    It holds one line per problem, `source: key: what` (source: the file or ARC_TTT_* variable the value
-    came from), because pydantic's own summary ("1 validation error for Settings") names neither the key
-    nor the file, and the command line prints only one line of an ordinary error."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
 
 
 class Section(BaseModel):
@@ -44,14 +33,18 @@ class Section(BaseModel):
 
 
 class SolveSettings(Section):
-    solver: str = "ensemble"
-    dataset: str = "arc1/evaluation"
-    out: Path = Path("runs/latest")
-    time_budget: float = Field(default=55 * 60.0, description="seconds for the whole batch")
+    solver: str = Field(default="ensemble", description="ensemble (program search, then TTT for the rest) | program "
+                        "| ttt | baseline")
+    dataset: str = Field(default="arc1/evaluation", description="used when no --dataset/--tasks-dir/--challenges is "
+                         "given")
+    out: Path = Field(default=Path("runs/latest"), description="run folder: submission.json, results.db, summary")
+    time_budget: float = Field(default=55 * 60.0, description="seconds (or 55m) for the whole batch; tasks left when "
+                               "it runs out get fallback attempts")
     task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
     pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
-    workers: int = Field(default=1, ge=1, description="worker processes (local backend); 1 solves in-process")
-    backend: Literal["local", "ray"] = "local"
+    workers: int = Field(default=1, ge=1, description="worker processes sharing the run's store (local backend; one "
+                         "per GPU on GPU machines); 1 solves in-process")
+    backend: Literal["local", "ray"] = Field(default="local", description="ray: pip install 'arc-ttt[ray]'")
     ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
 
     @field_validator("time_budget", "task_time_limit", mode="before")
@@ -67,7 +60,8 @@ class StoreSettings(Section):
 class HardwareSettings(Section):
     """A hardware profile (configs/hardware/*.yaml): what a run may use on this kind of machine."""
 
-    profile: str = Field(default="auto", description="profile name, or auto: chosen from the hardware probe")
+    profile: str = Field(default="auto", description="a profile in configs/hardware/ (cpu, gpu-16gb, ...), or auto: "
+                         "chosen from the hardware probe")
     device: Literal["cpu", "cuda"] = "cpu"
     gpu_memory_gb: float = Field(default=0.0, ge=0, description="nominal GPU size this profile is for")
     memory_budget_gb: float = Field(default=10.0, gt=0, description="what a run may use (GPU, else RAM)")
@@ -99,12 +93,16 @@ class HardwareSettings(Section):
 class CheckpointSettings(Section):
     """Where TTT adapters are kept, and the defaults of `arc-ttt checkpoints cleanup` and `import`."""
 
-    root: Path = Field(default=Path("checkpoints"), description="folder of the adapter files")
+    root: Path = Field(default=Path("checkpoints"), description="folder of the adapter files: "
+                       "<root>/adapters/<task_id>/v000001.safetensors")
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: checkpoints.db in `root`")
-    metric: str = Field(default="val_accuracy", description="what 'best' means")
+    metric: str = Field(default="val_accuracy", description="what 'best' means for cleanup and `checkpoints list "
+                        "--best`")
     higher_is_better: bool = True
-    keep_best: int | None = Field(default=3, ge=1, description="versions cleanup keeps per task")
-    max_total_size: int | None = Field(default=None, ge=0, description="bytes cleanup stays under, e.g. 20GB")
+    keep_best: int | None = Field(default=3, ge=1, description="versions cleanup keeps per task (the best is always "
+                                  "kept)")
+    max_total_size: int | None = Field(default=None, ge=0, description="bytes cleanup stays under, e.g. 20GB, by also "
+                                       "deleting lower-ranked versions")
     max_import_member_size: int = Field(default=4 * 1024**3, ge=1, description="largest file import accepts")
 
     @field_validator("max_total_size", "max_import_member_size", mode="before")
@@ -117,10 +115,13 @@ class ProgramSettings(Section):
     """The program-search solver (`--solver program`)."""
 
     max_depth: int = Field(default=3, ge=1, le=4, description="longest composition of primitives tried")
-    max_states: int = Field(default=40_000, ge=100, description="distinct intermediate states per process")
+    max_states: int = Field(default=40_000, ge=100, description="distinct intermediate results kept per process "
+                            "and task")
     processes: int = Field(default=0, ge=0, description="processes sharing one task's search; 0: one per core")
-    sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program whose answer is called sure")
-    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task")
+    sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program (about two steps) whose answer "
+                                 "is called sure")
+    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task (also capped "
+                              "by solve.task_time_limit)")
 
     @field_validator("time_limit", mode="before")
     @classmethod
@@ -186,40 +187,6 @@ def locate_model(model: str | None) -> str | None:
         return model
     shipped = Path(__file__).resolve().parents[3] / model
     return str(shipped) if shipped.exists() else model
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping (empty when the file does not exist). `yaml.safe_load` never builds Python objects, so a
-    tag like `!!python/object/apply` is refused, not run; anything unreadable is a ConfigError naming the file."""
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: not valid YAML: not UTF-8 text (byte {exc.start}: {exc.reason})"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {yaml_problem(exc)}"]) from None
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(data).__name__}"])
-    odd = [key for key in data if not isinstance(key, str)]
-    if odd:
-        raise ConfigError([f"{path}: top-level key {odd[0]!r} is not a section name"])
-    return data
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """The first line of what PyYAML found wrong, with where it found it (its own first line is often only
-    the context, e.g. "while parsing a flow sequence")."""
-    problem = getattr(exc, "problem", None)
-    mark = getattr(exc, "problem_mark", None)
-    if not problem:
-        return message_line(exc)
-    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-    return f"{problem.splitlines()[0]}{where}"
 
 
 def config_path(name: str, config_dir: Path) -> Path:
@@ -324,9 +291,9 @@ def validate_hardware_profile(path: Path) -> HardwareSettings:
     return settings.hardware
 
 
-def validate_strategy_file(path: Path) -> TTTStrategyFile:
-    """A configs/strategies/*.yaml file: TTT presets, each a partial TTT configuration."""
-    return TTTStrategyFile(**read_yaml(path))
+def validate_presets_file(path: Path) -> TTTPresetsFile:
+    """A configs/presets/*.yaml file: TTT presets, each a partial TTT configuration."""
+    return TTTPresetsFile(**read_yaml(path))
 
 
 # Each folder of configs/ holds one kind of file; this says which model validates which folder.
@@ -334,5 +301,5 @@ def validate_strategy_file(path: Path) -> TTTStrategyFile:
 CONFIG_VALIDATORS: dict[str, Callable[[Path], object]] = {
     ".": validate_overlay,
     "hardware": validate_hardware_profile,
-    "strategies": validate_strategy_file,
+    "presets": validate_presets_file,
 }

@@ -28,12 +28,14 @@ from arc_ttt.domain.programs.search import SearchLimits, search
 SOURCE = "program"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProgramSearchOptions:
-    max_depth: int = 3
-    max_states: int = 40_000
+    """Fields without a default come from the `program` settings, where their defaults are declared once."""
+
+    max_depth: int
+    max_states: int
     candidates_per_test: int = 2
-    sure_max_cost: float = 2.5  # programs at most this costly may be called sure
+    sure_max_cost: float  # programs at most this costly may be called sure
     rival_margin: float = 0.5  # a program this much costlier that disagrees makes the best one unsure
 
 
@@ -61,8 +63,8 @@ def _elaborates(fit: Fit, simpler: Fit) -> bool:
 class ProgramSearch:
     name = SOURCE
 
-    def __init__(self, options: ProgramSearchOptions | None = None, now: Callable[[], float] = time.monotonic) -> None:
-        self.options = options or ProgramSearchOptions()
+    def __init__(self, options: ProgramSearchOptions, now: Callable[[], float] = time.monotonic) -> None:
+        self.options = options
         self.now = now
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution:

@@ -30,13 +30,16 @@ from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.solving.ports import Solver
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EnsemblePolicy:
+    """Fields without a default come from the `ensemble` settings, where their defaults are declared once (named there
+    for the solvers the application puts first and second: program search, then TTT)."""
+
     first_share: float = 1.0  # fraction of the task's time limit the first solver may use (it may stop early)
-    always_run_second: bool = False  # also run the second solver when every test input has a sure answer
+    always_run_second: bool  # also run the second solver when every test input has a sure answer
     first_keeps_its_places: bool = True  # the second solver's answers only fill the places the first left
-    min_second_seconds: float = 0.0  # skip the second solver when less time than this is left for it
-    trust_second_at: float | None = 0.5  # held-out exact share the second solver needs to rank before the
+    min_second_seconds: float  # skip the second solver when less time than this is left for it
+    trust_second_at: float | None  # held-out exact share the second solver needs to rank before the
     # fallback guesses (None: it always does)
 
 
@@ -87,9 +90,9 @@ def _per_test(solution: TaskSolution | None, n: int) -> list[tuple[Candidate, ..
 class EnsembleSolver:
     """A Solver made of two Solvers; see the module docstring for the policy."""
 
-    def __init__(self, first: Solver, second: Solver, clock: Clock, policy: EnsemblePolicy | None = None) -> None:
+    def __init__(self, first: Solver, second: Solver, clock: Clock, policy: EnsemblePolicy) -> None:
         self.first, self.second, self.clock = first, second, clock
-        self.policy = policy or EnsemblePolicy()
+        self.policy = policy
         self.name = f"{first.name}+{second.name}"
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution:

@@ -18,18 +18,20 @@ from arc_ttt.domain.ttt.augmentation import Augmentation, augmentation_plan, inf
 from arc_ttt.domain.ttt.examples import TTTDataset, TTTExample
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MitTTTOptions:
-    augmentations_per_task: int = 8  # views of each leave-one-out task (identity included)
-    max_examples: int = 64  # training examples per task, at most
-    holdout: bool = True  # hold one demonstration pair out for validation (needs >= 3 pairs)
-    validation_views: int = 4  # views of the held-out task
-    geometric: bool = True
-    colors: bool = True
-    shuffle: bool = True
-    inference_transforms: int = 8  # symmetries predicted under (identity first)
-    inference_samples: int = 2  # views per symmetry (colors, order) for voting within it
-    seed: int = 0
+    """No defaults here: the application builds these from the `ttt.data` and `ttt.inference` settings."""
+
+    augmentations_per_task: int  # views of each leave-one-out task (identity included)
+    max_examples: int  # training examples per task, at most
+    holdout: bool  # hold one demonstration pair out for validation (needs >= 3 pairs)
+    validation_views: int  # views of the held-out task
+    geometric: bool
+    colors: bool
+    shuffle: bool
+    inference_transforms: int  # symmetries predicted under (identity first)
+    inference_samples: int  # views per symmetry (colors, order) for voting within it
+    seed: int
 
 
 def leave_one_out(pairs: tuple[Example, ...]) -> list[TTTExample]:
@@ -67,8 +69,8 @@ def round_robin(groups: list[list[TTTExample]], budget: int) -> list[TTTExample]
 
 
 class MitTTTStrategy:
-    def __init__(self, options: MitTTTOptions | None = None) -> None:
-        self.options = options or MitTTTOptions()
+    def __init__(self, options: MitTTTOptions) -> None:
+        self.options = options
 
     def _rng(self, task: Task, purpose: str) -> random.Random:
         return random.Random(f"{self.options.seed}:{task.id}:{purpose}")

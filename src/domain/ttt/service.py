@@ -30,19 +30,20 @@ from arc_ttt.domain.ttt.voting import Tally, Vote, hierarchical_vote
 SOURCE = "ttt"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceOptions:
-    training_share: float = 0.6  # of a task's time limit that training may use
-    generation_batch: int = 16  # views per batched backend call (16: all default views at once; time is
-    # checked between calls)
-    retrain: bool = False  # ignore a stored adapter and train again
+    """Fields without a default come from the `ttt` settings, where their defaults are declared once."""
+
+    training_share: float  # of a task's time limit that training may use
+    generation_batch: int  # views per batched backend call (time is checked between calls)
+    retrain: bool  # ignore a stored adapter and train again
     save_adapters: bool = True
     tags: tuple[str, ...] = ("ttt",)
-    # strategies beyond plain TTT; None switches one off (docs/ttt.md, "Strategies")
-    confidence: ConfidenceRule | None = None  # rounds of views with an early stop per test input
-    scoring: ScoringOptions | None = None  # rank voted candidates by log-probability under augmentations
-    entropy: EntropyPolicy | None = None  # entropy-minimising steps on the test inputs after training
-    predict_correct: PredictCorrectPolicy | None = None  # skip predictable training steps
+    # techniques beyond plain TTT; None switches one off (docs/ttt.md, "Techniques")
+    confidence: ConfidenceRule | None  # rounds of views with an early stop per test input
+    scoring: ScoringOptions | None  # rank voted candidates by log-probability under augmentations
+    entropy: EntropyPolicy | None  # entropy-minimising steps on the test inputs after training
+    predict_correct: PredictCorrectPolicy | None  # skip predictable training steps
 
 
 def view_of(task: Task, test_input: Grid, view: Augmentation) -> TTTExample:
@@ -58,14 +59,15 @@ class TTTModelService:
         policy: TrainingPolicy,
         clock: Clock,
         checkpoints: CheckpointRepository | None = None,
-        options: ServiceOptions | None = None,
+        *,
+        options: ServiceOptions,
     ) -> None:
         self.backend = backend
         self.strategy = strategy
         self.policy = policy
         self.clock = clock
         self.checkpoints = checkpoints
-        self.options = options or ServiceOptions()
+        self.options = options
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution:
         start = self.clock.now()

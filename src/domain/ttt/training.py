@@ -17,25 +17,28 @@ from arc_ttt.domain.ttt.examples import Evaluation, TrainingReport, TTTExample
 from arc_ttt.domain.ttt.ports import ModelBackend
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrainingPolicy:
-    max_steps: int = 32  # optimizer steps at most
-    epochs: float = 0.0  # > 0: also stop after this many passes over the training examples
-    wall_seconds: float = 60.0
-    batch_size: int = 2  # effective batch: examples per optimizer step
-    micro_batch_size: int = 2  # examples per forward pass; halved on out-of-memory
-    learning_rate: float = 1e-3
-    warmup_steps: int = 2
-    min_lr_ratio: float = 0.1  # the cosine ends at this fraction of the peak
-    eval_every: int = 8  # steps between validations (0: validate only before and after)
-    patience: int = 3  # validations without improvement before stopping early
-    min_improvement: float = 1e-4
-    target_accuracy: float = 1.01  # stop once held-out token accuracy reaches this (>1: never)
-    spike_factor: float = 4.0  # a loss above this multiple of its running mean is a divergence
-    spike_after: int = 3  # healthy steps needed before spikes are judged
-    lr_backoff: float = 0.5  # learning-rate factor after each divergence
-    max_restores: int = 3
-    seed: int = 0
+    """The budget and rules of one training run. No defaults here: the application builds it from the `ttt.training`
+    settings (same field names), where each default is declared once."""
+
+    max_steps: int  # optimizer steps at most
+    epochs: float  # > 0: also stop after this many passes over the training examples
+    wall_seconds: float
+    batch_size: int  # effective batch: examples per optimizer step
+    micro_batch_size: int  # examples per forward pass; halved on out-of-memory
+    learning_rate: float
+    warmup_steps: int
+    min_lr_ratio: float  # the cosine ends at this fraction of the peak
+    eval_every: int  # steps between validations (0: validate only before and after)
+    patience: int  # validations without improvement before stopping early
+    min_improvement: float  # held-out loss drop that counts as an improvement
+    target_accuracy: float  # stop once held-out token accuracy reaches this (>1: never)
+    spike_factor: float  # a loss above this multiple of its running mean is a divergence
+    spike_after: int  # healthy steps needed before spikes are judged
+    lr_backoff: float  # learning-rate factor after each divergence
+    max_restores: int
+    seed: int
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.micro_batch_size < 1:

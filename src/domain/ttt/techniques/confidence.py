@@ -17,20 +17,21 @@ from arc_ttt.domain.ttt.augmentation import Augmentation, random_color_permutati
 from arc_ttt.domain.ttt.voting import Vote, hierarchical_vote
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConfidenceRule:
     """When the vote of one test input is settled.
 
     `agreement`: share of all views so far (abstentions included) that predicted the leading grid.
     `margin`: symmetries won by the leader minus those won by the runner-up (the runner-up may be
-    nobody). Either one reaching its threshold stops, but never before `min_views` views.
+    nobody). Either one reaching its threshold stops, but never before `min_views` views. No defaults here: built
+    from `ttt.techniques.confidence`, where they are declared once.
     """
 
-    round_views: int = 4  # views generated per round
-    min_views: int = 4  # views before any stop
-    agreement: float = 0.75
-    margin: int = 3
-    max_views: int = 0  # cap including extra rounds; 0: exactly the strategy's views
+    round_views: int  # views generated per round
+    min_views: int  # views before any stop
+    agreement: float
+    margin: int
+    max_views: int  # cap including extra rounds; 0: exactly the data strategy's views
 
     def __post_init__(self) -> None:
         if self.round_views < 1 or self.min_views < 1:

@@ -20,11 +20,13 @@ from arc_ttt.domain.ttt.examples import TTTExample
 from arc_ttt.domain.ttt.ports import ModelBackend
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EntropyPolicy:
-    steps: int = 4
-    learning_rate: float = 1e-4
-    views: int = 4  # views of each test input whose answers are sharpened
+    """No defaults here: built from `ttt.techniques.entropy`, where they are declared once."""
+
+    steps: int
+    learning_rate: float
+    views: int  # views of each test input whose answers are sharpened
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.views < 1 or self.learning_rate <= 0:

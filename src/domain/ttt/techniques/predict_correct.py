@@ -22,12 +22,14 @@ from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
 from arc_ttt.domain.ttt.ports import ModelBackend
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PredictCorrectPolicy:
-    warmup: int = 4  # real steps before any prediction
-    window: int = 3  # recent real losses the line is fit through
-    tolerance: float = 0.05  # largest relative residual of that fit for the trend to count as predictable
-    max_skips: int = 1  # predicted steps in a row before a real one
+    """No defaults here: built from `ttt.techniques.predict_correct`, where they are declared once."""
+
+    warmup: int  # real steps before any prediction
+    window: int  # recent real losses the line is fit through
+    tolerance: float  # largest relative residual of that fit for the trend to count as predictable
+    max_skips: int  # predicted steps in a row before a real one
 
     def __post_init__(self) -> None:
         if self.window < 2 or self.warmup < self.window or self.max_skips < 1 or self.tolerance < 0:
@@ -51,9 +53,9 @@ def fit_line(points: Sequence[tuple[int, float]]) -> tuple[float, float, float]:
 class PredictCorrectBackend:
     """A ModelBackend that skips predictable training steps of the backend it wraps."""
 
-    def __init__(self, inner: ModelBackend, policy: PredictCorrectPolicy | None = None) -> None:
+    def __init__(self, inner: ModelBackend, policy: PredictCorrectPolicy) -> None:
         self.inner = inner
-        self.policy = policy or PredictCorrectPolicy()
+        self.policy = policy
         self.real_steps = 0
         self.predicted_steps = 0
         self._reset()

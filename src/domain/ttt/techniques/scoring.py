@@ -21,11 +21,13 @@ from arc_ttt.domain.ttt.ports import ModelBackend
 from arc_ttt.domain.ttt.voting import Tally
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoringOptions:
-    candidates: int = 4  # best-voted grids per test input that get scored
-    views: int = 4  # augmented tasks each candidate is scored under
-    vote_weight: float = 1.0  # nats per unit of ln(raw votes) in the combined score
+    """No defaults here: built from `ttt.techniques.scoring`, where they are declared once."""
+
+    candidates: int  # best-voted grids per test input that get scored
+    views: int  # augmented tasks each candidate is scored under
+    vote_weight: float  # nats per unit of ln(raw votes) in the combined score
 
     def __post_init__(self) -> None:
         if self.candidates < 1 or self.views < 1 or self.vote_weight < 0:

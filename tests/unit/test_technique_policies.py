@@ -1,4 +1,4 @@
-"""The policies of the strategies beyond plain TTT, with fakes: the confidence stopping rule and its
+"""The policies of the techniques beyond plain TTT, with fakes: the confidence stopping rule and its
 rounds, the scoring combination, entropy steps and the predict/correct shortcut."""
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.augmentation import Augmentation
 from arc_ttt.domain.ttt.examples import TTTExample
-from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule, extra_views, interleaved
-from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy, sharpen
-from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend, PredictCorrectPolicy, fit_line
-from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions, combine, score_candidates
-from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
+from arc_ttt.domain.ttt.service import TTTModelService
+from arc_ttt.domain.ttt.techniques.confidence import extra_views, interleaved
+from arc_ttt.domain.ttt.techniques.entropy import sharpen
+from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend, fit_line
+from arc_ttt.domain.ttt.techniques.scoring import combine, score_candidates
+from arc_ttt.domain.ttt.training import TrainingOrchestrator
 from arc_ttt.domain.ttt.voting import Tally, Vote
+from tests.builders import (
+    confidence_rule,
+    entropy_policy,
+    predict_correct_policy,
+    scoring_options,
+    service_options,
+    training_policy,
+)
 from tests.fakes import FakeClock, FakeModelBackend
 
 A = Grid.of([[1]])
@@ -32,19 +40,19 @@ def votes(*pairs: tuple[str, Grid | None]) -> list[Vote]:
 
 # --- confidence ---------------------------------------------------------------------------------------
 def test_no_stop_before_the_minimum_views_even_when_unanimous() -> None:
-    rule = ConfidenceRule(min_views=4, agreement=0.5, margin=1)
+    rule = confidence_rule(min_views=4, agreement=0.5, margin=1)
     assert not rule.settled(votes(("a", A), ("b", A), ("c", A)))
     assert rule.settled(votes(("a", A), ("b", A), ("c", A), ("d", A)))
 
 
 def test_agreement_counts_abstentions_against_the_leader() -> None:
-    rule = ConfidenceRule(min_views=4, agreement=0.75, margin=99)
+    rule = confidence_rule(min_views=4, agreement=0.75, margin=99)
     assert rule.settled(votes(("a", A), ("b", A), ("c", A), ("d", B)))
     assert not rule.settled(votes(("a", A), ("b", A), ("c", None), ("d", None)))  # 2 of 4
 
 
 def test_margin_of_symmetries_won_stops_a_split_raw_vote() -> None:
-    rule = ConfidenceRule(min_views=6, agreement=1.0, margin=2)
+    rule = confidence_rule(min_views=6, agreement=1.0, margin=2)
     # A wins symmetries a, b, c; B is predicted three times but only inside d (one symmetry): 3 - 1 >= 2
     split = votes(("a", A), ("b", A), ("c", A), ("d", B), ("d", B), ("d", B))
     assert rule.settled(split)
@@ -53,7 +61,7 @@ def test_margin_of_symmetries_won_stops_a_split_raw_vote() -> None:
 
 
 def test_nothing_valid_never_settles() -> None:
-    assert not ConfidenceRule(min_views=1).settled(votes(("a", None), ("b", None)))
+    assert not confidence_rule(min_views=1).settled(votes(("a", None), ("b", None)))
 
 
 def test_interleaving_puts_one_view_of_every_symmetry_first() -> None:
@@ -97,8 +105,8 @@ def eight_views() -> list[Augmentation]:
 
 def test_a_confident_input_stops_after_the_first_round() -> None:
     backend = FakeModelBackend()  # answers the query input: every view agrees
-    service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), FakeClock(),
-                              options=ServiceOptions(confidence=ConfidenceRule(round_views=4, min_views=4)))
+    service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), FakeClock(),
+                              options=service_options(confidence=confidence_rule(round_views=4, min_views=4)))
     solution = service.solve(a_task(), 60)
     assert backend.generated == 4
     assert solution.notes["ttt"]["predictions"] == 4  # type: ignore[index]
@@ -108,9 +116,9 @@ def test_a_confident_input_stops_after_the_first_round() -> None:
 def test_a_split_input_gets_extra_rounds_up_to_the_cap() -> None:
     answers = iter([A, B, C] * 20)
     backend = FakeModelBackend(answer=lambda ex: next(answers))
-    rule = ConfidenceRule(round_views=4, min_views=4, agreement=0.9, margin=4, max_views=12)
-    service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), FakeClock(),
-                              options=ServiceOptions(confidence=rule))
+    rule = confidence_rule(round_views=4, min_views=4, agreement=0.9, margin=4, max_views=12)
+    service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), FakeClock(),
+                              options=service_options(confidence=rule))
     service.solve(a_task(), 60)
     assert backend.generated == 12
 
@@ -119,9 +127,9 @@ def test_rounds_stop_at_the_deadline() -> None:
     clock = FakeClock(tick=10.0)
     answers = iter([A, B, C] * 20)
     backend = FakeModelBackend(answer=lambda ex: next(answers))
-    rule = ConfidenceRule(round_views=2, min_views=2, agreement=1.0, margin=8, max_views=16)
-    service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), clock,
-                              options=ServiceOptions(confidence=rule))
+    rule = confidence_rule(round_views=2, min_views=2, agreement=1.0, margin=8, max_views=16)
+    service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), clock,
+                              options=service_options(confidence=rule))
     service.solve(a_task(), 25)
     assert backend.generated < 16
 
@@ -178,8 +186,8 @@ def test_the_service_picks_attempts_by_combined_score() -> None:
     answers = iter([A, A, A, B, A, A, A, B])
     backend = FakeModelBackend(answer=lambda ex: next(answers),
                                score=lambda ex: -1.0 if ex.query.output == B else -20.0)
-    service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), FakeClock(),
-                              options=ServiceOptions(scoring=ScoringOptions(candidates=3, views=2)))
+    service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), FakeClock(),
+                              options=service_options(scoring=scoring_options(candidates=3, views=2)))
     solution = service.solve(a_task(), 60)
     assert [c.grid for c in solution.candidates[0]] == [B, A]
     first, second = solution.candidates[0]
@@ -190,7 +198,7 @@ def test_the_service_picks_attempts_by_combined_score() -> None:
 # --- entropy -----------------------------------------------------------------------------------------
 def test_entropy_steps_update_the_adapter_on_generated_answers() -> None:
     backend = FakeModelBackend()
-    report = sharpen(backend, a_task(tests=2), eight_views(), EntropyPolicy(steps=3, learning_rate=1e-4, views=2))
+    report = sharpen(backend, a_task(tests=2), eight_views(), entropy_policy(steps=3, learning_rate=1e-4, views=2))
     assert (report.steps, report.answers, backend.entropy_steps, backend.updates) == (3, 4, 3, 3)
     assert backend.learning_rates == [1e-4] * 3
     assert report.entropy_first is not None and report.entropy_last is not None
@@ -199,14 +207,14 @@ def test_entropy_steps_update_the_adapter_on_generated_answers() -> None:
 
 def test_entropy_skips_when_no_answer_is_a_grid() -> None:
     backend = FakeModelBackend(answer=lambda ex: None)
-    report = sharpen(backend, a_task(), eight_views(), EntropyPolicy())
+    report = sharpen(backend, a_task(), eight_views(), entropy_policy())
     assert report.stop_reason == "no answers" and backend.updates == 0
 
 
 def test_the_service_runs_entropy_steps_after_training() -> None:
     backend = FakeModelBackend()
-    service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), FakeClock(),
-                              options=ServiceOptions(entropy=EntropyPolicy(steps=2)))
+    service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), FakeClock(),
+                              options=service_options(entropy=entropy_policy(steps=2)))
     notes = service.solve(a_task(), 60).notes["ttt"]
     assert notes["entropy_steps"] == 2 and backend.updates == 2  # type: ignore[index]
 
@@ -224,8 +232,8 @@ def linear_examples(n: int) -> list[TTTExample]:
 def test_predictable_descent_skips_every_other_step_after_warmup() -> None:
     # loss falls on a line with the update counter; repeated updates count as updates too
     inner = FakeModelBackend(loss=lambda b: 10.0 - 0.5 * b.updates)
-    shortcut = PredictCorrectBackend(inner, PredictCorrectPolicy(warmup=3, window=3, tolerance=0.01, max_skips=1))
-    policy = TrainingPolicy(max_steps=9, batch_size=2, micro_batch_size=1, warmup_steps=0, eval_every=0)
+    shortcut = PredictCorrectBackend(inner, predict_correct_policy(warmup=3, window=3, tolerance=0.01, max_skips=1))
+    policy = training_policy(max_steps=9, batch_size=2, micro_batch_size=1, warmup_steps=0, eval_every=0)
     report = TrainingOrchestrator(shortcut, FakeClock(), policy).fit(linear_examples(8))
     assert report.steps == 9 and inner.updates == 9
     # real steps 0,1,2 then predicted 3, real 4, predicted 5, real 6, predicted 7, real 8
@@ -236,7 +244,7 @@ def test_predictable_descent_skips_every_other_step_after_warmup() -> None:
 
 def test_repeat_is_scaled_to_the_current_learning_rate() -> None:
     inner = FakeModelBackend(loss=lambda b: 10.0 - 0.5 * b.updates)
-    shortcut = PredictCorrectBackend(inner, PredictCorrectPolicy(warmup=2, window=2, tolerance=0.01))
+    shortcut = PredictCorrectBackend(inner, predict_correct_policy(warmup=2, window=2, tolerance=0.01))
     example = linear_examples(1)
     for lr in (1.0, 1.0):
         shortcut.accumulate(example, 1.0)
@@ -249,9 +257,9 @@ def test_repeat_is_scaled_to_the_current_learning_rate() -> None:
 def test_a_noisy_loss_is_never_predicted() -> None:
     noisy = [5.0, 3.0, 4.5, 2.0, 4.0, 1.5, 3.9, 1.0, 3.5, 0.9]
     inner = FakeModelBackend(loss=lambda b: noisy[b.updates % len(noisy)])
-    shortcut = PredictCorrectBackend(inner, PredictCorrectPolicy(warmup=3, window=3, tolerance=0.05))
-    policy = TrainingPolicy(max_steps=10, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0,
-                            spike_factor=100.0)
+    shortcut = PredictCorrectBackend(inner, predict_correct_policy(warmup=3, window=3, tolerance=0.05))
+    policy = training_policy(max_steps=10, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0,
+                             spike_factor=100.0)
     TrainingOrchestrator(shortcut, FakeClock(), policy).fit(linear_examples(4))
     assert shortcut.predicted_steps == 0 and inner.repeats == []
 
@@ -259,7 +267,7 @@ def test_a_noisy_loss_is_never_predicted() -> None:
 def test_a_correction_off_the_line_needs_a_fresh_warmup() -> None:
     losses = iter([10.0, 9.0, 8.0, 2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4])
     inner = FakeModelBackend(loss=lambda b: next(losses))
-    shortcut = PredictCorrectBackend(inner, PredictCorrectPolicy(warmup=3, window=3, tolerance=0.02))
+    shortcut = PredictCorrectBackend(inner, predict_correct_policy(warmup=3, window=3, tolerance=0.02))
     example = linear_examples(1)
     modes = []
     for _ in range(8):
@@ -273,7 +281,7 @@ def test_a_correction_off_the_line_needs_a_fresh_warmup() -> None:
 
 def test_a_restore_forgets_the_trend() -> None:
     inner = FakeModelBackend(loss=lambda b: 10.0 - 0.5 * b.updates)
-    shortcut = PredictCorrectBackend(inner, PredictCorrectPolicy(warmup=2, window=2, tolerance=0.01))
+    shortcut = PredictCorrectBackend(inner, predict_correct_policy(warmup=2, window=2, tolerance=0.01))
     example = linear_examples(1)
     for _ in range(2):
         shortcut.accumulate(example, 1.0)
@@ -292,8 +300,8 @@ def test_the_service_notes_predicted_steps() -> None:
             return TTTDataset(tuple(linear_examples(6)))
 
     backend = FakeModelBackend(loss=lambda b: 10.0 - 0.5 * b.updates)
-    policy = TrainingPolicy(max_steps=8, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0)
+    policy = training_policy(max_steps=8, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0)
     service = TTTModelService(backend, Data(eight_views()), policy, FakeClock(),
-                              options=ServiceOptions(predict_correct=PredictCorrectPolicy(warmup=3, window=3)))
+                              options=service_options(predict_correct=predict_correct_policy(warmup=3, window=3)))
     notes = service.solve(a_task(), 60).notes["ttt"]
     assert notes["steps"] == 8 and notes["predicted_steps"] >= 2  # type: ignore[index]

@@ -1,4 +1,4 @@
-"""Each strategy switch runs end to end on a tiny real model: training, the strategy's own tensor work
+"""Each technique switch runs end to end on a tiny real model: training, the technique's own tensor work
 (scoring, entropy steps, repeated updates) and voting, leaving two attempts per test input."""
 
 from __future__ import annotations
@@ -8,19 +8,24 @@ import random
 
 import pytest
 
-from arc_ttt.adapters.models.backend import BackendOptions, TransformersBackend
+from arc_ttt.adapters.models.backend import TransformersBackend
 from arc_ttt.adapters.models.model_loading import build_model
 from arc_ttt.adapters.system.clock import MonotonicClock
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.examples import TTTExample
-from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
-from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
-from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
-from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
-from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions
-from arc_ttt.domain.ttt.training import TrainingPolicy
+from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+from arc_ttt.domain.ttt.service import TTTModelService
+from tests.builders import (
+    backend_options,
+    confidence_rule,
+    data_options,
+    entropy_policy,
+    predict_correct_policy,
+    scoring_options,
+    service_options,
+    training_policy,
+)
 
 
 def flip_task() -> Task:
@@ -38,15 +43,15 @@ def flip_task() -> Task:
 
 @pytest.fixture(scope="module")
 def backend() -> TransformersBackend:
-    return TransformersBackend(build_model("tiny", seed=0), BackendOptions(lora_dropout=0.0))
+    return TransformersBackend(build_model("tiny", seed=0), backend_options(lora_dropout=0.0))
 
 
 def solve(backend: TransformersBackend, **switches: object) -> tuple[Task, dict[str, object], list[int]]:
     task = flip_task()
-    strategy = MitTTTStrategy(MitTTTOptions(augmentations_per_task=4, max_examples=16, inference_transforms=4,
-                                            inference_samples=2, validation_views=2))
-    policy = TrainingPolicy(max_steps=12, batch_size=2, micro_batch_size=2, learning_rate=1e-2, eval_every=0)
-    service = TTTModelService(backend, strategy, policy, MonotonicClock(), options=ServiceOptions(**switches))
+    strategy = MitTTTStrategy(data_options(augmentations_per_task=4, max_examples=16, inference_transforms=4,
+                                           inference_samples=2, validation_views=2))
+    policy = training_policy(max_steps=12, batch_size=2, micro_batch_size=2, learning_rate=1e-2, eval_every=0)
+    service = TTTModelService(backend, strategy, policy, MonotonicClock(), options=service_options(**switches))
     solution = service.solve(task, time_limit=60)
     notes = dict(solution.notes["ttt"])  # type: ignore[arg-type]
     return task, notes, [len(c) for c in solution.candidates]
@@ -59,13 +64,13 @@ def test_fixed_rounds_baseline(backend: TransformersBackend) -> None:
 
 
 def test_confidence_rounds_run_and_respect_the_view_cap(backend: TransformersBackend) -> None:
-    task, notes, counts = solve(backend, confidence=ConfidenceRule(round_views=2, min_views=2, max_views=12))
+    task, notes, counts = solve(backend, confidence=confidence_rule(round_views=2, min_views=2, max_views=12))
     assert 2 * len(task.test) <= int(notes["predictions"]) <= 12 * len(task.test)  # type: ignore[call-overload]
     assert len(counts) == 2
 
 
 def test_augmentation_scoring_scores_real_log_probs(backend: TransformersBackend) -> None:
-    _, notes, counts = solve(backend, scoring=ScoringOptions(candidates=3, views=2))
+    _, notes, counts = solve(backend, scoring=scoring_options(candidates=3, views=2))
     assert int(notes["scored"]) >= 2 * 2  # type: ignore[call-overload]  # >= one candidate x 2 views per input
     assert len(counts) == 2
     task = flip_task()
@@ -79,7 +84,7 @@ def test_augmentation_scoring_scores_real_log_probs(backend: TransformersBackend
 
 
 def test_entropy_steps_run_after_training(backend: TransformersBackend) -> None:
-    _, notes, counts = solve(backend, entropy=EntropyPolicy(steps=3, learning_rate=1e-3, views=2))
+    _, notes, counts = solve(backend, entropy=entropy_policy(steps=3, learning_rate=1e-3, views=2))
     if notes["entropy_stop"] == "no answers":  # the tiny model produced no grid at all: nothing to sharpen
         pytest.skip("no parsable answer to sharpen")
     assert notes["entropy_steps"] == 3 and int(notes["entropy_tokens"]) > 0  # type: ignore[call-overload]
@@ -87,7 +92,7 @@ def test_entropy_steps_run_after_training(backend: TransformersBackend) -> None:
 
 
 def test_predict_correct_skips_some_steps_and_trains(backend: TransformersBackend) -> None:
-    _, notes, counts = solve(backend, predict_correct=PredictCorrectPolicy(warmup=3, window=3, tolerance=1.0))
+    _, notes, counts = solve(backend, predict_correct=predict_correct_policy(warmup=3, window=3, tolerance=1.0))
     assert int(notes["predicted_steps"]) >= 1 and notes["steps"] == 12  # type: ignore[call-overload]
     assert len(counts) == 2
 
