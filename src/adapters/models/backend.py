@@ -443,17 +443,3 @@ class TransformersBackend:
 
     def repeat_last_update(self, scale: float) -> None:
         self.techniques.repeat_last_update(self.model, scale)
-
-    def forward_logits(self, example: TTTExample) -> Any:
-        """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""
-        import torch
-
-        encoded = self.encoder.encode(example, with_answer=True)
-        if encoded is None:
-            raise ValueError("episode too long for the model")
-        self.model.eval()
-        with torch.no_grad():
-            ids = torch.tensor([encoded.ids], device=self.device)
-            logits = self.model(input_ids=ids).logits
-        self.model.train()
-        return logits.float().cpu()
