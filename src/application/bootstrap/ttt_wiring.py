@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from arc_ttt.adapters.models.backend import BackendOptions
-from arc_ttt.adapters.solvers.ttt_solver import TTTSolver, TTTSolverConfig
+from arc_ttt.adapters.models.backend_factory import open_backend
 from arc_ttt.application.config.settings import Settings, default_config_dir, locate_model
 from arc_ttt.application.config.ttt_settings import StrategyKnobs, TTTSettings, resolve_ttt
 from arc_ttt.domain.checkpoints.ports import CheckpointRepository
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
+from arc_ttt.domain.ttt.ports import ModelBackend
 from arc_ttt.domain.ttt.service import ServiceOptions
+from arc_ttt.domain.ttt.solver import TTTSolver, TTTSolverConfig
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
 from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
 from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
@@ -21,21 +24,29 @@ from arc_ttt.domain.ttt.training import TrainingPolicy
 PRESETS_FILE = "strategies/ttt.yaml"
 
 
+def backend_options(ttt: TTTSettings) -> BackendOptions:
+    """The backend's share of the resolved settings: LoRA, the model's context and the optimizer's knobs."""
+    lora, backend, training = ttt.lora, ttt.backend, ttt.training
+    return BackendOptions(
+        lora_rank=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+        target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
+        weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
+        gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
+        constrained_decoding=backend.constrained_decoding, target_forward=backend.target_forward,
+    )
+
+
+def backend_factory(ttt: TTTSettings) -> Callable[[], ModelBackend]:
+    """What opens the backend on the solver's first task: the settings bound to `open_backend` with
+    functools.partial, so the factory pickles for worker processes."""
+    return partial(open_backend, model=locate_model(ttt.model), options=backend_options(ttt),
+                   quantization=ttt.backend.quantization, offline=ttt.offline, grid_format=ttt.backend.format,
+                   cpu_threads=ttt.cpu_threads)
+
+
 def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
-    lora, backend, training, data, inference = ttt.lora, ttt.backend, ttt.training, ttt.data, ttt.inference
+    training, data, inference = ttt.training, ttt.data, ttt.inference
     return TTTSolverConfig(
-        model=locate_model(ttt.model),
-        quantization=backend.quantization,
-        offline=ttt.offline,
-        grid_format=backend.format,
-        cpu_threads=ttt.cpu_threads,
-        backend=BackendOptions(
-            lora_rank=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-            target_modules=tuple(lora.target_modules), loss_on=backend.loss_on, max_length=backend.max_length,
-            weight_decay=training.weight_decay, max_grad_norm=training.max_grad_norm,
-            gradient_checkpointing=backend.gradient_checkpointing, mixed_precision=backend.mixed_precision,
-            constrained_decoding=backend.constrained_decoding, target_forward=backend.target_forward,
-        ),
         strategy=MitTTTOptions(
             augmentations_per_task=data.augmentations_per_task, max_examples=data.max_examples,
             holdout=data.holdout, validation_views=data.validation_views, geometric=data.geometric,
@@ -76,4 +87,4 @@ def build_ttt_solver(
     """The TTT solver; with `ttt.store_adapters` it keeps adapters in (and reuses them from) the checkpoint store."""
     resolved = resolve_ttt(settings.ttt, default_config_dir() / PRESETS_FILE)
     repository = checkpoints() if checkpoints is not None and settings.ttt.store_adapters else None
-    return TTTSolver(solver_config(resolved), clock, repository)
+    return TTTSolver(solver_config(resolved), backend_factory(resolved), clock, repository)
