@@ -56,9 +56,7 @@ class Meter:
     def cold(self) -> None:
         """Forget cached tokenizations, so no run profits from the one before it on the same task."""
         self.inner.encoder._cache.clear()
-        query = getattr(self.inner, "_query_encoder", None)
-        if query is not None:
-            query._cache.clear()
+        self.inner.techniques.query_encoder._cache.clear()
 
     def _length(self, example: Any, with_answer: bool) -> int:
         encoded = self.inner.encoder.encode(example, with_answer=with_answer)

@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
-from arc_ttt.adapters.solvers.ttt_solver import TTTSolverConfig
 from arc_ttt.application.bootstrap import solver_wiring, ttt_wiring
 from arc_ttt.application.config.settings import EnsembleSettings, ProgramSettings
 from arc_ttt.application.config.ttt_settings import TTTSettings
@@ -21,6 +20,7 @@ from arc_ttt.domain.programs.program_search import ProgramSearchOptions
 from arc_ttt.domain.solving.ensemble import EnsemblePolicy
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
 from arc_ttt.domain.ttt.service import ServiceOptions
+from arc_ttt.domain.ttt.solver import TTTSolverConfig
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
 from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
 from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy

@@ -13,6 +13,7 @@ from arc_ttt.adapters.models.model_loading import build_model, init_model, load_
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.examples import TTTExample
+from tests.backend_probes import episode_logits
 from tests.builders import backend_options
 
 TINY = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2}
@@ -51,21 +52,21 @@ def test_targets_every_linear_layer_of_attention_and_mlp(trained: TransformersBa
 
 def test_adapter_bytes_round_trip_gives_identical_logits(trained: TransformersBackend) -> None:
     weights = trained.export_adapter()
-    before = trained.forward_logits(PROBE)
+    before = episode_logits(trained, PROBE)
     trained.new_adapter(seed=1)
-    assert not torch.equal(trained.forward_logits(PROBE), before)
+    assert not torch.equal(episode_logits(trained, PROBE), before)
     trained.import_adapter(weights)
-    assert torch.equal(trained.forward_logits(PROBE), before)
+    assert torch.equal(episode_logits(trained, PROBE), before)
 
 
 def test_adapter_folder_round_trip_is_safetensors_and_identical(trained: TransformersBackend, tmp_path) -> None:
-    before = trained.forward_logits(PROBE)
+    before = episode_logits(trained, PROBE)
     weights = trained.export_adapter()
     trained.save_adapter(tmp_path)
     assert (tmp_path / "adapter_model.safetensors").is_file() and not list(tmp_path.glob("*.bin"))
     trained.new_adapter(seed=2)
     trained.load_adapter(tmp_path)
-    assert torch.equal(trained.forward_logits(PROBE), before)
+    assert torch.equal(episode_logits(trained, PROBE), before)
     trained.import_adapter(weights)
 
 
@@ -80,9 +81,9 @@ def test_foreign_or_corrupt_adapter_bytes_are_refused(trained: TransformersBacke
 def test_merge_gives_the_same_logits() -> None:
     b = backend()
     train(b)
-    before = b.forward_logits(PROBE)
+    before = episode_logits(b, PROBE)
     b.merge_adapter()
-    after = b.forward_logits(PROBE)
+    after = episode_logits(b, PROBE)
     assert torch.allclose(after, before, atol=1e-5, rtol=1e-5)
     assert not any("lora_" in name for name, _ in b.model.named_parameters())
 
@@ -95,9 +96,9 @@ def test_fresh_adapter_per_task_leaves_the_base_untouched() -> None:
     with torch.no_grad():
         expected = reference(input_ids=ids).logits
     train(b, steps=4)
-    assert not torch.allclose(b.forward_logits(PROBE), expected)
+    assert not torch.allclose(episode_logits(b, PROBE), expected)
     b.new_adapter(seed=3)
-    assert torch.equal(b.forward_logits(PROBE), expected)
+    assert torch.equal(episode_logits(b, PROBE), expected)
     frozen = {k.replace("base_model.model.", "").replace(".base_layer", ""): v
               for k, v in b.model.state_dict().items() if "lora_" not in k}
     assert frozen.keys() == base_state.keys()

@@ -12,6 +12,7 @@ from arc_ttt.adapters.models.model_loading import init_model, load_model
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.examples import TTTExample
+from tests.backend_probes import episode_logits
 from tests.builders import backend_options
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -56,9 +57,9 @@ def test_full_precision_on_gpu_places_the_model_with_accelerate(model_dir) -> No
     loaded = load_model(str(model_dir))
     backend = TransformersBackend(loaded, backend_options(lora_dropout=0.0))
     assert backend.device.type == "cuda"
-    before = backend.forward_logits(examples(1)[0])
+    before = episode_logits(backend, examples(1)[0])
     backend.import_adapter(backend.export_adapter())
-    assert torch.equal(backend.forward_logits(examples(1)[0]), before)
+    assert torch.equal(episode_logits(backend, examples(1)[0]), before)
 
 
 @pytest.mark.parametrize("quantization", ["none", "8bit"])

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
-from arc_ttt.adapters.solvers.ttt_solver import TTTSolverConfig
 from arc_ttt.application.bootstrap import solver_wiring, ttt_wiring
 from arc_ttt.application.config.mappings import deep_merge
 from arc_ttt.application.config.settings import (
@@ -36,6 +35,7 @@ from arc_ttt.domain.programs.program_search import ProgramSearchOptions
 from arc_ttt.domain.solving.ensemble import EnsemblePolicy
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
 from arc_ttt.domain.ttt.service import ServiceOptions
+from arc_ttt.domain.ttt.solver import TTTSolverConfig
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
 from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
 from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
@@ -133,8 +133,13 @@ def changed(model: type[BaseModel], base: dict[str, Any], place: tuple[str, ...]
 ALL_TECHNIQUES_ON = {"techniques": {name: {"enabled": True} for name in ttt_wiring.TECHNIQUE_POLICIES}}
 # Section -> what the application builds from it, the section's values there (each technique's knobs reach its
 # policy only while it is switched on), and the settings read elsewhere (resolve_ttt, build_ttt_solver).
+def ttt_wiring_output(ttt: TTTSettings) -> object:
+    """What the wiring builds from the ttt section: the solver's config and what its backend factory binds."""
+    return ttt_wiring.solver_config(ttt), ttt_wiring.backend_factory(ttt).keywords
+
+
 SECTIONS: dict[type[BaseModel], tuple[Callable[[Any], object], dict[str, Any], set[str]]] = {
-    TTTSettings: (ttt_wiring.solver_config, ALL_TECHNIQUES_ON, {"preset", "store_adapters"}),
+    TTTSettings: (ttt_wiring_output, ALL_TECHNIQUES_ON, {"preset", "store_adapters"}),
     ProgramSettings: (solver_wiring.program_solver_config, {}, set()),
     EnsembleSettings: (solver_wiring.ensemble_policy, {}, set()),
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from arc_ttt.application.bootstrap.ttt_wiring import PRESETS_FILE, solver_config
+from arc_ttt.application.bootstrap.ttt_wiring import PRESETS_FILE, backend_options, solver_config
 from arc_ttt.application.config.settings import default_config_dir, load_settings
 from arc_ttt.application.config.ttt_settings import TechniqueKnobs, TTTPresetsFile, TTTSettings, resolve_ttt
 from tests.builders import predict_correct_policy
@@ -26,7 +26,7 @@ def test_marc_preset_is_the_published_recipe() -> None:
     assert (marc.training.epochs, marc.training.batch_size, marc.data.max_examples) == (2, 2, 250)
     assert marc.backend.loss_on == "outputs"
     config = solver_config(marc)
-    assert config.policy.total_steps(250) == 250 and config.backend.lora_rank == 128
+    assert config.policy.total_steps(250) == 250 and backend_options(marc).lora_rank == 128
 
 
 def test_kaggle_and_colab_fit_16_gb_gpus() -> None:
@@ -80,10 +80,10 @@ def test_a_predict_correct_window_beyond_its_warmup_is_refused() -> None:
 
 
 def test_backend_switches_reach_the_backend_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    on = solver_config(resolve_ttt(load_settings().ttt, PRESETS)).backend
+    on = backend_options(resolve_ttt(load_settings().ttt, PRESETS))
     assert on.target_forward and on.constrained_decoding
     monkeypatch.setenv("ARC_TTT_TTT__BACKEND__TARGET_FORWARD", "false")
-    assert not solver_config(resolve_ttt(load_settings().ttt, PRESETS)).backend.target_forward
+    assert not backend_options(resolve_ttt(load_settings().ttt, PRESETS)).target_forward
 
 
 def test_every_training_knob_reaches_the_training_policy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,17 +1,21 @@
-"""The `ttt` solver: registered in the container, loads its base model once per batch."""
+"""The `ttt` solver: registered in the container, opens its backend once per batch."""
 
 from __future__ import annotations
 
+import pickle
+from functools import partial
+
 import pytest
 
-from arc_ttt.adapters.solvers.ttt_solver import TTTSolver
+from arc_ttt.adapters.models.backend_factory import open_backend
 from arc_ttt.application.bootstrap.container import build_container, solver_names
 from arc_ttt.application.config.settings import load_settings
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.errors import ArcTttError
-from arc_ttt.domain.ttt.service import TTTModelService
-from tests.builders import data_options, service_options, training_policy, ttt_solver_config
+from arc_ttt.domain.ttt.ports import ModelBackend
+from arc_ttt.domain.ttt.solver import TTTSolver
+from tests.builders import training_policy, ttt_solver_config
 from tests.fakes import FakeClock, FakeModelBackend
 
 G = Grid.of([[1, 2], [0, 3]])
@@ -23,28 +27,42 @@ def test_ttt_is_a_registered_solver_configured_from_settings() -> None:
     settings = load_settings(solve={"solver": "ttt"}, ttt={"model": "some/model", "preset": "marc"})
     solver = build_container(settings).solver()
     assert isinstance(solver, TTTSolver) and solver.name == "ttt"
-    assert solver.config.model == "some/model" and solver.config.backend.lora_rank == 128
+    factory = solver.backend_factory
+    assert isinstance(factory, partial) and factory.func is open_backend
+    assert factory.keywords["model"] == "some/model" and factory.keywords["options"].lora_rank == 128
+    assert pickle.loads(pickle.dumps(factory)).keywords == factory.keywords  # worker processes can take it
 
 
-def test_the_base_model_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    builds = []
+def test_the_backend_is_opened_once_for_the_whole_batch() -> None:
+    opened: list[ModelBackend] = []
 
-    def build(self: TTTSolver) -> TTTModelService:
-        builds.append(1)
-        from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+    def factory() -> ModelBackend:
+        opened.append(FakeModelBackend())
+        return opened[-1]
 
-        return TTTModelService(FakeModelBackend(), MitTTTStrategy(data_options()), training_policy(max_steps=2),
-                               FakeClock(), options=service_options())
-
-    monkeypatch.setattr(TTTSolver, "_build", build)
-    solver = TTTSolver(ttt_solver_config(model="m"), FakeClock())
+    solver = TTTSolver(ttt_solver_config(policy=training_policy(max_steps=2)), factory, FakeClock())
     for _ in range(3):
         assert solver.solve(TASK, 10.0).candidates[0][0].grid == G
-    assert builds == [1]
+    assert len(opened) == 1
+
+
+def test_a_backend_that_cannot_open_fails_every_task_with_the_same_line_without_retrying() -> None:
+    tries: list[int] = []
+
+    def factory() -> ModelBackend:
+        tries.append(1)
+        raise ArcTttError("cannot load model from folder m: broken\n(details)")
+
+    solver = TTTSolver(ttt_solver_config(), factory, FakeClock())
+    for _ in range(2):
+        with pytest.raises(ArcTttError, match=r"^cannot load model from folder m: broken"):
+            solver.solve(TASK, 10.0)
+    assert tries == [1]
 
 
 def test_without_a_model_every_task_fails_with_the_same_clear_reason() -> None:
-    solver = TTTSolver(ttt_solver_config(model=None), FakeClock())
+    settings = load_settings(solve={"solver": "ttt"}, ttt={"model": None})
+    solver = build_container(settings).solver()
     for _ in range(2):
         with pytest.raises(ArcTttError, match="no TTT model"):
             solver.solve(TASK, 10.0)

@@ -7,22 +7,23 @@ with loss scaling) is used on CUDA only; CPU runs in float32.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
 from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
+from arc_ttt.adapters.models.device_guards import DeviceGuards
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.model_loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits
+from arc_ttt.adapters.models.technique_ops import TechniqueOps
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.output_shape import predicted_output_shape
-from arc_ttt.domain.errors import ArcTttError, OutOfMemory, message_line
+from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
 
 ADAPTER = "default"
@@ -96,13 +97,6 @@ def _accepts_logits_to_keep(model: Any) -> bool:
     return "logits_to_keep" in inspect.signature(model.forward).parameters
 
 
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
-
-
 class AdapterMismatchError(ArcTttError):
     """Adapter weights that do not fit this base model or LoRA configuration."""
 
@@ -139,11 +133,14 @@ class TransformersBackend:
         self.dtype = self._autocast_dtype()
         self.base_dtype = self._cpu_base_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+        self.guards = DeviceGuards(self.device, self.dtype)
         self._logits_to_keep = _accepts_logits_to_keep(base)
         self._grid_ids = grid_token_ids(self.tokenizer, self.fmt)
         self._vocab_size = int(base.get_output_embeddings().weight.shape[0])
         self.target_forward = self.options.target_forward and self._target_forward_agrees()
         self.encoder = EpisodeEncoder(self.tokenizer, self.fmt, self.options.max_length, self.options.loss_on)
+        self.techniques = TechniqueOps(self.tokenizer, self.fmt, self.options.max_length,
+                                       self.options.eval_batch_size, self.guards, self.scaler)
         self.merged = False
         self.optimizer: Any = None
         self.new_adapter(0)
@@ -208,13 +205,6 @@ class TransformersBackend:
         if self.device.type != "cpu" or self.options.mixed_precision == "no" or not cpu_computes_bf16():
             return None
         return torch.bfloat16
-
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        import torch
-
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.dtype)
 
     def _fresh_optimizer(self) -> None:
         import torch
@@ -287,19 +277,6 @@ class TransformersBackend:
         self.merged = True
 
     # --- training ---------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _oom_guard(self) -> Iterator[None]:
-        try:
-            yield
-        except Exception as exc:
-            if not _is_oom(exc):
-                raise
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            raise OutOfMemory(f"out of memory on {self.device}") from None
-
     def _group_stats(self, group: list[Encoded], *, count_correct: bool) -> tuple[Any, Any, Any]:
         """Summed cross-entropy (and correct next-token predictions, and episodes whose every target
         token is predicted) of equal-length episodes.
@@ -313,7 +290,7 @@ class TransformersBackend:
         labels = torch.tensor([[item.labels[t + 1] for t in keep] for item in group], dtype=torch.long,
                               device=self.device)
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
-        with self._autocast():
+        with self.guards.autocast():
             if self.target_forward:  # training passes run the frozen matmuls in `base_dtype`, evaluation not
                 logits = target_logits(self.model, ids, index, self.base_dtype if torch.is_grad_enabled() else None)
             elif self._logits_to_keep:
@@ -345,7 +322,7 @@ class TransformersBackend:
         targets = sum(item.target_tokens for item in encoded)
         processed = sum(len(item.ids) for item in encoded)
         total: Any = None
-        with self._oom_guard():
+        with self.guards.out_of_memory():
             for group in length_groups(encoded):
                 summed, _, _ = self._group_stats(group, count_correct=False)
                 scaled = summed * (weight / targets)
@@ -358,7 +335,7 @@ class TransformersBackend:
 
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate
-        with self._oom_guard():
+        with self.guards.out_of_memory():
             if self.scaler:
                 self.scaler.unscale_(self.optimizer)
             params = [p for g in self.optimizer.param_groups for p in g["params"]]
@@ -384,7 +361,7 @@ class TransformersBackend:
         total_correct: Any = 0
         total_exact: Any = 0
         total_tokens = sum(item.target_tokens for item in encoded)
-        with torch.no_grad(), self._oom_guard():
+        with torch.no_grad(), self.guards.out_of_memory():
             for group in length_groups(encoded):
                 for i in range(0, len(group), size):
                     summed, correct, exact = self._group_stats(group[i : i + size], count_correct=True)
@@ -419,7 +396,7 @@ class TransformersBackend:
             processors.append(GridConstraint(ids.shape[1], self._grid_ids, [shapes[i] for i, _ in ready],
                                              self._vocab_size, self.device, [limits[i] for i, _ in ready]))
         self.model.eval()
-        with torch.no_grad(), self._oom_guard(), self._autocast():
+        with torch.no_grad(), self.guards.out_of_memory(), self.guards.autocast():
             out = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
                                       logits_processor=processors, eos_token_id=self.tokenizer.eos_token_id,
                                       pad_token_id=self.tokenizer.pad_token_id,
@@ -458,35 +435,14 @@ class TransformersBackend:
 
     # --- techniques beyond plain TTT (tensor work in technique_ops) --------------------------------------
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
-        from arc_ttt.adapters.models import technique_ops
-
-        return technique_ops.score_answers(self, prompts)
+        return self.techniques.score_answers(self.model, prompts)
 
     def entropy_step(self, examples: Sequence[TTTExample], weight: float) -> StepLoss:
-        from arc_ttt.adapters.models import technique_ops
-
-        return technique_ops.entropy_step(self, examples, weight)
+        self._require_adapter()
+        return self.techniques.entropy_step(self.model, examples, weight)
 
     def remember_parameters(self) -> None:
-        from arc_ttt.adapters.models import technique_ops
-
-        technique_ops.remember_parameters(self)
+        self.techniques.remember_parameters(self.model)
 
     def repeat_last_update(self, scale: float) -> None:
-        from arc_ttt.adapters.models import technique_ops
-
-        technique_ops.repeat_last_update(self, scale)
-
-    def forward_logits(self, example: TTTExample) -> Any:
-        """Logits of one episode with its answer (for diagnostics and tests of adapter round trips)."""
-        import torch
-
-        encoded = self.encoder.encode(example, with_answer=True)
-        if encoded is None:
-            raise ValueError("episode too long for the model")
-        self.model.eval()
-        with torch.no_grad():
-            ids = torch.tensor([encoded.ids], device=self.device)
-            logits = self.model(input_ids=ids).logits
-        self.model.train()
-        return logits.float().cpu()
+        self.techniques.repeat_last_update(self.model, scale)

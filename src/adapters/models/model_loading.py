@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from arc_ttt.adapters.models.codec import COMPACT, FORMATS, TEXT, GridFormat
+from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
 from arc_ttt.domain.errors import ArcTttError, message_line
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ def llama_config(size: str, vocab_size: int, **overrides: Any) -> Any:
 
     if size not in SIZES:
         raise ValueError(f"unknown model size {size!r}; known: {', '.join(SIZES)}")
-    from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
-
     tok = build_compact_tokenizer()
     params: dict[str, Any] = {
         **SIZES[size], "vocab_size": vocab_size, "max_position_embeddings": 8192, "rope_theta": 10000.0,
@@ -98,8 +97,6 @@ def build_model(size: str = "tiny", seed: int = 0, **overrides: Any) -> LoadedMo
     """A randomly initialised Llama-architecture model with the project's compact tokenizer."""
     import torch
     from transformers import LlamaForCausalLM
-
-    from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer
 
     quiet_libraries()
     tokenizer = build_compact_tokenizer()

@@ -4,15 +4,18 @@ options it configures (field names are the same on both sides; the few that diff
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from arc_ttt.adapters.models.backend import BackendOptions
-from arc_ttt.adapters.solvers.ttt_solver import TTTSolver, TTTSolverConfig
+from arc_ttt.adapters.models.backend_factory import open_backend
 from arc_ttt.application.config.settings import Settings, default_config_dir, locate_model
 from arc_ttt.application.config.ttt_settings import TechniqueKnobs, TTTSettings, resolve_ttt
 from arc_ttt.domain.checkpoints.ports import CheckpointRepository
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
+from arc_ttt.domain.ttt.ports import ModelBackend
 from arc_ttt.domain.ttt.service import ServiceOptions
+from arc_ttt.domain.ttt.solver import TTTSolver, TTTSolverConfig
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
 from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy
 from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectPolicy
@@ -69,14 +72,16 @@ def technique_options(knobs: TechniqueKnobs) -> dict[str, object]:
             for name in TECHNIQUE_POLICIES}
 
 
+def backend_factory(ttt: TTTSettings) -> Callable[[], ModelBackend]:
+    """What opens the backend on the solver's first task: the settings bound to `open_backend` with
+    functools.partial, so the factory pickles for worker processes."""
+    return partial(open_backend, model=locate_model(ttt.model), options=backend_options(ttt),
+                   quantization=ttt.backend.quantization, offline=ttt.offline, grid_format=ttt.backend.format,
+                   cpu_threads=ttt.cpu_threads)
+
+
 def solver_config(ttt: TTTSettings) -> TTTSolverConfig:
     return TTTSolverConfig(
-        model=locate_model(ttt.model),
-        quantization=ttt.backend.quantization,
-        offline=ttt.offline,
-        grid_format=ttt.backend.format,
-        cpu_threads=ttt.cpu_threads,
-        backend=backend_options(ttt),
         strategy=data_options(ttt),
         policy=training_policy(ttt),
         service=service_options(ttt),
@@ -89,4 +94,4 @@ def build_ttt_solver(
     """The TTT solver; with `ttt.store_adapters` it keeps adapters in (and reuses them from) the checkpoint store."""
     resolved = resolve_ttt(settings.ttt, default_config_dir() / PRESETS_FILE)
     repository = checkpoints() if checkpoints is not None and settings.ttt.store_adapters else None
-    return TTTSolver(solver_config(resolved), clock, repository)
+    return TTTSolver(solver_config(resolved), backend_factory(resolved), clock, repository)
