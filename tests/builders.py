@@ -5,19 +5,29 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import TypeVar
 
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.programs.program_search import ProgramNote
 from arc_ttt.domain.resources.hardware import MemoryReading, MemorySample
 from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.ttt.notes import EntropyNote, ReusedAdapter, TrainingNote, TTTNote
 
+N = TypeVar("N")
+
 
 def grid(*rows: str) -> Grid:
     """grid("012", "340") -> a 2x3 grid; one digit per cell."""
     return Grid(tuple(tuple(int(c) for c in row) for row in rows))
+
+
+def notes_of(solution: TaskSolution[N]) -> N:
+    """The notes a solver handed up, which the test expects it to have written."""
+    assert solution.notes is not None, "the solver left no notes"
+    return solution.notes
 
 
 def full_notes(batch_index: int = 0) -> TaskNotes:

@@ -19,6 +19,7 @@ from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend,
 from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions, combine, score_candidates
 from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 from arc_ttt.domain.ttt.voting import Tally, Vote
+from tests.builders import notes_of
 from tests.fakes import FakeClock, FakeModelBackend
 
 A = Grid.of([[1]])
@@ -101,7 +102,7 @@ def test_a_confident_input_stops_after_the_first_round() -> None:
                               options=ServiceOptions(confidence=ConfidenceRule(round_views=4, min_views=4)))
     solution = service.solve(a_task(), 60)
     assert backend.generated == 4
-    assert solution.notes["ttt"]["predictions"] == 4  # type: ignore[index]
+    assert notes_of(solution).predictions == 4
     assert solution.candidates[0][0].grid == Grid.of([[4, 0], [0, 4]])
 
 
@@ -184,7 +185,7 @@ def test_the_service_picks_attempts_by_combined_score() -> None:
     assert [c.grid for c in solution.candidates[0]] == [B, A]
     first, second = solution.candidates[0]
     assert first.score >= second.score  # an ensemble sorting by score keeps the combined order
-    assert solution.notes["ttt"]["scored"] == 4  # type: ignore[index]
+    assert notes_of(solution).scored == 4
 
 
 # --- entropy -----------------------------------------------------------------------------------------
@@ -207,8 +208,8 @@ def test_the_service_runs_entropy_steps_after_training() -> None:
     backend = FakeModelBackend()
     service = TTTModelService(backend, Plan(eight_views()), TrainingPolicy(max_steps=0), FakeClock(),
                               options=ServiceOptions(entropy=EntropyPolicy(steps=2)))
-    notes = service.solve(a_task(), 60).notes["ttt"]
-    assert notes["entropy_steps"] == 2 and backend.updates == 2  # type: ignore[index]
+    entropy = notes_of(service.solve(a_task(), 60)).entropy
+    assert entropy is not None and entropy.steps == 2 and backend.updates == 2
 
 
 # --- predict/correct ---------------------------------------------------------------------------------
@@ -295,5 +296,5 @@ def test_the_service_notes_predicted_steps() -> None:
     policy = TrainingPolicy(max_steps=8, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0)
     service = TTTModelService(backend, Data(eight_views()), policy, FakeClock(),
                               options=ServiceOptions(predict_correct=PredictCorrectPolicy(warmup=3, window=3)))
-    notes = service.solve(a_task(), 60).notes["ttt"]
-    assert notes["steps"] == 8 and notes["predicted_steps"] >= 2  # type: ignore[index]
+    training = notes_of(service.solve(a_task(), 60)).training
+    assert training is not None and training.steps == 8 and training.predicted_steps >= 2

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import MappingProxyType
 
 import numpy as np
 
@@ -87,7 +86,7 @@ class ProgramSearch:
         self.options = options or ProgramSearchOptions()
         self.now = now
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+    def solve(self, task: Task, time_limit: float) -> TaskSolution[ProgramNote]:
         started = self.now()
         return self.rank(task, self.explore(task, time_limit), self.now() - started)
 
@@ -104,15 +103,14 @@ class ProgramSearch:
         finally:
             forget_task_caches()
 
-    def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution:
+    def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution[ProgramNote]:
         """Candidates from the cheapest fitting programs, two distinct grids per test input; a program that
         only adds steps to one already chosen gives none."""
         fits = sorted(fits, key=_rank_key)
         train_pairs = sum(ex.output is not None for ex in task.train)
         candidates = tuple(self._candidates(fits, i, train_pairs) for i in range(len(task.test)))
         best = fits[0].describe() if fits else None
-        notes = {"fits": len(fits), "program": best, "seconds": round(seconds, 3)}
-        return TaskSolution(candidates, MappingProxyType({SOURCE: notes}))
+        return TaskSolution(candidates, ProgramNote(len(fits), best, round(seconds, 3)))
 
     def _candidates(self, fits: list[Fit], test_index: int, train_pairs: int) -> tuple[Candidate, ...]:
         chosen: dict[Grid, Candidate] = {}

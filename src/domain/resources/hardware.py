@@ -110,15 +110,6 @@ class MemorySample:
     cuda_free_bytes: int | None = None
     extra: Mapping[str, int] = field(default_factory=dict)
 
-    def to_note(self) -> dict[str, int]:
-        """The figures kept with each task result (notes["memory"])."""
-        note = {"rss_bytes": self.rss_bytes, "system_available_bytes": self.system_available_bytes}
-        for key in ("cuda_allocated_bytes", "cuda_reserved_bytes", "cuda_peak_bytes", "cuda_free_bytes"):
-            value = getattr(self, key)
-            if value is not None:
-                note[key] = value
-        return note
-
 
 _CUDA_FIGURES = ("cuda_allocated_bytes", "cuda_reserved_bytes", "cuda_peak_bytes", "cuda_free_bytes")
 
