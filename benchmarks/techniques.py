@@ -207,13 +207,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             start = time.perf_counter()
             solution = service.solve(blind, time_limit=args.time_limit)
             seconds = time.perf_counter() - start
-            notes = dict(solution.notes["ttt"])  # type: ignore[call-overload]
-            train_tokens = float(notes.get("train_tokens", 0))  # type: ignore[arg-type]
+            notes = solution.notes
+            assert notes is not None, "the TTT service always notes what it did"
+            fit = notes.training  # None when a stored adapter was reused (or the task skipped)
+            train_tokens = float(fit.train_tokens) if fit else 0.0
+            train_seconds = float(fit.train_seconds) if fit else 0.0
             if name == "off":
-                trained = {"seconds": float(notes.get("train_seconds", 0.0)), "tokens": train_tokens,  # type: ignore[arg-type]
-                           "steps": float(notes.get("steps", 0))}  # type: ignore[arg-type]
-            train_seconds = float(notes.get("train_seconds", 0.0))  # type: ignore[arg-type]
-            if reuse and "reused_adapter_version" in notes:
+                trained = {"seconds": train_seconds, "tokens": train_tokens, "steps": float(fit.steps if fit else 0)}
+            if reuse and notes.reused is not None:
                 seconds += trained["seconds"]
                 train_tokens, train_seconds = trained["tokens"], trained["seconds"]
             row.train_seconds.append(train_seconds)
@@ -223,12 +224,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Row], str]:
             row.seconds.append(seconds)
             row.tokens.append(train_tokens + backend.tokens)
             row.predictions += backend.generated
-            if "val_loss_after" in notes and math.isfinite(float(notes["val_loss_after"])):  # type: ignore[arg-type]
-                row.val_loss.append(float(notes["val_loss_after"]))  # type: ignore[arg-type]
-            row.steps += int(trained["steps"]) if reuse else int(notes.get("steps", 0))  # type: ignore[call-overload]
-            row.predicted += int(notes.get("predicted_steps", 0))  # type: ignore[call-overload]
+            val_loss = fit.val_loss_after if fit else (notes.reused.metrics.get("val_loss_after")
+                                                        if notes.reused else None)
+            if val_loss is not None and math.isfinite(val_loss):
+                row.val_loss.append(float(val_loss))
+            row.steps += int(trained["steps"]) if reuse else (fit.steps if fit else 0)
+            row.predicted += fit.predicted_steps if fit else 0
             if args.verbose:
-                print(f"  {task.id} {name}: {seconds:.1f}s {notes}", flush=True)
+                print(f"  {task.id} {name}: {seconds:.1f}s {notes.to_json()}", flush=True)
         print(f"{task.id}: " + ", ".join(f"{n} {r.seconds[-1]:.1f}s" for n, r in rows.items()), flush=True)
     model = describe(args.model) if args.model else f"fresh `{args.size}` model (random weights)"
     return rows, model

@@ -6,7 +6,7 @@ import json
 import random
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from arc_ttt.adapters.models.backend import BackendOptions
 from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
@@ -15,10 +15,14 @@ from arc_ttt.application.config.settings import EnsembleSettings, ProgramSetting
 from arc_ttt.application.config.ttt_settings import TTTSettings
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
-from arc_ttt.domain.programs.program_search import ProgramSearchOptions
+from arc_ttt.domain.programs.program_search import ProgramNote, ProgramSearchOptions
+from arc_ttt.domain.resources.hardware import MemoryReading, MemorySample
 from arc_ttt.domain.solving.ensemble import EnsemblePolicy
+from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions
+from arc_ttt.domain.ttt.notes import EntropyNote, ReusedAdapter, TrainingNote, TTTNote
 from arc_ttt.domain.ttt.service import ServiceOptions
 from arc_ttt.domain.ttt.solver import TTTSolverConfig
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule
@@ -33,10 +37,36 @@ TTT_DEFAULTS = TTTSettings()
 PROGRAM_DEFAULTS = ProgramSettings()
 ENSEMBLE_DEFAULTS = EnsembleSettings()
 
+N = TypeVar("N")
+
 
 def grid(*rows: str) -> Grid:
     """grid("012", "340") -> a 2x3 grid; one digit per cell."""
     return Grid(tuple(tuple(int(c) for c in row) for row in rows))
+
+
+def notes_of(solution: TaskSolution[N]) -> N:
+    """The notes a solver handed up, which the test expects it to have written."""
+    assert solution.notes is not None, "the solver left no notes"
+    return solution.notes
+
+
+def full_notes(batch_index: int = 0) -> TaskNotes:
+    """Notes of every kind, each field set, as an ensemble run with a memory probe on a GPU leaves them."""
+    training = TrainingNote(3120, 0.207, 15096.3, 2, "max steps", 1, 2, 3, 2.43016, 2.38713, 0.64481, 0.6448, 0.25)
+    ttt = TTTNote("tiny", 8, 16, 3.15, training=training, adapter_version=2,
+                  entropy=EntropyNote(2, 96, "steps done", 1.2345, 0.9876), scored=12)
+    memory = MemoryReading(MemorySample(487071744, 22540054528, 1 << 20, 2 << 20, 3 << 20, 4 << 20), batch_index, 1)
+    parts = (PartNote("ttt", PartOutcome.RANKED, "after the fallback guesses: held-out exact 0.25 < 0.5"),
+             PartNote("other", PartOutcome.FAILED, "RuntimeError: boom"))
+    return TaskNotes(ProgramNote(3, "local rule -> by object width (5 cases)", 7.019), ttt, memory, parts)
+
+
+def reused_notes() -> TaskNotes:
+    """Notes of a task whose TTT part reused a stored adapter, and whose program search overran."""
+    reused = ReusedAdapter(1, {"steps": 2.0, "train_seconds": 0.0418, "train_tokens": 408.0, "val_exact": 0.0})
+    return TaskNotes(ProgramNote(error="search overran its time limit"), TTTNote("tiny", 2, 2, 0.49, reused=reused),
+                     parts=(PartNote("ttt", PartOutcome.RANKED, "after the fallback guesses: no held-out check"),))
 
 
 def random_grid(rng: random.Random, height: int, width: int, colors: int = 10) -> Grid:

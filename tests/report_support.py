@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from html.parser import HTMLParser
-from types import MappingProxyType
 
 from arc_ttt.domain.arc.attempts import Attempts
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate
 from arc_ttt.domain.arc.task import Example, Task
-from arc_ttt.domain.resources.hardware import MB
+from arc_ttt.domain.resources.hardware import MB, MemoryReading, MemorySample
+from arc_ttt.domain.solving.notes import TaskNotes
 from arc_ttt.domain.solving.ports import RunSummary
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
+from arc_ttt.domain.ttt.notes import TrainingNote, TTTNote
 
 A = Grid.of([[1, 2, 0], [0, 3, 4]])
 FLIP = Grid.of([[0, 2, 1], [4, 3, 0]])
@@ -25,17 +26,17 @@ def sample_summary(with_tasks: bool = True) -> RunSummary:
     right = Attempts(Candidate(FLIP, "program", 1.0, True, "flip left-right"), Candidate(A, "fallback"))
     wrong = Attempts(Candidate(A, "ttt"), Candidate(BLANK, "ttt"))
 
-    def memory(i: int) -> dict[str, object]:
-        return {"memory": {"rss_bytes": (300 + 10 * i) * MB, "system_available_bytes": 8000 * MB, "batch_index": i}}
+    def memory(i: int) -> MemoryReading:
+        return MemoryReading(MemorySample((300 + 10 * i) * MB, 8000 * MB), batch_index=i)
 
-    ttt = {"ttt": {"train_tokens": 12000, "train_seconds": 4.0, "tokens_per_second": 3000.0, "steps": 20,
-                   "val_loss_before": 1.25, "val_loss_after": 0.5}}
+    training = TrainingNote(12000, 4.0, 3000.0, 20, "max steps", val_loss_before=1.25, val_loss_after=0.5)
+    ttt = TTTNote("tiny", views=8, predictions=8, seconds=4.4, training=training)
     results = (
-        TaskResult("t1", TaskStatus.SOLVED, (right,), 0.5, "ensemble", score=1.0, notes=MappingProxyType(memory(0))),
+        TaskResult("t1", TaskStatus.SOLVED, (right,), 0.5, "ensemble", score=1.0, notes=TaskNotes(memory=memory(0))),
         TaskResult("t2", TaskStatus.SOLVED, (wrong,), 4.5, "ensemble", score=0.0,
-                   notes=MappingProxyType({**memory(1), **ttt})),
+                   notes=TaskNotes(ttt=ttt, memory=memory(1))),
         TaskResult("t3", TaskStatus.FAILED, (wrong,), 0.1, "ensemble", "RuntimeError: <boom> & more", 0.0,
-                   MappingProxyType(memory(2))),
+                   TaskNotes(memory=memory(2))),
     )
     meta = {"hardware": {"cpu_cores": 2, "ram_total_bytes": 8 << 30, "ram_available_bytes": 4 << 30,
                          "cuda_devices": []},

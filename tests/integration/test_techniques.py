@@ -15,12 +15,14 @@ from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.examples import TTTExample
 from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+from arc_ttt.domain.ttt.notes import TTTNote
 from arc_ttt.domain.ttt.service import TTTModelService
 from tests.builders import (
     backend_options,
     confidence_rule,
     data_options,
     entropy_policy,
+    notes_of,
     predict_correct_policy,
     scoring_options,
     service_options,
@@ -46,32 +48,31 @@ def backend() -> TransformersBackend:
     return TransformersBackend(build_model("tiny", seed=0), backend_options(lora_dropout=0.0))
 
 
-def solve(backend: TransformersBackend, **switches: object) -> tuple[Task, dict[str, object], list[int]]:
+def solve(backend: TransformersBackend, **switches: object) -> tuple[Task, TTTNote, list[int]]:
     task = flip_task()
     strategy = MitTTTStrategy(data_options(augmentations_per_task=4, max_examples=16, inference_transforms=4,
                                            inference_samples=2, validation_views=2))
     policy = training_policy(max_steps=12, batch_size=2, micro_batch_size=2, learning_rate=1e-2, eval_every=0)
     service = TTTModelService(backend, strategy, policy, MonotonicClock(), options=service_options(**switches))
     solution = service.solve(task, time_limit=60)
-    notes = dict(solution.notes["ttt"])  # type: ignore[arg-type]
-    return task, notes, [len(c) for c in solution.candidates]
+    return task, notes_of(solution), [len(c) for c in solution.candidates]
 
 
 def test_fixed_rounds_baseline(backend: TransformersBackend) -> None:
     task, notes, counts = solve(backend)
-    assert notes["predictions"] == 8 * len(task.test)
+    assert notes.predictions == 8 * len(task.test)
     assert len(counts) == 2 and all(1 <= n <= 2 for n in counts)
 
 
 def test_confidence_rounds_run_and_respect_the_view_cap(backend: TransformersBackend) -> None:
     task, notes, counts = solve(backend, confidence=confidence_rule(round_views=2, min_views=2, max_views=12))
-    assert 2 * len(task.test) <= int(notes["predictions"]) <= 12 * len(task.test)  # type: ignore[call-overload]
+    assert 2 * len(task.test) <= notes.predictions <= 12 * len(task.test)
     assert len(counts) == 2
 
 
 def test_augmentation_scoring_scores_real_log_probs(backend: TransformersBackend) -> None:
     _, notes, counts = solve(backend, scoring=scoring_options(candidates=3, views=2))
-    assert int(notes["scored"]) >= 2 * 2  # type: ignore[call-overload]  # >= one candidate x 2 views per input
+    assert notes.scored is not None and notes.scored >= 2 * 2  # >= one candidate x 2 views per input
     assert len(counts) == 2
     task = flip_task()
     example = TTTExample(task.train[:3], task.train[3])
@@ -85,15 +86,16 @@ def test_augmentation_scoring_scores_real_log_probs(backend: TransformersBackend
 
 def test_entropy_steps_run_after_training(backend: TransformersBackend) -> None:
     _, notes, counts = solve(backend, entropy=entropy_policy(steps=3, learning_rate=1e-3, views=2))
-    if notes["entropy_stop"] == "no answers":  # the tiny model produced no grid at all: nothing to sharpen
+    assert notes.entropy is not None
+    if notes.entropy.stop_reason == "no answers":  # the tiny model produced no grid at all: nothing to sharpen
         pytest.skip("no parsable answer to sharpen")
-    assert notes["entropy_steps"] == 3 and int(notes["entropy_tokens"]) > 0  # type: ignore[call-overload]
+    assert notes.entropy.steps == 3 and notes.entropy.tokens > 0
     assert len(counts) == 2
 
 
 def test_predict_correct_skips_some_steps_and_trains(backend: TransformersBackend) -> None:
     _, notes, counts = solve(backend, predict_correct=predict_correct_policy(warmup=3, window=3, tolerance=1.0))
-    assert int(notes["predicted_steps"]) >= 1 and notes["steps"] == 12  # type: ignore[call-overload]
+    assert notes.training is not None and notes.training.predicted_steps >= 1 and notes.training.steps == 12
     assert len(counts) == 2
 
 

@@ -1,7 +1,10 @@
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.programs.program_search import ProgramNote
 from arc_ttt.domain.solving.ensemble import EnsemblePolicy, EnsembleSolver, merge_candidates
+from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
+from arc_ttt.domain.ttt.notes import TTTNote
 from tests.builders import ensemble_policy, grid, symmetry_task
 from tests.fakes import FakeClock, ScriptedSolver
 
@@ -14,9 +17,15 @@ def policy(**changes: object) -> EnsemblePolicy:
     return ensemble_policy(**{"min_second_seconds": 0.0, **changes})
 
 
-def _sol(*cands: Candidate, held_out: float | None = 1.0) -> TaskSolution:
+def _sol(*cands: Candidate, held_out: float | None = 1.0, notes: object = None) -> TaskSolution[object]:
     """A solution that earned its place on the task's held-out pairs unless `held_out` says otherwise."""
-    return TaskSolution((cands,), held_out_exact=held_out)
+    return TaskSolution((cands,), notes, held_out_exact=held_out)
+
+
+def _said(solution: TaskSolution[TaskNotes], part: str, outcome: PartOutcome) -> list[str]:
+    """What the ensemble noted about `part` with `outcome`."""
+    assert solution.notes is not None
+    return [p.detail for p in solution.notes.parts if (p.part, p.outcome) == (part, outcome)]
 
 
 def _recurring_output_task() -> Task:
@@ -31,7 +40,7 @@ def test_sure_first_answers_skip_the_expensive_second_solver() -> None:
     result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
     assert second.calls == []
     assert [c.grid for c in result.candidates[0]] == [A]
-    assert "ttt_skipped" in result.notes
+    assert _said(result, "ttt", PartOutcome.SKIPPED) == ["first solver sure on every test input"]
 
 
 def test_unsure_tasks_go_to_the_second_solver_with_the_remaining_time() -> None:
@@ -57,7 +66,29 @@ def test_a_failing_member_does_not_silence_the_other() -> None:
     second = ScriptedSolver({"t": _sol(Candidate(C, "ttt", 3.0))}, name="ttt")
     result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
     assert [c.grid for c in result.candidates[0]] == [C]
-    assert result.notes["program_error"] == "RuntimeError: search crashed"
+    assert result.notes is not None
+    assert result.notes.failures == (PartNote("program", PartOutcome.FAILED, "RuntimeError: search crashed"),)
+
+
+def test_a_member_returning_garbage_is_a_failed_part() -> None:
+    first = ScriptedSolver({"t": "not a solution"}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(C, "ttt", 3.0))}, name="ttt")
+    result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
+    assert _said(result, "program", PartOutcome.FAILED) == ["returned str"]
+
+
+def test_both_members_notes_are_gathered_with_the_ensembles_own() -> None:
+    program, ttt = ProgramNote(0, None, 1.5), TTTNote("tiny", views=8, predictions=8, seconds=2.0)
+    first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0), notes=program)}, name="program")
+    second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 1.0), notes=ttt)}, name="ttt")
+    result = EnsembleSolver(first, second, FakeClock(), policy()).solve(TASK, 10.0)
+    assert result.notes == TaskNotes(program=program, ttt=ttt,
+                                     parts=(PartNote("ttt", PartOutcome.RANKED, "before the fallback guesses"),))
+    outer = EnsembleSolver(ScriptedSolver({"t": result}, name="program+ttt"),
+                           ScriptedSolver({"t": RuntimeError("gone")}, name="other"), FakeClock(), policy()).solve(TASK, 10.0)
+    assert outer.notes is not None and outer.notes.program == program and outer.notes.ttt == ttt
+    assert [(p.part, p.outcome) for p in outer.notes.parts] == [("ttt", PartOutcome.RANKED),
+                                                                ("other", PartOutcome.FAILED)]
 
 
 def test_scores_become_shares_of_each_solver_total() -> None:
@@ -81,7 +112,7 @@ def test_the_second_solver_is_skipped_when_too_little_time_is_left() -> None:
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, clock, seconds=3.0, name="program")
     second = ScriptedSolver({"t": _sol(Candidate(B, "ttt", 1.0))}, name="ttt")
     result = EnsembleSolver(first, second, clock, policy(min_second_seconds=8.0)).solve(TASK, 10.0)
-    assert second.calls == [] and "ttt_skipped" in result.notes
+    assert second.calls == [] and _said(result, "ttt", PartOutcome.SKIPPED) == ["7.0 s left, under 8 s"]
     assert [c.grid for c in result.candidates[0]] == [A]
 
 
@@ -94,11 +125,12 @@ def test_an_unchecked_second_solver_comes_after_the_fallback_guesses() -> None:
         second = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=held_out)}, name="ttt")
         result = EnsembleSolver(first, second, FakeClock(), policy()).solve(task, 10.0)
         assert [c.grid for c in result.candidates[0]] == [A, recurring, other, wild]
-        assert str(result.notes["ttt_ranked"]).startswith("after the fallback guesses")
+        (ranked,) = _said(result, "ttt", PartOutcome.RANKED)
+        assert ranked.startswith("after the fallback guesses")
     earned = ScriptedSolver({"t": _sol(Candidate(wild, "ttt", 5.0), held_out=0.5)}, name="ttt")
     result = EnsembleSolver(first, earned, FakeClock(), policy()).solve(task, 10.0)
     assert [c.grid for c in result.candidates[0]] == [A, wild]
-    assert result.notes["ttt_ranked"] == "before the fallback guesses"
+    assert _said(result, "ttt", PartOutcome.RANKED) == ["before the fallback guesses"]
 
 
 def test_agreeing_with_a_fallback_guess_adds_to_it() -> None:

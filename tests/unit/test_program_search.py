@@ -12,7 +12,7 @@ from arc_ttt.domain.programs.dsl.images import to_grid
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.program_search import ProgramSearch
 from arc_ttt.domain.programs.search import search
-from tests.builders import program_search_options
+from tests.builders import notes_of, program_search_options
 
 COMPOSITIONS = {
     "rotate(90) -> upscale(2)": (prim.rotate(1), prim.upscale(2)),
@@ -97,7 +97,7 @@ def test_shards_together_find_what_one_search_finds() -> None:
 def test_the_program_is_told_in_words() -> None:
     task, _ = _generated_task(COMPOSITIONS["rotate(90) -> upscale(2)"], 1)
     solution = ProgramSearch(program_search_options(max_depth=2)).solve(task, time_limit=60.0)
-    assert solution.candidates[0][0].explanation == solution.notes["program"]["program"]  # type: ignore[index]
+    assert solution.candidates[0][0].explanation == notes_of(solution).program
     assert "->" in solution.candidates[0][0].explanation
 
 

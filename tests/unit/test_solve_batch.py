@@ -9,6 +9,7 @@ from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
 from arc_ttt.domain.arc.attempts import FALLBACK
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
+from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from tests.builders import symmetry_task
 from tests.fakes import FakeClock, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
@@ -114,9 +115,10 @@ def test_an_interrupt_keeps_finished_work_and_a_complete_submission(tmp_path: Pa
 
 def test_a_part_of_the_solver_that_failed_is_one_warning_for_the_batch(tmp_path: Path) -> None:
     clock = FakeClock()
-    failed = {"ttt_error": "ModelLoadError: cannot load model from hub id x"}
-    solver = ScriptedSolver({"t0": TaskSolution(_right(0).candidates, failed), "t2": TaskSolution.empty(1, **failed),
-                             "t3": TaskSolution.empty(1, program_error="")}, clock)
+    failed = TaskNotes(parts=(PartNote("ttt", PartOutcome.FAILED, "ModelLoadError: cannot load model from hub id x"),))
+    silent = TaskNotes(parts=(PartNote("program", PartOutcome.FAILED, ""),))
+    solver = ScriptedSolver({"t0": TaskSolution(_right(0).candidates, failed), "t2": TaskSolution.empty(1, failed),
+                             "t3": TaskSolution.empty(1, silent)}, clock)
     outcome = _run(tmp_path, solver, clock, InMemoryResultStore())
     assert outcome.warnings == ["ttt failed on 2 of 4 tasks (their answers come from the other solvers); "
                                 "first: ModelLoadError: cannot load model from hub id x"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from arc_ttt.application.use_cases.solve_batch import SolveBatch, SolveRequest
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
+from arc_ttt.domain.resources.hardware import MemoryReading
 from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryLevels, MemoryPressureGuard
 from arc_ttt.domain.solving.results import TaskStatus
@@ -34,14 +35,20 @@ def request(tmp_path: Path, n: int) -> SolveRequest:
     return SolveRequest(InMemoryTaskSource(tasks(n)), tmp_path, time_budget=1e6, task_time_limit=60)
 
 
+def reading(store: InMemoryResultStore, task_id: str) -> MemoryReading:
+    memory = store.rows[task_id].notes.memory
+    assert memory is not None, f"{task_id} has no memory reading"
+    return memory
+
+
 def test_each_result_carries_a_memory_reading_in_batch_order(tmp_path: Path) -> None:
     probe = FakeMemoryProbe([8000], rss_mb=400, grow_per_sample_mb=1)
     use_case, store, _ = batch(probe)
     outcome = use_case(request(tmp_path, 4))
-    notes = [store.rows[f"t{i:02d}"].notes["memory"] for i in range(4)]
-    assert [n["batch_index"] for n in notes] == [0, 1, 2, 3]
-    assert [n["rss_bytes"] for n in notes] == sorted(n["rss_bytes"] for n in notes)
-    assert all(n["system_available_bytes"] == 8000 * 1024 * 1024 for n in notes)
+    readings = [reading(store, f"t{i:02d}") for i in range(4)]
+    assert [r.batch_index for r in readings] == [0, 1, 2, 3]
+    assert [r.sample.rss_bytes for r in readings] == sorted(r.sample.rss_bytes for r in readings)
+    assert all(r.sample.system_available_bytes == 8000 * 1024 * 1024 for r in readings)
     assert probe.peak_resets == 4
     assert outcome.complete and not outcome.stop_reason
 
@@ -50,7 +57,7 @@ def test_without_probes_results_have_no_memory_notes(tmp_path: Path) -> None:
     use_case, store, solver = batch(None)
     outcome = use_case(request(tmp_path, 3))
     assert outcome.complete and len(solver.calls) == 3
-    assert all("memory" not in r.notes for r in store.rows.values())
+    assert all(r.notes.memory is None for r in store.rows.values())
 
 
 def test_abort_level_ends_the_batch_cleanly_with_fallbacks_and_a_reason(tmp_path: Path) -> None:
@@ -75,7 +82,7 @@ def test_pause_level_waits_are_recorded_and_the_task_still_runs(tmp_path: Path) 
     use_case, store, solver = batch(probe, guard=True, clock=clock)
     outcome = use_case(request(tmp_path, 1))
     assert outcome.complete and solver.calls
-    assert store.rows["t00"].notes["memory"]["pressure_waits"] == 1
+    assert reading(store, "t00").pressure_waits == 1
     assert probe.frees == 1
 
 

@@ -22,6 +22,7 @@ from arc_ttt.domain.ttt.voting import Tally, Vote
 from tests.builders import (
     confidence_rule,
     entropy_policy,
+    notes_of,
     predict_correct_policy,
     scoring_options,
     service_options,
@@ -109,7 +110,7 @@ def test_a_confident_input_stops_after_the_first_round() -> None:
                               options=service_options(confidence=confidence_rule(round_views=4, min_views=4)))
     solution = service.solve(a_task(), 60)
     assert backend.generated == 4
-    assert solution.notes["ttt"]["predictions"] == 4  # type: ignore[index]
+    assert notes_of(solution).predictions == 4
     assert solution.candidates[0][0].grid == Grid.of([[4, 0], [0, 4]])
 
 
@@ -192,7 +193,7 @@ def test_the_service_picks_attempts_by_combined_score() -> None:
     assert [c.grid for c in solution.candidates[0]] == [B, A]
     first, second = solution.candidates[0]
     assert first.score >= second.score  # an ensemble sorting by score keeps the combined order
-    assert solution.notes["ttt"]["scored"] == 4  # type: ignore[index]
+    assert notes_of(solution).scored == 4
 
 
 # --- entropy -----------------------------------------------------------------------------------------
@@ -215,8 +216,8 @@ def test_the_service_runs_entropy_steps_after_training() -> None:
     backend = FakeModelBackend()
     service = TTTModelService(backend, Plan(eight_views()), training_policy(max_steps=0), FakeClock(),
                               options=service_options(entropy=entropy_policy(steps=2)))
-    notes = service.solve(a_task(), 60).notes["ttt"]
-    assert notes["entropy_steps"] == 2 and backend.updates == 2  # type: ignore[index]
+    entropy = notes_of(service.solve(a_task(), 60)).entropy
+    assert entropy is not None and entropy.steps == 2 and backend.updates == 2
 
 
 # --- predict/correct ---------------------------------------------------------------------------------
@@ -303,5 +304,5 @@ def test_the_service_notes_predicted_steps() -> None:
     policy = training_policy(max_steps=8, batch_size=1, micro_batch_size=1, warmup_steps=0, eval_every=0)
     service = TTTModelService(backend, Data(eight_views()), policy, FakeClock(),
                               options=service_options(predict_correct=predict_correct_policy(warmup=3, window=3)))
-    notes = service.solve(a_task(), 60).notes["ttt"]
-    assert notes["steps"] == 8 and notes["predicted_steps"] >= 2  # type: ignore[index]
+    training = notes_of(service.solve(a_task(), 60)).training
+    assert training is not None and training.steps == 8 and training.predicted_steps >= 2

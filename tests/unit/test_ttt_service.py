@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.examples import Evaluation, TTTExample
 from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+from arc_ttt.domain.ttt.notes import TrainingNote, TTTNote
 from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
-from tests.builders import data_options, service_options, training_policy
+from tests.builders import data_options, notes_of, service_options, training_policy
 from tests.fakes import FakeClock, FakeModelBackend, InMemoryCheckpointRepository
 
 
@@ -28,13 +30,21 @@ def service(backend: FakeModelBackend, options: ServiceOptions | None = None, **
     return TTTModelService(backend, strategy, POLICY, FakeClock(), options=options or service_options(), **kwargs)
 
 
+def training_of(solution: TaskSolution[TTTNote]) -> TrainingNote:
+    training = notes_of(solution).training
+    assert training is not None
+    return training
+
+
 def test_votes_the_answer_back_in_the_original_frame() -> None:
     backend = FakeModelBackend()  # answers each view's query input: right for an identity task in any view
     solution = service(backend).solve(TASK, time_limit=60)
     top = solution.candidates[0]
     assert top[0].grid == TASK.test[0].input and top[0].source == "ttt" and top[0].score == 8.0
-    notes = solution.notes["ttt"]
-    assert notes["steps"] == 4 and notes["predictions"] == 16 and notes["val_loss_after"] < notes["val_loss_before"]
+    training = training_of(solution)
+    assert training.steps == 4 and notes_of(solution).predictions == 16
+    assert training.val_loss_after is not None and training.val_loss_before is not None
+    assert training.val_loss_after < training.val_loss_before
     assert backend.generated == 16
 
 
@@ -58,7 +68,9 @@ def test_stored_adapter_is_reused_for_the_same_base_and_retrained_on_request() -
     again = FakeModelBackend()
     solution = service(again, checkpoints=repo).solve(TASK, 60)
     assert again.micro_batches == [] and again.imports == [4]  # no training: the stored state came back
-    assert solution.notes["ttt"]["reused_adapter_version"] == 1
+    reused = notes_of(solution).reused
+    assert reused is not None and reused.version == 1 and reused.metrics == repo.items[0][0].metrics
+    assert notes_of(solution).training is None
 
     other_base = FakeModelBackend(model_hash="another")
     service(other_base, checkpoints=repo).solve(TASK, 60)
@@ -102,9 +114,9 @@ def test_the_held_out_exact_share_travels_with_the_answers_and_the_stored_adapte
 
     repo = InMemoryCheckpointRepository()
     trained = service(FakeModelBackend(evaluation=evaluation), checkpoints=repo).solve(TASK, 60)
-    assert trained.held_out_exact == 0.75 and trained.notes["ttt"]["val_exact"] == 0.75
+    assert trained.held_out_exact == 0.75 and training_of(trained).val_exact == 0.75
     reused = service(FakeModelBackend(evaluation=evaluation), checkpoints=repo).solve(TASK, 60)
-    assert reused.notes["ttt"]["reused_adapter_version"] == 1 and reused.held_out_exact == 0.75
+    assert notes_of(reused).reused is not None and reused.held_out_exact == 0.75
     two_pairs = Task("two", TASK.train[:2], TASK.test)  # too few pairs to hold one out: nothing checked
     assert service(FakeModelBackend(evaluation=evaluation)).solve(two_pairs, 60).held_out_exact is None
 
@@ -115,12 +127,12 @@ def test_a_task_whose_prompts_show_no_demonstration_is_left_untrained() -> None:
     solution = service(backend).solve(TASK, time_limit=60)
     assert solution.candidates == ((),)
     assert backend.micro_batches == [] and backend.generated == 0 and backend.new_adapters == 0
-    assert "no test prompt keeps a demonstration" in solution.notes["ttt"]["skipped"]
+    assert "no test prompt keeps a demonstration" in notes_of(solution).skipped
 
 
 def test_one_test_input_whose_prompts_fit_is_enough_to_train() -> None:
     two_tests = Task(TASK.id, TASK.train, (TASK.test[0], Example(grid("1234567", "7654321"))))
     backend = FakeModelBackend(fits=lambda prompt: prompt.query.input.height * prompt.query.input.width < 10)
     solution = service(backend).solve(two_tests, time_limit=60)
-    assert backend.micro_batches and "skipped" not in solution.notes["ttt"]
+    assert backend.micro_batches and not notes_of(solution).skipped
     assert solution.candidates[0][0].grid == TASK.test[0].input

@@ -5,6 +5,7 @@ its train pairs, test input, both attempts and the expected output drawn as ARC 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.hardware import MB
-from arc_ttt.domain.solving.performance import memory_note, ttt_note
+from arc_ttt.domain.solving.performance import training_speed
 from arc_ttt.domain.solving.ports import RunSummary
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
+from arc_ttt.domain.ttt.notes import TTTNote
 
 REPORT_HTML = "report.html"
 
@@ -86,14 +88,15 @@ def _charts(report: RunReport) -> str:
     ordered = report.ordered
     charts = [chart_svg([("seconds", [r.seconds for r in ordered])], title="Time per task",
                         y_label="seconds", kind="bar")]
-    rss = [float(v) / MB for r in ordered if isinstance(v := memory_note(r).get("rss_bytes"), int | float)]
-    cuda = [float(v) / MB for r in ordered if isinstance(v := memory_note(r).get("cuda_peak_bytes"), int | float)]
+    samples = [r.notes.memory.sample for r in ordered if r.notes.memory is not None]
+    rss = [s.rss_bytes / MB for s in samples]
+    cuda = [s.cuda_peak_bytes / MB for s in samples if s.cuda_peak_bytes is not None]
     series = [(name, values) for name, values in (("process RSS", rss), ("CUDA peak", cuda)) if values]
     if series:
         charts.append(chart_svg(series, title="Memory after each task", y_label="MB"))
     else:
         charts.append('<p class="muted">No memory readings in this run.</p>')
-    speeds = [float(v) for r in ordered if isinstance(v := ttt_note(r).get("tokens_per_second"), int | float)]
+    speeds = [float(v) for r in ordered if (v := training_speed(r)) is not None]
     if speeds:
         charts.append(chart_svg([("tokens/s", speeds)], title="TTT training speed", y_label="tokens/s",
                                 x_label="trained task", kind="bar"))
@@ -136,15 +139,23 @@ def _attempt(candidate: Candidate, label: str, truth: Grid | None) -> str:
     return _figure(candidate.grid, f"{label}{mark}", css, extra=f"<br>{info}")
 
 
+def _fit_figures(note: TTTNote) -> Mapping[str, object]:
+    """The figures of the task's fit by their stored names: the fresh fit's, or those stored with the
+    adapter it reused (an earlier run's fit); none when it did not train."""
+    if note.training is not None:
+        return note.training.to_json()
+    return note.reused.metrics if note.reused is not None else {}
+
+
 def _ttt_block(result: TaskResult) -> str:
-    note = ttt_note(result)
-    if not note:
+    if result.notes.ttt is None:
         return ""
-    figures = [(label, _short(note[key])) for key, label in (
+    fit = _fit_figures(result.notes.ttt)
+    figures = [(label, _short(fit[key])) for key, label in (
         ("train_tokens", "train tokens"), ("train_seconds", "train seconds"), ("tokens_per_second", "tokens/s"),
-        ("steps", "steps")) if key in note]
-    if "val_loss_before" in note or "val_loss_after" in note:
-        before, after = note.get("val_loss_before", "?"), note.get("val_loss_after", "?")
+        ("steps", "steps")) if key in fit]
+    if "val_loss_before" in fit or "val_loss_after" in fit:
+        before, after = fit.get("val_loss_before", "?"), fit.get("val_loss_after", "?")
         figures.append(("validation loss", f"{_short(before)} → {_short(after)}"))
     if not figures:
         return ""

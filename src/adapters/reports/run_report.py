@@ -9,13 +9,7 @@ from dataclasses import dataclass
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.hardware import HardwareInfo
 from arc_ttt.domain.resources.memory_estimate import MemoryEstimate
-from arc_ttt.domain.solving.performance import (
-    PerformanceReport,
-    in_batch_order,
-    memory_note,
-    ttt_note,
-    validate_performance,
-)
+from arc_ttt.domain.solving.performance import PerformanceReport, in_batch_order, validate_performance
 from arc_ttt.domain.solving.ports import RunSummary
 from arc_ttt.domain.solving.results import TaskResult
 
@@ -116,8 +110,8 @@ class RunReport:
                      for name, c in (("attempt_1", a.attempt_1), ("attempt_2", a.attempt_2))}
                     for a in r.attempts
                 ],
-                "memory": dict(memory_note(r)),
-                "ttt": dict(ttt_note(r)),
+                "memory": r.notes.memory.to_json() if r.notes.memory is not None else {},
+                "ttt": r.notes.ttt.to_json() if r.notes.ttt is not None else {},
             })
         return rows
 

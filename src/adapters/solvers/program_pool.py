@@ -18,7 +18,7 @@ from multiprocessing.pool import Pool
 from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.programs.fits import Fit
-from arc_ttt.domain.programs.program_search import SOURCE, ProgramSearch, ProgramSearchOptions
+from arc_ttt.domain.programs.program_search import SOURCE, ProgramNote, ProgramSearch, ProgramSearchOptions
 
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
@@ -64,7 +64,7 @@ class ProgramSolver:
         self._search = ProgramSearch(self.config.search)
         self._pool: Pool | None = None
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+    def solve(self, task: Task, time_limit: float) -> TaskSolution[ProgramNote]:
         started = time.monotonic()
         if self.config.time_limit is not None:
             time_limit = min(time_limit, self.config.time_limit)
@@ -77,7 +77,7 @@ class ProgramSolver:
             parts = pending.get(timeout=time_limit + self.config.grace_seconds)
         except multiprocessing.TimeoutError:
             self.close()
-            return TaskSolution.empty(len(task.test), **{SOURCE: {"error": "search overran its time limit"}})
+            return TaskSolution.empty(len(task.test), ProgramNote(error="search overran its time limit"))
         fits = [fit for part in parts for fit in part]
         return self._search.rank(task, fits, time.monotonic() - started)
 

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import datetime, timezone
-from types import MappingProxyType
 
 from sqlalchemy import Engine, Float, String, Text, make_url, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -15,6 +16,8 @@ from arc_ttt.domain.arc.attempts import Attempts
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate
 from arc_ttt.domain.errors import error_line
+from arc_ttt.domain.records import json_object
+from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 SCHEMA_VERSION = "1"
@@ -55,6 +58,25 @@ def _candidate(raw: dict) -> Candidate:
                      raw.get("explanation", ""))
 
 
+# The first layout of the notes kept each ensemble part's outcome under its own key, `<part>_<outcome>`
+# ("ttt_error": "...", "ttt_skipped": "..."); the layout now lists them under "parts".
+_FIRST_LAYOUT_PART = re.compile("(.+)_(" + "|".join(outcome.value for outcome in PartOutcome) + ")")
+
+
+def _notes(raw: object) -> TaskNotes:
+    """A row's notes, in either layout: the parts' outcomes of the first one are converted."""
+    notes = dict(json_object(raw, "notes"))
+    legacy = []
+    for key in list(notes):
+        if (found := _FIRST_LAYOUT_PART.fullmatch(key)) is not None:
+            detail = notes.pop(key)
+            if not isinstance(detail, str):
+                raise TypeError(f"{key} is {type(detail).__name__}, not str")
+            legacy.append(PartNote(found[1], PartOutcome(found[2]), detail))
+    converted = TaskNotes.from_json(notes)
+    return replace(converted, parts=converted.parts + tuple(legacy)) if legacy else converted
+
+
 def _to_row(result: TaskResult) -> TaskResultRow:
     attempts = [[_candidate_json(a.attempt_1), _candidate_json(a.attempt_2)] for a in result.attempts]
     return TaskResultRow(
@@ -65,7 +87,7 @@ def _to_row(result: TaskResult) -> TaskResultRow:
         seconds=result.seconds,
         score=result.score,
         error=result.error,
-        notes_json=json.dumps(dict(result.notes), default=str),
+        notes_json=json.dumps(result.notes.to_json()),
         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
@@ -80,7 +102,7 @@ def _from_row(row: TaskResultRow) -> TaskResult:
         solver=row.solver,
         error=row.error,
         score=row.score,
-        notes=MappingProxyType(json.loads(row.notes_json)),
+        notes=_notes(json.loads(row.notes_json)),
     )
 
 

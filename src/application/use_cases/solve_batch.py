@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 
 from arc_ttt.adapters.datasets.reopen import source_spec
 from arc_ttt.adapters.durable_files import write_json_atomic
@@ -19,10 +18,10 @@ from arc_ttt.domain.arc.scoring import SetScore, score_set
 from arc_ttt.domain.arc.submission import submission_json
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError
+from arc_ttt.domain.resources.hardware import MemoryReading
 from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryPressureGuard
 from arc_ttt.domain.resources.ports import Clock, MemoryProbe
-from arc_ttt.domain.solving.ensemble import failed_part
 from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
 from arc_ttt.domain.solving.ports import ProgressListener, ReportWriter, ResultStore, RunSummary, Solver
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
@@ -95,15 +94,14 @@ def prepare_run_folder(out_dir: Path) -> Path:
 
 
 def part_failures(results: Sequence[TaskResult]) -> list[str]:
-    """One line per part of a composite solver (an ensemble's `failed_part` notes) that failed on some
+    """One line per part of a composite solver (an ensemble's notes of its failed parts) that failed on some
     tasks: the tasks still have answers from the other parts, but a user who asked for that part (a
     model that never loaded, say) should hear of it without reading each task's notes."""
     failed: dict[str, list[str]] = {}
     for result in results:
-        for key, value in result.notes.items():
-            part = failed_part(key)
-            if part and value:
-                failed.setdefault(part, []).append(str(value))
+        for failure in result.notes.failures:
+            if failure.detail:
+                failed.setdefault(failure.part, []).append(failure.detail)
     return [f"{part} failed on {len(errors)} of {len(results)} tasks (their answers come from the other solvers); "
             f"first: {errors[0][:200]}" for part, errors in sorted(failed.items())]
 
@@ -229,20 +227,17 @@ class SolveBatch:
             self.progress.task_done(result)
 
     def _with_memory_note(self, result: TaskResult, index: int, waits: int) -> TaskResult:
-        """The task's result with a memory reading in notes["memory"], fed to the leak monitor."""
+        """The task's result with a memory reading in its notes, fed to the leak monitor."""
         if self.memory_probe is None:
             return result
         sample = self.memory_probe.sample()
-        note: dict[str, object] = {**sample.to_note(), "batch_index": index}
-        if waits:
-            note["pressure_waits"] = waits
         if self.leak_monitor is not None:
             readings = [("process RSS", sample.rss_bytes), ("CUDA allocated", sample.cuda_allocated_bytes)]
             for what, used in readings:
                 warning = self.leak_monitor.observe(index, used, what) if used is not None else None
                 if warning:
                     self._warn(warning)
-        return replace(result, notes=MappingProxyType({**dict(result.notes), "memory": note}))
+        return replace(result, notes=replace(result.notes, memory=MemoryReading(sample, index, waits)))
 
     def _hear(self, store: ResultStore) -> None:
         """Pass on what the store had to do (set a damaged file aside, leave out an unreadable row) once."""

@@ -6,13 +6,13 @@ exactly two valid grids per test input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from arc_ttt.domain.arc.grid import Grid
 
-_EMPTY: Mapping[str, object] = MappingProxyType({})
+NotesT = TypeVar("NotesT", covariant=True)
+N = TypeVar("N")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +27,22 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskSolution:
-    """Ranked candidates (best first) for each test input of a task, plus solver notes for the record.
+class TaskSolution(Generic[NotesT]):
+    """Ranked candidates (best first) for each test input of a task, plus the solver's notes for the record.
+
+    The notes are typed by the capability that writes them (program-search facts, TTT training figures, an
+    ensemble's notes on its parts); this layer only carries them, so it names none of those types, and the
+    solving layer gathers them into a task's result.
 
     `held_out_exact` is the share of held-out demonstrations (the task's own pairs, kept from the solver
     while it learned) whose outputs the solver reproduced exactly; None when it made no such check. It is
     the evidence an unsure solver can offer that its answers are worth more than plain guesses."""
 
     candidates: tuple[tuple[Candidate, ...], ...]
-    notes: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
+    notes: NotesT | None = None
     held_out_exact: float | None = None
 
     @classmethod
-    def empty(cls, num_tests: int, **notes: object) -> TaskSolution:
-        return cls(tuple(() for _ in range(num_tests)), MappingProxyType(dict(notes)))
+    def empty(cls, num_tests: int, notes: N | None = None) -> TaskSolution[N]:
+        """No candidate for any of `num_tests` test inputs (the caller falls back to guesses)."""
+        return TaskSolution(tuple(() for _ in range(num_tests)), notes)

@@ -9,10 +9,9 @@ pairs to check it against.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import MappingProxyType
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from arc_ttt.domain.programs.dsl.catalog import catalog
 from arc_ttt.domain.programs.dsl.images import to_grid, to_image
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.search import SearchLimits, search
+from arc_ttt.domain.records import read_optional
 
 SOURCE = "program"
 
@@ -37,6 +37,27 @@ class ProgramSearchOptions:
     candidates_per_test: int = 2
     sure_max_cost: float  # programs at most this costly may be called sure
     rival_margin: float = 0.5  # a program this much costlier that disagrees makes the best one unsure
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramNote:
+    """What a program search records about a task: how many programs fit its train pairs, the cheapest
+    one, how long the search took; or why it has no answer at all (its workers overran the time limit)."""
+
+    fits: int = 0
+    program: str | None = None  # the cheapest fitting program, described; None when none fit
+    seconds: float = 0.0
+    error: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"fits": self.fits, "program": self.program, "seconds": self.seconds,
+                **({"error": self.error} if self.error else {})}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> ProgramNote:
+        """Figures an overrun search never had (a note of the first format holds only its error) are 0."""
+        return cls(read_optional(raw, "fits", int) or 0, read_optional(raw, "program", str),
+                   read_optional(raw, "seconds", float) or 0.0, read_optional(raw, "error", str) or "")
 
 
 def _rank_key(fit: Fit) -> tuple[float, tuple[int, ...], str]:
@@ -67,7 +88,7 @@ class ProgramSearch:
         self.options = options
         self.now = now
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+    def solve(self, task: Task, time_limit: float) -> TaskSolution[ProgramNote]:
         started = self.now()
         return self.rank(task, self.explore(task, time_limit), self.now() - started)
 
@@ -84,15 +105,14 @@ class ProgramSearch:
         finally:
             forget_task_caches()
 
-    def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution:
+    def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution[ProgramNote]:
         """Candidates from the cheapest fitting programs, two distinct grids per test input; a program that
         only adds steps to one already chosen gives none."""
         fits = sorted(fits, key=_rank_key)
         train_pairs = sum(ex.output is not None for ex in task.train)
         candidates = tuple(self._candidates(fits, i, train_pairs) for i in range(len(task.test)))
         best = fits[0].describe() if fits else None
-        notes = {"fits": len(fits), "program": best, "seconds": round(seconds, 3)}
-        return TaskSolution(candidates, MappingProxyType({SOURCE: notes}))
+        return TaskSolution(candidates, ProgramNote(len(fits), best, round(seconds, 3)))
 
     def _candidates(self, fits: list[Fit], test_index: int, train_pairs: int) -> tuple[Candidate, ...]:
         chosen: dict[Grid, Candidate] = {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from arc_ttt.domain.records import read, read_optional
+
 MB = 1024 * 1024
 GB = 1024 * MB
 
@@ -108,14 +110,36 @@ class MemorySample:
     cuda_free_bytes: int | None = None
     extra: Mapping[str, int] = field(default_factory=dict)
 
-    def to_note(self) -> dict[str, int]:
-        """The figures kept with each task result (notes["memory"])."""
-        note = {"rss_bytes": self.rss_bytes, "system_available_bytes": self.system_available_bytes}
-        for key in ("cuda_allocated_bytes", "cuda_reserved_bytes", "cuda_peak_bytes", "cuda_free_bytes"):
-            value = getattr(self, key)
+
+_CUDA_FIGURES = ("cuda_allocated_bytes", "cuda_reserved_bytes", "cuda_peak_bytes", "cuda_free_bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryReading:
+    """Memory after one task of a batch, kept with the task's result. The leak check needs the readings in
+    the order the batch ran, which `batch_index` keeps: the result store gives results back by task id."""
+
+    sample: MemorySample
+    batch_index: int
+    pressure_waits: int = 0  # times the pressure guard waited for memory before the task started
+
+    def to_json(self) -> dict[str, int]:
+        """The figures as results.db and report.json keep them (CUDA figures only where there was a device)."""
+        figures = {"rss_bytes": self.sample.rss_bytes, "system_available_bytes": self.sample.system_available_bytes}
+        for key in _CUDA_FIGURES:
+            value = getattr(self.sample, key)
             if value is not None:
-                note[key] = value
-        return note
+                figures[key] = value
+        figures["batch_index"] = self.batch_index
+        if self.pressure_waits:
+            figures["pressure_waits"] = self.pressure_waits
+        return figures
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> MemoryReading:
+        sample = MemorySample(read(raw, "rss_bytes", int), read(raw, "system_available_bytes", int),
+                              *(read_optional(raw, key, int) for key in _CUDA_FIGURES))
+        return cls(sample, read(raw, "batch_index", int), read_optional(raw, "pressure_waits", int) or 0)
 
 
 def choose_profile(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 
 from arc_ttt.domain.arc.attempts import train_output_guesses
 from arc_ttt.domain.arc.grid import Grid
@@ -27,6 +26,7 @@ from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.solving.ports import Solver
 
 
@@ -41,14 +41,6 @@ class EnsemblePolicy:
     min_second_seconds: float  # skip the second solver when less time than this is left for it
     trust_second_at: float | None  # held-out exact share the second solver needs to rank before the
     # fallback guesses (None: it always does)
-
-
-PART_ERROR = "_error"  # note key suffix: `<part name>_error` holds why that part failed on the task
-
-
-def failed_part(note_key: str) -> str | None:
-    """The part a task note reports as failed (see `PART_ERROR`), or None for any other note."""
-    return note_key.removesuffix(PART_ERROR) if note_key.endswith(PART_ERROR) else None
 
 
 def merge_candidates(groups: Sequence[Sequence[Candidate]], tiers: Sequence[int] = ()) -> tuple[Candidate, ...]:
@@ -80,7 +72,7 @@ def normalise(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
                  for c in candidates)
 
 
-def _per_test(solution: TaskSolution | None, n: int) -> list[tuple[Candidate, ...]]:
+def _per_test(solution: TaskSolution[object] | None, n: int) -> list[tuple[Candidate, ...]]:
     if solution is None:
         return [() for _ in range(n)]
     found = list(solution.candidates[:n])
@@ -95,52 +87,61 @@ class EnsembleSolver:
         self.policy = policy
         self.name = f"{first.name}+{second.name}"
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+    def solve(self, task: Task, time_limit: float) -> TaskSolution[TaskNotes]:
         start = self.clock.now()
         n = len(task.test)
-        notes: dict[str, object] = {}
-        first = self._try(self.first, task, time_limit * self.policy.first_share, notes)
+        first, notes = self._try(self.first, task, time_limit * self.policy.first_share)
         first_cands = _per_test(first, n)
         sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
         second_cands: list[tuple[Candidate, ...]] = [() for _ in range(n)]
-        second: TaskSolution | None = None
+        second: TaskSolution[object] | None = None
         remaining = time_limit - (self.clock.now() - start)
         enough_time = remaining > max(self.policy.min_second_seconds, 0.0)
         if (self.policy.always_run_second or not sure_everywhere) and enough_time:
-            second = self._try(self.second, task, remaining, notes)
+            second, second_notes = self._try(self.second, task, remaining)
+            notes = notes.merged(second_notes)
             second_cands = _per_test(second, n)
         else:
-            notes[f"{self.second.name}_skipped"] = "first solver sure on every test input" if sure_everywhere \
-                else f"{max(remaining, 0):.1f} s left, under {self.policy.min_second_seconds:g} s"
+            notes = notes.merged(self._part_note(PartOutcome.SKIPPED, "first solver sure on every test input"
+                                                 if sure_everywhere else f"{max(remaining, 0):.1f} s left, "
+                                                 f"under {self.policy.min_second_seconds:g} s"))
         second_tier = 1 if self.policy.first_keeps_its_places else 0
-        if self._earned(second, notes):
+        earned, placement = self._earned(second)
+        if placement:
+            notes = notes.merged(self._part_note(PartOutcome.RANKED, placement))
+        if earned:
             merged = tuple(merge_candidates([f, s], (0, second_tier)) for f, s in zip(first_cands, second_cands))
         else:  # the fallback guesses keep the places the first solver left; the second gets what remains
             merged = tuple(merge_candidates([f, normalise(train_output_guesses(task, i)), s], (0, 1, 2))
                            for i, (f, s) in enumerate(zip(first_cands, second_cands)))
-        return TaskSolution(merged, MappingProxyType(notes))
+        return TaskSolution(merged, notes)
 
-    def _earned(self, second: TaskSolution | None, notes: dict[str, object]) -> bool:
-        """Whether the second solver's answers may go before the fallback guesses (see the module docstring)."""
+    def _part_note(self, outcome: PartOutcome, detail: str) -> TaskNotes:
+        """Notes holding only the ensemble's word on its second part."""
+        return TaskNotes(parts=(PartNote(self.second.name, outcome, detail),))
+
+    def _earned(self, second: TaskSolution[object] | None) -> tuple[bool, str]:
+        """Whether the second solver's answers may go before the fallback guesses (see the module docstring),
+        and where they went, to be noted; empty when the second solver proposed nothing or did not run."""
         threshold = self.policy.trust_second_at
         if second is None or threshold is None:
-            return True
+            return True, ""
         earned = second.held_out_exact is not None and second.held_out_exact >= threshold
-        if any(second.candidates):
-            notes[f"{self.second.name}_ranked"] = "before the fallback guesses" if earned else (
-                "after the fallback guesses: " + ("no held-out check" if second.held_out_exact is None else
-                                                  f"held-out exact {second.held_out_exact:.2f} < {threshold:g}"))
-        return earned
+        if not any(second.candidates):
+            return earned, ""
+        return earned, "before the fallback guesses" if earned else (
+            "after the fallback guesses: " + ("no held-out check" if second.held_out_exact is None else
+                                              f"held-out exact {second.held_out_exact:.2f} < {threshold:g}"))
 
-    def _try(self, solver: Solver, task: Task, limit: float, notes: dict[str, object]) -> TaskSolution | None:
-        """One member failing must not silence the other."""
+    @staticmethod
+    def _try(solver: Solver, task: Task, limit: float) -> tuple[TaskSolution[object] | None, TaskNotes]:
+        """The member's solution and notes; one member failing must not silence the other, so a failure is
+        a note and no solution."""
         try:
             solution = solver.solve(task, limit)
         except Exception as exc:
-            notes[solver.name + PART_ERROR] = error_line(exc)[:300]
-            return None
+            return None, TaskNotes(parts=(PartNote(solver.name, PartOutcome.FAILED, error_line(exc)[:300]),))
         if not isinstance(solution, TaskSolution):
-            notes[solver.name + PART_ERROR] = f"returned {type(solution).__name__}"
-            return None
-        notes.update(solution.notes)
-        return solution
+            return None, TaskNotes(parts=(PartNote(solver.name, PartOutcome.FAILED,
+                                                   f"returned {type(solution).__name__}"),))
+        return solution, TaskNotes.of(solution.notes)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from arc_ttt.domain.arc.attempts import choose_attempts, fallback_attempts
 from arc_ttt.domain.arc.scoring import task_score
 from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.notes import TaskNotes
 from arc_ttt.domain.solving.ports import Solver
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
@@ -30,7 +29,7 @@ def solve_task(solver: Solver, task: Task, *, time_limit: float, clock: Clock) -
     start = clock.now()
     error = ""
     status = TaskStatus.SOLVED
-    solution: TaskSolution | None = None
+    solution: TaskSolution[object] | None = None
     try:
         answer = solver.solve(task.without_solutions(), time_limit)
         if isinstance(answer, TaskSolution):
@@ -42,7 +41,6 @@ def solve_task(solver: Solver, task: Task, *, time_limit: float, clock: Clock) -
     except Exception as exc:  # a solver bug must not end the batch
         status, error = TaskStatus.FAILED, error_line(exc)[:500]
     attempts = choose_attempts(task, solution)
-    notes = dict(solution.notes) if solution is not None else {}
     return TaskResult(
         task_id=task.id,
         status=status,
@@ -51,7 +49,7 @@ def solve_task(solver: Solver, task: Task, *, time_limit: float, clock: Clock) -
         solver=solver.name,
         error=error,
         score=_score(task, attempts),
-        notes=MappingProxyType(notes),
+        notes=TaskNotes.of(solution.notes if solution is not None else None),
     )
 
 

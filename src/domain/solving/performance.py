@@ -1,9 +1,9 @@
 """The performance validator: how a run did, from its records alone.
 
 It reads what every task result carries (status, score, seconds, error) and what the probes and
-solvers left in its notes ("memory": a reading after the task; "ttt": training figures), so it
-works for a finished run, a partial one, or one read back from its results.db. Notes from other
-solvers, or from older runs, may lack any of these; the validator reports what is there.
+solvers left in its notes (a memory reading after the task, TTT training figures), so it works for a
+finished run, a partial one, or one read back from its results.db. Results of other solvers, or of
+runs without a memory probe, lack these notes; the validator reports what is there.
 """
 
 from __future__ import annotations
@@ -20,20 +20,10 @@ from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from arc_ttt.domain.solving.statistics import mean, percentile
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def memory_note(result: TaskResult) -> Mapping[str, object]:
-    note = result.notes.get("memory") if isinstance(result.notes, Mapping) else None
-    return note if isinstance(note, Mapping) else {}
-
-
-def ttt_note(result: TaskResult) -> Mapping[str, object]:
-    note = result.notes.get("ttt") if isinstance(result.notes, Mapping) else None
-    return note if isinstance(note, Mapping) else {}
+def training_speed(result: TaskResult) -> float | None:
+    """TTT training tokens per second on the task; None where it trained no fresh adapter."""
+    training = result.notes.ttt.training if result.notes.ttt is not None else None
+    return training.tokens_per_second if training is not None else None
 
 
 def failure_kind(result: TaskResult) -> str | None:
@@ -47,9 +37,9 @@ def failure_kind(result: TaskResult) -> str | None:
 
 def in_batch_order(results: Sequence[TaskResult]) -> list[TaskResult]:
     """Results in the order they ran (the memory note's batch index), else as given."""
-    def key(pair: tuple[int, TaskResult]) -> float:
-        index = _number(memory_note(pair[1]).get("batch_index"))
-        return index if index is not None else pair[0]
+    def key(pair: tuple[int, TaskResult]) -> int:
+        memory = pair[1].notes.memory
+        return memory.batch_index if memory is not None else pair[0]
 
     return [r for _, r in sorted(enumerate(results), key=key)]
 
@@ -155,9 +145,10 @@ def validate_performance(
     scores = {r.task_id: r.score for r in ordered}
     scored = [s for s in scores.values() if s is not None]
     ran = [r for r in ordered if r.status is not TaskStatus.OUT_OF_TIME]
-    rss = [(i, int(v)) for i, r in enumerate(ordered) if (v := _number(memory_note(r).get("rss_bytes"))) is not None]
-    cuda = [v for r in ordered if (v := _number(memory_note(r).get("cuda_peak_bytes"))) is not None]
-    speeds = [v for r in ordered if (v := _number(ttt_note(r).get("tokens_per_second"))) is not None]
+    memory = [(i, m.sample) for i, r in enumerate(ordered) if (m := r.notes.memory) is not None]
+    rss = [(i, sample.rss_bytes) for i, sample in memory]
+    cuda = [v for _, sample in memory if (v := sample.cuda_peak_bytes) is not None]
+    speeds = [float(v) for r in ordered if (v := training_speed(r)) is not None and math.isfinite(v)]
     notes: list[str] = []
     leak = leak_mb_per_task(rss)
     if leak is not None and leak > leak_threshold_mb:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from types import MappingProxyType
 
 from arc_ttt.domain.arc.attempts import Attempts
+from arc_ttt.domain.solving.notes import TaskNotes
 
 
 class TaskStatus(str, Enum):
@@ -30,4 +29,4 @@ class TaskResult:
     solver: str
     error: str = ""
     score: float | None = None  # pass@2 task score when solutions are known
-    notes: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    notes: TaskNotes = field(default_factory=TaskNotes)

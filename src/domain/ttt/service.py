@@ -7,9 +7,7 @@ hierarchical vote -> the two best grids as candidates, with their votes as score
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
@@ -19,9 +17,10 @@ from arc_ttt.domain.errors import ArcTttError, InvalidGridError, OutOfMemory
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.augmentation import Augmentation
 from arc_ttt.domain.ttt.examples import TrainingReport, TTTExample
+from arc_ttt.domain.ttt.notes import EntropyNote, ReusedAdapter, TrainingNote, TTTNote
 from arc_ttt.domain.ttt.ports import ModelBackend, TTTStrategy
 from arc_ttt.domain.ttt.techniques.confidence import ConfidenceRule, extra_views, interleaved
-from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy, EntropyReport, sharpen
+from arc_ttt.domain.ttt.techniques.entropy import EntropyPolicy, sharpen
 from arc_ttt.domain.ttt.techniques.predict_correct import PredictCorrectBackend, PredictCorrectPolicy
 from arc_ttt.domain.ttt.techniques.scoring import ScoringOptions, combine, score_candidates
 from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
@@ -69,26 +68,27 @@ class TTTModelService:
         self.checkpoints = checkpoints
         self.options = options
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution:
+    def solve(self, task: Task, time_limit: float) -> TaskSolution[TTTNote]:
         start = self.clock.now()
-        notes: dict[str, object] = {"model": self.backend.model_name}
         views = self.strategy.inference_views(task)
         if not self._can_answer(task, views):
-            notes.update(skipped="no test prompt keeps a demonstration in the model's context", views=len(views),
-                         predictions=0, seconds=self.clock.now() - start)
-            return TaskSolution(tuple(() for _ in task.test), MappingProxyType({"ttt": notes}))
+            return TaskSolution.empty(len(task.test), TTTNote(
+                self.backend.model_name, len(views), predictions=0, seconds=self.clock.now() - start,
+                skipped="no test prompt keeps a demonstration in the model's context"))
         self.backend.new_adapter(self.policy.seed)
-        stored = self._reuse_adapter(task, notes)
-        if stored is not None:
-            held_out_exact = stored.get("val_exact")
+        reused = self._reuse_adapter(task)
+        training = adapter_version = None
+        if reused is not None:
+            held_out_exact = reused.metrics.get("val_exact")
         else:
             report = self._train(task, time_limit)
-            notes.update(_report_notes(report))
-            self._store_adapter(task, report, notes)
+            training = TrainingNote.of(report)
+            adapter_version = self._store_adapter(task, report)
             held_out_exact = report.val_exact_after
         deadline = start + time_limit
+        entropy = None
         if self.options.entropy is not None:
-            notes.update(_entropy_notes(sharpen(self.backend, task, interleaved(views), self.options.entropy)))
+            entropy = EntropyNote.of(sharpen(self.backend, task, interleaved(views), self.options.entropy))
         candidates = []
         predictions = scored = 0
         for test in task.test:
@@ -103,18 +103,18 @@ class TTTModelService:
                 Candidate(t.grid, SOURCE, score=float(t.group_votes),
                           explanation=f"{t.group_votes} transforms, {t.total_votes} of {made} views")
                 for t in tallies[:2]))
-        notes.update(views=len(views), predictions=predictions, seconds=self.clock.now() - start)
-        if self.options.scoring is not None:
-            notes["scored"] = scored
-        return TaskSolution(tuple(candidates), MappingProxyType({"ttt": notes}), held_out_exact=held_out_exact)
+        notes = TTTNote(self.backend.model_name, len(views), predictions, self.clock.now() - start, reused=reused,
+                        training=training, adapter_version=adapter_version, entropy=entropy,
+                        scored=scored if self.options.scoring is not None else None)
+        return TaskSolution(tuple(candidates), notes, held_out_exact=held_out_exact)
 
     def _can_answer(self, task: Task, views: list[Augmentation]) -> bool:
         """Whether some view of some test input keeps a demonstration in the model's context; if none
         does, every prompt would be answered None, and training would only spend other tasks' time."""
         return any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test)
 
-    def _reuse_adapter(self, task: Task, notes: dict[str, object]) -> Mapping[str, float] | None:
-        """The metrics stored with the adapter taken from the repository; None when none was taken."""
+    def _reuse_adapter(self, task: Task) -> ReusedAdapter | None:
+        """The stored adapter taken from the repository (its version and metrics); None when none was taken."""
         if self.checkpoints is None or self.options.retrain:
             return None
         try:
@@ -125,8 +125,7 @@ class TTTModelService:
             return None
         info, weights = found
         self.backend.import_adapter(weights)
-        notes.update({"reused_adapter_version": info.version, **{k: v for k, v in info.metrics.items()}})
-        return info.metrics
+        return ReusedAdapter(info.version, dict(info.metrics))
 
     def _train(self, task: Task, time_limit: float) -> TrainingReport:
         dataset = self.strategy.dataset(task)
@@ -138,9 +137,10 @@ class TTTModelService:
         report = TrainingOrchestrator(shortcut, self.clock, policy).fit(dataset.train, dataset.validation)
         return replace(report, predicted_steps=shortcut.predicted_steps)
 
-    def _store_adapter(self, task: Task, report: TrainingReport, notes: dict[str, object]) -> None:
+    def _store_adapter(self, task: Task, report: TrainingReport) -> int | None:
+        """The version the fresh adapter was stored under; None when it was not stored."""
         if self.checkpoints is None or not self.options.save_adapters or report.steps == 0:
-            return
+            return None
         info = self.checkpoints.save(
             task.id,
             self.backend.export_adapter(),
@@ -150,7 +150,7 @@ class TTTModelService:
             metrics=report.metrics(),
             tags=self.options.tags,
         )
-        notes["adapter_version"] = info.version
+        return info.version
 
     def _predict(self, task: Task, test_input: Grid, views: list[Augmentation],
                  deadline: float) -> tuple[list[Tally], int]:
@@ -221,28 +221,3 @@ def _undo(view: Augmentation, answer: Grid | None) -> Grid | None:
         return view.invert_grid(answer)
     except (InvalidGridError, IndexError):
         return None
-
-
-def _entropy_notes(report: EntropyReport) -> dict[str, object]:
-    notes: dict[str, object] = {"entropy_steps": report.steps, "entropy_tokens": report.tokens,
-                                "entropy_stop": report.stop_reason}
-    if report.entropy_first is not None and report.entropy_last is not None:
-        notes.update(entropy_first=round(report.entropy_first, 4), entropy_last=round(report.entropy_last, 4))
-    return notes
-
-
-def _report_notes(report: TrainingReport) -> dict[str, object]:
-    notes: dict[str, object] = {
-        "train_tokens": report.train_tokens,
-        "train_seconds": round(report.train_seconds, 3),
-        "tokens_per_second": round(report.tokens_per_second, 1),
-        "steps": report.steps,
-        "stop_reason": report.stop_reason,
-        "divergences": report.divergences,
-        "oom_backoffs": report.oom_backoffs,
-    }
-    if report.predicted_steps:
-        notes["predicted_steps"] = report.predicted_steps
-    # the held-out figures under the names they are stored with the adapter (one list: TrainingReport.metrics)
-    notes.update({key: round(value, 5) for key, value in report.metrics().items() if key.startswith("val_")})
-    return notes
