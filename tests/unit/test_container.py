@@ -52,3 +52,24 @@ def test_ensemble_settings_reach_its_policy() -> None:
 
     assert policy().trust_second_at == 0.5 and policy(ttt_trust=None).trust_second_at is None
     assert policy(min_ttt_seconds="1m").min_second_seconds == 60.0
+
+
+def test_worker_parts_cross_into_another_process_and_share_the_runs_store_and_queue(tmp_path: Path) -> None:
+    """What `--workers N` and Ray send to other processes: a picklable factory from the composition root."""
+    import pickle
+    from functools import partial
+
+    from arc_ttt.application.bootstrap.container import worker_parts
+
+    factory = pickle.loads(pickle.dumps(partial(worker_parts, load_settings(solve={"solver": "baseline"}))))
+    parts = factory()
+    assert parts.new_solver().name == "baseline" and parts.new_solver() is not parts.new_solver()
+    assert factory().clock is parts.clock  # one container per process and settings
+    store = parts.open_store(tmp_path)
+    try:
+        queue = parts.open_queue(store)
+        queue.seed(["a", "b"], reset=True)
+        assert queue.claim("w", 60.0) == "a" and queue.release_leases() == 1 and queue.pending() == 2
+    finally:
+        store.close()
+
