@@ -74,6 +74,18 @@ def test_worker_parts_cross_into_another_process_and_share_the_runs_store_and_qu
         store.close()
 
 
+def test_the_checkpoint_commands_store_must_exist_but_import_may_create_it(tmp_path: Path) -> None:
+    from arc_ttt.adapters.storage.checkpoints.repository import CheckpointStoreMissingError
+    from arc_ttt.application.bootstrap.container import build_tool_container
+
+    container = build_tool_container(load_settings(checkpoints={"root": tmp_path / "store"}))
+    with pytest.raises(CheckpointStoreMissingError, match="no checkpoint store at"):
+        container.checkpoint_store()
+    assert not (tmp_path / "store").exists()
+    container.checkpoints()  # what `import` opens once an archive has passed its checks
+    assert container.checkpoint_store().find() == []
+
+
 def test_commands_that_read_no_settings_get_their_use_cases_without_them() -> None:
     from arc_ttt.application.bootstrap.container import build_tool_container
     from arc_ttt.application.use_cases.evaluate import EvaluateSubmission

@@ -22,7 +22,11 @@ from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
 from arc_ttt.adapters.solvers.baseline import SymmetryBaselineSolver
-from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
+from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints, import_checkpoints
+from arc_ttt.adapters.storage.checkpoints.repository import (
+    open_checkpoint_repository,
+    open_existing_checkpoint_repository,
+)
 from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store, open_run_results
 from arc_ttt.adapters.storage.work_queue import open_work_queue
 from arc_ttt.adapters.system.clock import MonotonicClock
@@ -93,6 +97,18 @@ class Container(containers.DeclarativeContainer):
             clock,
             settings,
         ),
+    )
+
+    # The checkpoint commands: a store that must exist already (only `import` may create one), and the archive
+    checkpoint_store = providers.Factory(
+        open_existing_checkpoint_repository, root=settings.provided.checkpoints.root,
+        url=settings.provided.checkpoints.url,
+    )
+    export_checkpoints = providers.Callable(export_checkpoints, repository=checkpoint_store)
+    # the store is opened (and made, in a new root) only once the archive has passed its checks
+    import_checkpoints = providers.Callable(
+        import_checkpoints, checkpoints.provider,
+        max_member_bytes=settings.provided.checkpoints.max_import_member_size,
     )
 
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True)
