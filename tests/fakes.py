@@ -8,14 +8,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from arc_ttt.domain.arc.grid import Grid
-from arc_ttt.domain.arc.ports import TaskLoad
+from arc_ttt.domain.arc.ports import TaskLoad, TaskSource
 from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 from arc_ttt.domain.errors import CheckpointIntegrityError, OutOfMemory, TaskFormatError
 from arc_ttt.domain.resources.hardware import CudaDevice, HardwareInfo, MemorySample
+from arc_ttt.domain.solving.ports import ResultStore
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
+from arc_ttt.domain.ttt.ports import PretrainCheckpoint, PretrainSetup
+from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 
 class FakeClock:
@@ -72,8 +75,101 @@ class InMemoryResultStore:
     def set_meta(self, key: str, value: str) -> None:
         self.meta[key] = value
 
+    def get_meta(self, key: str) -> str | None:
+        return self.meta.get(key)
+
     def close(self) -> None:
         self.closed = True
+
+
+class InMemoryWorkQueue:
+    """Claims in task id order, each task to one owner until completed; leases never expire on their own
+    (there is no time here), but `release_leases` hands them back as when every worker is gone."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}  # task id -> pending | leased | done
+        self.owners: dict[str, str] = {}
+
+    def seed(self, task_ids: Sequence[str], *, reset: bool) -> None:
+        if reset:
+            self.states.clear()
+            self.owners.clear()
+        for task_id in task_ids:
+            self.states.setdefault(task_id, "pending")
+
+    def claim(self, owner: str, lease_seconds: float) -> str | None:
+        task_id = next((t for t in sorted(self.states) if self.states[t] == "pending"), None)
+        if task_id is not None:
+            self.states[task_id], self.owners[task_id] = "leased", owner
+        return task_id
+
+    def renew(self, owner: str, task_id: str, lease_seconds: float) -> bool:
+        return self.states.get(task_id) == "leased" and self.owners.get(task_id) == owner
+
+    def complete(self, owner: str, task_id: str) -> None:
+        self.states[task_id], self.owners[task_id] = "done", owner
+
+    def pending(self) -> int:
+        return sum(state != "done" for state in self.states.values())
+
+    def release_leases(self) -> int:
+        leased = [t for t, state in self.states.items() if state == "leased"]
+        for task_id in leased:
+            self.states[task_id] = "pending"
+            self.owners.pop(task_id, None)
+        return len(leased)
+
+
+class InMemoryWorkQueues:
+    """Opens one queue per result store, as the SQL queue lives in its store's database."""
+
+    def __init__(self) -> None:
+        self.opened: list[tuple[ResultStore, InMemoryWorkQueue]] = []
+
+    def __call__(self, store: ResultStore, /) -> InMemoryWorkQueue:
+        for known, queue in self.opened:
+            if known is store:
+                return queue
+        self.opened.append((store, InMemoryWorkQueue()))
+        return self.opened[-1][1]
+
+
+class InMemoryRunFiles:
+    """Keeps each file a run writes as its JSON text, by path (`read_json` decodes one again)."""
+
+    def __init__(self) -> None:
+        self.texts: dict[Path, str] = {}
+
+    def write_json(self, path: Path, data: object) -> None:
+        self.texts[Path(path)] = json.dumps(data)
+
+    def read_json(self, path: Path) -> object:
+        return json.loads(self.texts[Path(path)])
+
+
+class InMemorySourceSpecs:
+    """Specs that name a source; `reopen` gives back only the sources it was told of (`known`)."""
+
+    def __init__(self, known: Sequence[TaskSource] = ()) -> None:
+        self.known = {source.name: source for source in known}
+
+    def spec_of(self, source: TaskSource) -> dict[str, str]:
+        return {"kind": "memory", "name": source.name}
+
+    def reopen(self, spec: Mapping[str, object]) -> TaskSource | None:
+        return self.known.get(str(spec.get("name"))) if spec.get("kind") == "memory" else None
+
+
+class InMemorySubmissions:
+    """Submission files as decoded JSON, by path; an unknown path is a missing file."""
+
+    def __init__(self, files: Mapping[Path, object]) -> None:
+        self.files = {Path(path): data for path, data in files.items()}
+
+    def read(self, path: Path) -> object:
+        if Path(path) not in self.files:
+            raise TaskFormatError("file not found", origin=str(path))
+        return self.files[Path(path)]
 
 
 class ScriptedSolver:
@@ -338,7 +434,7 @@ class FakePretrainer:
 
     STATE = "pretrain_state.json"
 
-    def __init__(self, options: object, resume_from: Path | None, clock: FakeClock | None = None,
+    def __init__(self, options: PretrainSetup, resume_from: Path | None, clock: FakeClock | None = None,
                  seconds_per_step: float = 1.0) -> None:
         self.options = options
         self.resume_from = resume_from
@@ -347,6 +443,7 @@ class FakePretrainer:
         self.seen: list[TTTExample] = []
         self.rates: list[float] = []
         self.parameters = 1000
+        self.loss_on = "outputs"
 
     def encode(self, example: TTTExample) -> TTTExample:
         self.seen.append(example)
@@ -367,3 +464,24 @@ class FakePretrainer:
         state = {"progress": asdict(progress), "trainer": asdict(self.options),  # type: ignore[call-overload]
                  "optimizer": {"param_groups": [], "state": {}}, "optimizer_shards": [], **extra}
         (directory / self.STATE).write_text(json.dumps(state))
+
+
+class FakePretrainingBackend:
+    """FakePretrainers (kept in `trainers`), and the last save read back from the JSON state they write."""
+
+    def __init__(self, clock: FakeClock | None = None, trainers: list[FakePretrainer] | None = None) -> None:
+        self.clock = clock
+        self.trainers = trainers if trainers is not None else []
+
+    def last_save(self, directory: Path) -> PretrainCheckpoint | None:
+        path = directory / FakePretrainer.STATE
+        if not path.is_file():
+            return None
+        state = json.loads(path.read_text())
+        trainer = state["trainer"]
+        return PretrainCheckpoint(trainer["size"], trainer["seed"], trainer["max_length"],
+                                  PretrainProgress(**state["progress"]))
+
+    def trainer(self, setup: PretrainSetup, resume_from: Path | None) -> FakePretrainer:
+        self.trainers.append(FakePretrainer(setup, resume_from, self.clock))
+        return self.trainers[-1]

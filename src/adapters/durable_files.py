@@ -25,3 +25,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, separators=(",", ":")) + "\n")
+
+
+class AtomicFileWriter:
+    """The run's files written with `write_json_atomic` (the RunFileWriter port)."""
+
+    def write_json(self, path: Path, data: object) -> None:
+        write_json_atomic(path, data)

@@ -10,7 +10,6 @@ from pathlib import Path
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
 from arc_ttt.application.bootstrap.container import build_container
 from arc_ttt.application.config.settings import load_settings
-from arc_ttt.application.use_cases.render_report import RenderReport
 from arc_ttt.application.use_cases.solve_batch import SolveRequest
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Example, Task
@@ -43,7 +42,7 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
 
     for name in ("report.json", "report.md", "report.html"):
         (run_dir / name).unlink()
-    written = RenderReport(container.report_writers())(run_dir)
+    written = container.render_report()(run_dir)
     assert {p.name for p in written} >= {"report.json", "report.md", "report.html"}
     again = json.loads((run_dir / "report.json").read_text())
     assert again["performance"]["pass_at_2"] == solved["performance"]["pass_at_2"]
@@ -51,7 +50,7 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
     check_structure(PageStructure((run_dir / "report.html").read_text()), tasks=4)
 
     shutil.rmtree(tasks_dir)
-    RenderReport(container.report_writers())(run_dir)
+    container.render_report()(run_dir)
     page = PageStructure((run_dir / "report.html").read_text())
     check_structure(page, tasks=4, drawn=False)
     assert page.classes["figure.attempt"] == 8
@@ -67,10 +66,11 @@ def test_a_partial_run_killed_mid_batch_still_gets_reports(tmp_path: Path) -> No
     for result in sample_summary().results[:2]:
         store.record(result)
     store.close()
-    summary = RenderReport([]).summary(tmp_path)
+    container = build_container(load_settings(["hardware/cpu"]))
+    summary = container.render_report(report_writers=[]).summary(tmp_path)
     assert summary.complete is False and len(summary.results) == 2
     assert summary.tasks == ()  # t1, t2 are not arc1/evaluation ids: nothing to draw, attempts only
-    RenderReport(build_container(load_settings(["hardware/cpu"])).report_writers())(tmp_path)
+    container.render_report()(tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["run"]["complete"] is False and data["run"]["tasks_finished"] == 2
     check_structure(PageStructure((tmp_path / "report.html").read_text()), tasks=2, drawn=False)

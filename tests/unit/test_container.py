@@ -52,3 +52,48 @@ def test_ensemble_settings_reach_its_policy() -> None:
 
     assert policy().trust_second_at == 0.5 and policy(ttt_trust=None).trust_second_at is None
     assert policy(min_ttt_seconds="1m").min_second_seconds == 60.0
+
+
+def test_worker_parts_cross_into_another_process_and_share_the_runs_store_and_queue(tmp_path: Path) -> None:
+    """What `--workers N` and Ray send to other processes: a picklable factory from the composition root."""
+    import pickle
+    from functools import partial
+
+    from arc_ttt.application.bootstrap.container import worker_parts
+
+    factory = pickle.loads(pickle.dumps(partial(worker_parts, load_settings(solve={"solver": "baseline"}))))
+    parts = factory()
+    assert parts.new_solver().name == "baseline" and parts.new_solver() is not parts.new_solver()
+    assert factory().clock is parts.clock  # one container per process and settings
+    store = parts.open_store(tmp_path)
+    try:
+        queue = parts.open_queue(store)
+        queue.seed(["a", "b"], reset=True)
+        assert queue.claim("w", 60.0) == "a" and queue.release_leases() == 1 and queue.pending() == 2
+    finally:
+        store.close()
+
+
+def test_the_checkpoint_commands_store_must_exist_but_import_may_create_it(tmp_path: Path) -> None:
+    from arc_ttt.adapters.storage.checkpoints.repository import CheckpointStoreMissingError
+    from arc_ttt.application.bootstrap.container import build_tool_container
+
+    container = build_tool_container(load_settings(checkpoints={"root": tmp_path / "store"}))
+    with pytest.raises(CheckpointStoreMissingError, match="no checkpoint store at"):
+        container.checkpoint_store()
+    assert not (tmp_path / "store").exists()
+    container.checkpoints()  # what `import` opens once an archive has passed its checks
+    assert container.checkpoint_store().find() == []
+
+
+def test_commands_that_read_no_settings_get_their_use_cases_without_them() -> None:
+    from arc_ttt.application.bootstrap.container import build_tool_container
+    from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+    from arc_ttt.application.use_cases.pretrain import EVALUATION_SETS, TRAINING_SETS, Pretrain
+
+    container = build_tool_container()
+    assert isinstance(container.evaluate_submission(), EvaluateSubmission)
+    pretrain = container.pretrain()
+    assert isinstance(pretrain, Pretrain)
+    assert [s.name for s in pretrain.training] == list(TRAINING_SETS)
+    assert [s.name for s in pretrain.evaluation] == list(EVALUATION_SETS)

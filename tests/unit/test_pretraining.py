@@ -17,7 +17,7 @@ from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.pretraining import EpisodeStream, Schedule, solved_pairs, training_pool
 from tests.builders import random_grid, symmetry_task
-from tests.fakes import FakeClock, FakePretrainer, InMemoryTaskSource
+from tests.fakes import FakeClock, FakePretrainer, FakePretrainingBackend, InMemoryTaskSource
 
 
 def odd_task(task_id: str) -> Task:
@@ -107,13 +107,10 @@ def test_the_loss_mask_covers_output_grids_and_the_end_token_only() -> None:
 
 def run_pretrain(out: Path, clock: FakeClock, minutes: float, trainers: list[FakePretrainer],
                  tokens: int = 10**9) -> object:
-    def factory(options: object, resume_from: Path | None) -> FakePretrainer:
-        trainers.append(FakePretrainer(options, resume_from, clock))
-        return trainers[-1]
-
+    backend = FakePretrainingBackend(clock, trainers)
     evaluation = InMemoryTaskSource([odd_task("evalish")])
     training = InMemoryTaskSource([*training_tasks(), odd_task("evalish")])
-    use_case = Pretrain([training], [evaluation], clock, trainer_factory=factory)
+    use_case = Pretrain([training], [evaluation], clock, backend=backend)
     return use_case(PretrainRequest(out=out, size="tiny", minutes=minutes, tokens=tokens, batch_size=2,
                                     warmup_tokens=100, save_every_minutes=1.0))
 
@@ -143,18 +140,23 @@ def test_a_run_stops_at_the_token_budget(tmp_path: Path) -> None:
 
 
 def test_resuming_with_another_size_is_refused(tmp_path: Path) -> None:
-    from arc_ttt.adapters.models.pretraining import PretrainStateError
+    from arc_ttt.domain.ttt.ports import PretrainStateError
 
     run_pretrain(tmp_path, FakeClock(), 0.05, [])
-    use_case = Pretrain([InMemoryTaskSource(training_tasks())], [], FakeClock(),
-                        trainer_factory=lambda o, r: FakePretrainer(o, r))
+    use_case = Pretrain([InMemoryTaskSource(training_tasks())], [], FakeClock(), backend=FakePretrainingBackend())
     with pytest.raises(PretrainStateError, match="tiny"):
         use_case(PretrainRequest(out=tmp_path, size="small"))
 
 
 def saved_state(tmp_path: Path) -> dict[str, object]:
+    """A state file as the real trainer writes it: the fake's, with the real trainer's options and optimizer."""
+    from dataclasses import asdict
+
+    from arc_ttt.adapters.models.pretraining import TrainerOptions
+
     run_pretrain(tmp_path, FakeClock(), 0.05, [])
     state = json.loads((tmp_path / "pretrain_state.json").read_text())
+    state["trainer"] = asdict(TrainerOptions(size="tiny"))
     state["optimizer_shards"] = ["optimizer-01-of-02.safetensors", "optimizer-02-of-02.safetensors"]
     state["optimizer"] = {"param_groups": [{"params": [0, 1], "lr": 1e-3, "betas": [0.9, 0.95], "eps": 1e-8,
                                             "weight_decay": 0.1, "amsgrad": False, "foreach": None}],
@@ -163,7 +165,7 @@ def saved_state(tmp_path: Path) -> dict[str, object]:
 
 
 def test_a_state_file_as_pretrain_writes_it_reads_back(tmp_path: Path) -> None:
-    from arc_ttt.adapters.models.pretraining import read_state
+    from arc_ttt.adapters.models.pretraining import PretrainingFolders, read_state
 
     state = saved_state(tmp_path)
     (tmp_path / "pretrain_state.json").write_text(json.dumps(state))
@@ -171,7 +173,11 @@ def test_a_state_file_as_pretrain_writes_it_reads_back(tmp_path: Path) -> None:
     assert read is not None and read.progress.steps == state["progress"]["steps"]  # type: ignore[index]
     assert read.optimizer.model_dump(exclude_unset=True) == state["optimizer"]
     shipped = Path(__file__).resolve().parents[2] / "data" / "models" / "arc-ttt-small"
-    assert read_state(shipped) is not None
+    shipped_state = read_state(shipped)
+    assert shipped_state is not None
+    last = PretrainingFolders().last_save(shipped)  # what the pretrain use case resumes from
+    assert last is not None and last.size == shipped_state.trainer.size
+    assert last.progress.tokens_seen == shipped_state.progress.tokens_seen
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -193,13 +199,13 @@ def test_a_state_file_as_pretrain_writes_it_reads_back(tmp_path: Path) -> None:
 ])
 def test_every_malformed_field_of_the_state_file_is_one_line_naming_the_file(tmp_path: Path, change: object,
                                                                               reason: str) -> None:
-    from arc_ttt.adapters.models.pretraining import PretrainStateError
+    from arc_ttt.adapters.models.pretraining import PretrainingFolders, PretrainStateError
 
     state = saved_state(tmp_path)
     change(state)  # type: ignore[operator]
     (tmp_path / "pretrain_state.json").write_text(json.dumps(state))
     with pytest.raises(PretrainStateError) as caught:
-        run_pretrain(tmp_path, FakeClock(), 0.05, [])
+        PretrainingFolders().last_save(tmp_path)
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'pretrain_state.json'}: damaged or not what pretrain wrote: ")
     assert reason in message and "\n" not in message

@@ -12,7 +12,14 @@ from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.solving.notes import PartNote, PartOutcome, TaskNotes
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from tests.builders import symmetry_task
-from tests.fakes import FakeClock, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
+from tests.fakes import (
+    FakeClock,
+    InMemoryResultStore,
+    InMemoryRunFiles,
+    InMemorySourceSpecs,
+    InMemoryTaskSource,
+    ScriptedSolver,
+)
 
 TASKS = [symmetry_task(f"t{i}", Dihedral.ROT90, seed=i) for i in range(4)]
 
@@ -22,8 +29,15 @@ def _right(task_index: int) -> TaskSolution:
     return TaskSolution(((Candidate(truth, "scripted"),),))
 
 
-def _run(tmp_path: Path, solver: ScriptedSolver, clock: FakeClock, store: InMemoryResultStore, **kw: object):
-    use_case = SolveBatch(solver, lambda _d: store, clock)
+def _batch(solver: ScriptedSolver, clock: FakeClock, store: InMemoryResultStore,
+           files: InMemoryRunFiles | None = None, **kw: object) -> SolveBatch:
+    return SolveBatch(solver, lambda _d: store, clock, run_files=files or InMemoryRunFiles(),
+                      source_specs=InMemorySourceSpecs(), **kw)  # type: ignore[arg-type]
+
+
+def _run(tmp_path: Path, solver: ScriptedSolver, clock: FakeClock, store: InMemoryResultStore,
+         files: InMemoryRunFiles | None = None, **kw: object):
+    use_case = _batch(solver, clock, store, files)
     request = SolveRequest(InMemoryTaskSource(TASKS), tmp_path, time_budget=kw.pop("budget", 100.0),
                            task_time_limit=10.0, **kw)  # type: ignore[arg-type]
     return use_case(request)
@@ -32,12 +46,14 @@ def _run(tmp_path: Path, solver: ScriptedSolver, clock: FakeClock, store: InMemo
 def test_every_task_gets_two_attempts_even_when_the_solver_breaks(tmp_path: Path) -> None:
     clock = FakeClock()
     solver = ScriptedSolver({"t0": _right(0), "t1": RuntimeError("boom\nsecond line"), "t2": "garbage"}, clock)
-    outcome = _run(tmp_path, solver, clock, InMemoryResultStore())
+    files = InMemoryRunFiles()
+    outcome = _run(tmp_path, solver, clock, InMemoryResultStore(), files)
     by_id = {r.task_id: r for r in outcome.results}
     assert by_id["t0"].status is TaskStatus.SOLVED and by_id["t0"].score == 1.0
     assert by_id["t1"].status is TaskStatus.FAILED and by_id["t1"].error == "RuntimeError: boom"
     assert by_id["t2"].status is TaskStatus.FAILED and "not a TaskSolution" in by_id["t2"].error
-    submission = json.loads((tmp_path / "submission.json").read_text())
+    submission = files.read_json(tmp_path / "submission.json")
+    assert isinstance(submission, dict)
     assert sorted(submission) == ["t0", "t1", "t2", "t3"]
     assert all(set(entry[0]) == {"attempt_1", "attempt_2"} for entry in submission.values())
     assert outcome.score is not None and outcome.score.score == 0.25
@@ -106,11 +122,11 @@ def test_limit_and_task_selection(tmp_path: Path) -> None:
 
 
 def test_an_interrupt_keeps_finished_work_and_a_complete_submission(tmp_path: Path) -> None:
-    store = InMemoryResultStore()
-    outcome = _run(tmp_path, ScriptedSolver({"t0": _right(0), "t1": KeyboardInterrupt()}), FakeClock(), store)
+    store, files = InMemoryResultStore(), InMemoryRunFiles()
+    outcome = _run(tmp_path, ScriptedSolver({"t0": _right(0), "t1": KeyboardInterrupt()}), FakeClock(), store, files)
     assert not outcome.complete
     assert [r.task_id for r in outcome.results] == ["t0"]
-    assert sorted(json.loads((tmp_path / "submission.json").read_text())) == ["t0", "t1", "t2", "t3"]
+    assert sorted(files.read_json(tmp_path / "submission.json")) == ["t0", "t1", "t2", "t3"]  # type: ignore[arg-type]
 
 
 def test_a_part_of_the_solver_that_failed_is_one_warning_for_the_batch(tmp_path: Path) -> None:
@@ -134,6 +150,18 @@ def test_the_store_hears_the_run_facts_and_its_notices_become_warnings(tmp_path:
     assert json.loads(store.meta["complete"]) is True
     assert "old" not in store.rows  # a run without --resume starts from an empty store
     assert "results.db was set aside" in outcome.warnings
+    assert json.loads(store.meta["source_spec"]) == {"kind": "memory", "name": "memory"}  # for a later report
+
+
+def test_a_folder_where_the_run_writes_a_file_stops_the_run_before_any_work(tmp_path: Path) -> None:
+    from arc_ttt.application.use_cases.solve_batch import RunFolderError
+
+    (tmp_path / "results.db").mkdir()
+    solver = ScriptedSolver({})
+    use_case = _batch(solver, FakeClock(), InMemoryResultStore(), store_files=("results.db",))
+    with pytest.raises(RunFolderError, match=r"results\.db is in the way"):
+        use_case(SolveRequest(InMemoryTaskSource(TASKS), tmp_path, time_budget=100.0, task_time_limit=10.0))
+    assert solver.calls == []
 
 
 def test_a_report_that_cannot_be_written_is_a_warning_after_the_submission(tmp_path: Path) -> None:
@@ -141,10 +169,11 @@ def test_a_report_that_cannot_be_written_is_a_warning_after_the_submission(tmp_p
         def write(self, run_dir: Path, summary: object) -> list[Path]:
             raise IsADirectoryError(21, "Is a directory", str(run_dir / "report.md"))
 
-    use_case = SolveBatch(ScriptedSolver({"t0": _right(0)}), lambda _d: InMemoryResultStore(), FakeClock(),
-                          report_writers=[Refusing()])
+    files = InMemoryRunFiles()
+    use_case = _batch(ScriptedSolver({"t0": _right(0)}), FakeClock(), InMemoryResultStore(), files,
+                      report_writers=[Refusing()])
     outcome = use_case(SolveRequest(InMemoryTaskSource(TASKS), tmp_path, time_budget=100.0, task_time_limit=10.0))
-    assert sorted(json.loads((tmp_path / "submission.json").read_text())) == [t.id for t in TASKS]
+    assert sorted(files.read_json(tmp_path / "submission.json")) == [t.id for t in TASKS]  # type: ignore[arg-type]
     assert outcome.warnings == [f"a report could not be written in {tmp_path}: Is a directory "
                                 f"({tmp_path / 'report.md'})"]
 

@@ -11,7 +11,15 @@ from arc_ttt.domain.resources.hardware import MemoryReading
 from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryLevels, MemoryPressureGuard
 from arc_ttt.domain.solving.results import TaskStatus
-from tests.fakes import FakeClock, FakeMemoryProbe, InMemoryResultStore, InMemoryTaskSource, ScriptedSolver
+from tests.fakes import (
+    FakeClock,
+    FakeMemoryProbe,
+    InMemoryResultStore,
+    InMemoryRunFiles,
+    InMemorySourceSpecs,
+    InMemoryTaskSource,
+    ScriptedSolver,
+)
 
 
 def tasks(n: int) -> list[Task]:
@@ -27,7 +35,7 @@ def batch(probe: FakeMemoryProbe | None, *, guard: bool = False, leak: LeakMonit
     levels = MemoryLevels(pause_free_mb=1000, abort_free_mb=200, max_waits=2, wait_seconds=1)
     pressure = MemoryPressureGuard(probe, levels, clock.sleep) if guard and probe is not None else None
     use_case = SolveBatch(solver, lambda _: store, clock, memory_probe=probe, pressure_guard=pressure,
-                          leak_monitor=leak)
+                          leak_monitor=leak, run_files=InMemoryRunFiles(), source_specs=InMemorySourceSpecs())
     return use_case, store, solver
 
 
@@ -72,7 +80,8 @@ def test_abort_level_ends_the_batch_cleanly_with_fallbacks_and_a_reason(tmp_path
     rest = [store.rows[f"t{i:02d}"] for i in range(2, 5)]
     assert all(r.status is TaskStatus.OUT_OF_TIME and "abort level" in r.error for r in rest)
     assert all(len(r.attempts) == 1 for r in rest)
-    assert (tmp_path / "submission.json").is_file()
+    assert isinstance(use_case.run_files, InMemoryRunFiles)
+    assert tmp_path / "submission.json" in use_case.run_files.texts
     assert any("abort level" in w for w in outcome.warnings)
 
 

@@ -40,3 +40,13 @@ def reopen_source(spec: Mapping[str, object]) -> TaskSource | None:
     except (KeyError, ValueError):
         return None
     return None
+
+
+class ReopenableSources:
+    """The TaskSourceSpecs port for the sources this project reads: embedded sets, task folders, Kaggle files."""
+
+    def spec_of(self, source: TaskSource) -> dict[str, str]:
+        return source_spec(source)
+
+    def reopen(self, spec: Mapping[str, object]) -> TaskSource | None:
+        return reopen_source(spec)

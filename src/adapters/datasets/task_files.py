@@ -58,6 +58,13 @@ def read_json(path: Path) -> object:
         raise TaskFormatError("JSON nested too deeply", origin=origin) from None
 
 
+
+class JsonSubmissionReader:
+    """The SubmissionReader port: a submission is read with the same rules as a task file (`read_json`)."""
+
+    def read(self, path: Path) -> object:
+        return read_json(Path(path))
+
 def parse_task_mapping(
     raw: object,
     *,

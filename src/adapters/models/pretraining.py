@@ -32,6 +32,7 @@ from arc_ttt.adapters.models.model_loading import (
 from arc_ttt.adapters.validation_errors import error_what, error_where
 from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.ttt.examples import StepLoss, TTTExample
+from arc_ttt.domain.ttt.ports import PretrainCheckpoint, PretrainSetup, PretrainStateError
 from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 STATE_FILE = "pretrain_state.json"
@@ -39,10 +40,6 @@ OPTIMIZER_PREFIX = "optimizer"
 # The only names `save` gives optimizer shards; the state file may name nothing else (no path, no "..").
 SHARD_NAME = re.compile(rf"{OPTIMIZER_PREFIX}-\d{{2,}}-of-\d{{2,}}\.safetensors")
 MAX_FILE_BYTES = 15 * 1024 * 1024  # 15 MiB: under the 16 MB a file in the repository may take
-
-
-class PretrainStateError(ArcTttError):
-    """A pretraining folder that cannot be resumed (wrong size, missing or damaged files)."""
 
 
 def damaged(path: Path, reason: str) -> PretrainStateError:
@@ -178,6 +175,10 @@ class Pretrainer:
     def parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
+    @property
+    def loss_on(self) -> str:
+        return self.options.loss_on
+
     def encode(self, example: TTTExample) -> Any:
         return self.encoder.encode(example, with_answer=True)
 
@@ -297,6 +298,21 @@ def read_state(directory: Path) -> SavedState | None:
         return SavedState.model_validate(raw)
     except ValidationError as exc:
         raise damaged(path, validation_reason(exc)) from None
+
+
+class PretrainingFolders:
+    """The PretrainingBackend port: `Pretrainer`s that save to, and resume from, the folders described above."""
+
+    def last_save(self, directory: Path) -> PretrainCheckpoint | None:
+        state = read_state(directory)
+        if state is None:
+            return None
+        trainer = state.trainer
+        return PretrainCheckpoint(trainer.size, trainer.seed, trainer.max_length, progress_from(state))
+
+    def trainer(self, setup: PretrainSetup, resume_from: Path | None) -> Pretrainer:
+        options = TrainerOptions(size=setup.size, seed=setup.seed, max_length=setup.max_length, device=setup.device)
+        return Pretrainer(options, resume_from)
 
 
 def validation_reason(exc: ValidationError) -> str:

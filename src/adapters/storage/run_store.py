@@ -42,6 +42,14 @@ def open_result_store(out_dir: Path, url: str | None = None, *, set_aside_unread
     return store
 
 
+
+def open_run_results(run_dir: Path) -> SqlResultStore:
+    """The results an earlier run left in its folder, to be read (the ExistingRunOpener port): always the
+    folder's own results.db, and a folder without one is refused rather than given a new, empty store."""
+    if not (Path(run_dir) / RESULTS_DB).is_file():
+        raise ValueError(f"{run_dir}: no {RESULTS_DB} here; is it a run folder of `arc-ttt solve`?")
+    return open_result_store(run_dir)
+
 def _unreadable_reason(exc: DatabaseError) -> str | None:
     """SQLite's words when the file itself is damaged or not a database, else None."""
     orig = exc.orig

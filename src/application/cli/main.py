@@ -26,6 +26,8 @@ from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.config.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError, error_line
 
+# Each command imports the container, its use cases and adapters inside itself, so that `arc-ttt --help` and
+# the other commands start quickly.
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Solve ARC tasks with test-time training.",
@@ -176,7 +178,7 @@ def evaluate(
     strict: Annotated[bool, typer.Option(help="count tasks missing from the submission as 0")] = False,
 ) -> None:
     """Score a submission with pass@2 as the ARC Prize counts it."""
-    from arc_ttt.application.use_cases.evaluate import EvaluateSubmission
+    from arc_ttt.application.bootstrap.container import build_tool_container
 
     try:
         if solutions and (dataset or tasks_dir):
@@ -187,7 +189,7 @@ def evaluate(
             source = SolutionsFileSource(solutions)
         else:
             source = open_source(dataset=dataset, tasks_dir=tasks_dir, challenges=challenges, solutions=solutions)
-        evaluation = EvaluateSubmission()(submission, source)
+        evaluation = build_tool_container().evaluate_submission()(submission, source)  # scoring reads no settings
     except (ValueError, ArcTttError) as exc:
         raise fail(*problem_lines(exc)) from None
     report_problems(evaluation.problems)

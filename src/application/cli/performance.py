@@ -15,6 +15,8 @@ from arc_ttt.application.cli.errors import fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.domain.errors import ArcTttError
 
+# Each command imports the container, its use cases and adapters inside itself, so that `arc-ttt --help` and
+# the other commands start quickly.
 TARGETS_GB = (("16 GB GPU", 16.0 * 0.93), ("10 GB target", 10.0))  # a "16 GB" card offers ~14.9 GiB
 
 
@@ -24,11 +26,10 @@ def report(
 ) -> None:
     """Write report.json, report.md and report.html for a run folder from its results.db."""
     from arc_ttt.application.bootstrap.container import build_container
-    from arc_ttt.application.use_cases.render_report import RenderReport
 
     try:
         container = build_container()
-        render = RenderReport(container.report_writers())
+        render = container.render_report()
         written = render(run_dir)
     except (ValueError, ArcTttError) as exc:
         raise fail(*problem_lines(exc)) from None
@@ -56,7 +57,6 @@ def validate(
     from arc_ttt.adapters.system.probes import PsutilHardwareProbe
     from arc_ttt.application.bootstrap.container import build_container
     from arc_ttt.application.config.hardware_profiles import settings_with_profile, training_plan
-    from arc_ttt.application.use_cases.render_report import RenderReport
     from arc_ttt.application.use_cases.solve_batch import SolveRequest
     from arc_ttt.domain.resources.memory_estimate import KNOWN_MODELS, estimate_training_memory
 
@@ -79,7 +79,7 @@ def validate(
         outcome = container.solve_batch()(request)
     except (ValueError, ArcTttError) as exc:  # a run folder that is a file or cannot be made, as in solve
         raise fail(*problem_lines(exc)) from None
-    summary = RenderReport([]).summary(outcome.out_dir)
+    summary = container.render_report(report_writers=[]).summary(outcome.out_dir)
     out.print(Markdown("\n".join(performance_lines(RunReport.of(summary)))))
     for path in outcome.reports:
         if path.name.startswith("report"):

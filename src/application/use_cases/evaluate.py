@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.task_files import read_json
-from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.ports import SubmissionReader, TaskSource
 from arc_ttt.domain.arc.scoring import SetScore, score_set
 from arc_ttt.domain.arc.submission import parse_submission
 from arc_ttt.domain.errors import TaskFormatError
@@ -21,8 +20,11 @@ class Evaluation:
 
 
 class EvaluateSubmission:
+    def __init__(self, reader: SubmissionReader) -> None:
+        self.reader = reader
+
     def __call__(self, submission: Path, solutions: TaskSource) -> Evaluation:
-        submitted, unreadable = parse_submission(read_json(Path(submission)), origin=str(submission))
+        submitted, unreadable = parse_submission(self.reader.read(Path(submission)), origin=str(submission))
         loaded = solutions.load()
         truths = {t.id: t.solutions() for t in loaded.tasks if t.has_solutions}
         if not truths:

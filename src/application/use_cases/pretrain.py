@@ -8,21 +8,15 @@ tokens seen), so many short runs on a rented GPU add up to one long one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from arc_ttt.adapters.models.pretraining import (
-    Pretrainer,
-    PretrainStateError,
-    TrainerOptions,
-    progress_from,
-    read_state,
-)
 from arc_ttt.domain.arc.ports import TaskSource
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.ports import Clock
+from arc_ttt.domain.ttt.ports import PretrainingBackend, PretrainSetup, PretrainStateError
 from arc_ttt.domain.ttt.pretraining import EpisodeStream, PretrainProgress, Schedule, StreamOptions, training_pool
 
 TRAINING_SETS = ("arc1/training", "arc2/training")
@@ -90,22 +84,20 @@ def load_tasks(sources: Sequence[TaskSource]) -> list[Task]:
 
 class Pretrain:
     def __init__(self, training: Sequence[TaskSource], evaluation: Sequence[TaskSource], clock: Clock,
-                 trainer_factory: Callable[[TrainerOptions, Path | None], Any] = Pretrainer,
-                 progress: PretrainProgressSink | None = None) -> None:
+                 backend: PretrainingBackend, progress: PretrainProgressSink | None = None) -> None:
         self.training = training
         self.evaluation = evaluation
         self.clock = clock
-        self.trainer_factory = trainer_factory
+        self.backend = backend
         self.progress = progress or SilentProgress()
 
     def __call__(self, request: PretrainRequest) -> PretrainOutcome:
-        state = read_state(request.out)
-        resumed = state is not None
-        saved = state.trainer if state is not None else None
+        saved = self.backend.last_save(request.out)
+        resumed = saved is not None
         if saved is not None and request.size and request.size != saved.size:
             raise PretrainStateError(
                 f"{request.out} holds a {saved.size} model; --size {request.size} cannot resume it")
-        options = TrainerOptions(
+        setup = PretrainSetup(
             size=request.size or (saved.size if saved else "small"),
             seed=saved.seed if saved else request.seed,
             max_length=request.max_length or (saved.max_length if saved else 2048),
@@ -116,13 +108,13 @@ class Pretrain:
         training = load_tasks(self.training)
         pool = training_pool(training, evaluation_ids, evaluation)
         excluded = len({t.id for t in training}) - len(pool)
-        stream = EpisodeStream(pool, seed=options.seed,
+        stream = EpisodeStream(pool, seed=setup.seed,
                                options=StreamOptions(max_demonstrations=request.max_demonstrations,
                                                      generated_share=request.generated_share))
         schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
                             warmup_tokens=min(request.warmup_tokens, request.tokens // 10))
-        trainer = self.trainer_factory(options, request.out if resumed else None)
-        progress = progress_from(state) if state is not None else PretrainProgress()
+        trainer = self.backend.trainer(setup, request.out if resumed else None)
+        progress = saved.progress if saved is not None else PretrainProgress()
         progress = replace(progress, runs=progress.runs + 1)
         start = self.clock.now()
         start_tokens, start_seconds = progress.tokens_seen, progress.seconds
@@ -130,13 +122,13 @@ class Pretrain:
         deadline = start + request.minutes * 60
         data = {"training_sets": list(TRAINING_SETS), "evaluation_sets_excluded": [s.name for s in self.evaluation],
                 "tasks": len(pool), "excluded_evaluation_ids": len({t.id for t in training} & evaluation_ids),
-                "excluded_tasks": excluded, "loss_on": options.loss_on,
+                "excluded_tasks": excluded, "loss_on": trainer.loss_on,
                 "max_demonstrations": request.max_demonstrations, "generated_share": request.generated_share}
         extra = {"data": data,
                  "schedule": {"peak": schedule.peak, "total_tokens": schedule.total_tokens,
                               "warmup_tokens": schedule.warmup_tokens, "floor": schedule.floor}}
         self.progress.started(request.tokens, progress.tokens_seen,
-                              f"{options.size} ({trainer.parameters / 1e6:.1f}M params)")
+                              f"{setup.size} ({trainer.parameters / 1e6:.1f}M params)")
         steps_this_run = 0
         stop_reason = "token budget spent"
 

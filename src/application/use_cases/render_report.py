@@ -10,10 +10,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.reopen import reopen_source
-from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store
+from arc_ttt.domain.arc.ports import TaskSourceSpecs
 from arc_ttt.domain.arc.task import Task
-from arc_ttt.domain.solving.ports import ReportWriter, RunSummary
+from arc_ttt.domain.solving.ports import ExistingRunOpener, ReportWriter, RunSummary
 
 META_KEYS = ("source", "source_spec", "solver", "hardware", "profile", "warnings", "stop_reason", "complete",
              "wall_seconds", "estimate")
@@ -29,15 +28,16 @@ def _decode(value: str | None) -> object:
 
 
 class RenderReport:
-    def __init__(self, report_writers: Sequence[ReportWriter]) -> None:
+    def __init__(self, report_writers: Sequence[ReportWriter], open_run: ExistingRunOpener,
+                 source_specs: TaskSourceSpecs) -> None:
         self.report_writers = list(report_writers)
+        self.open_run = open_run  # refuses a folder without a run's results
+        self.source_specs = source_specs  # the run's recorded source, opened again to draw its tasks
         self.warnings: list[str] = []  # what the store could not read (a damaged row), for the user
 
     def summary(self, run_dir: Path) -> RunSummary:
         run_dir = Path(run_dir)
-        if not (run_dir / RESULTS_DB).is_file():
-            raise ValueError(f"{run_dir}: no {RESULTS_DB} here; is it a run folder of `arc-ttt solve`?")
-        store = open_result_store(run_dir)
+        store = self.open_run(run_dir)
         try:
             results = store.results()
             meta = {key: _decode(store.get_meta(key)) for key in META_KEYS}
@@ -57,9 +57,8 @@ class RenderReport:
             meta={k: v for k, v in meta.items() if v is not None},
         )
 
-    @staticmethod
-    def _tasks(spec: object, wanted: set[str]) -> tuple[Task, ...]:
-        source = reopen_source(spec) if isinstance(spec, dict) else None
+    def _tasks(self, spec: object, wanted: set[str]) -> tuple[Task, ...]:
+        source = self.source_specs.reopen(spec) if isinstance(spec, dict) else None
         if source is None:
             return ()
         try:

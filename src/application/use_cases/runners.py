@@ -1,7 +1,8 @@
 """Ways to spread a batch over more than one process: local worker processes, or a Ray cluster.
 
 Both leave the same rows in the same result store as a single-process run, so the submission and report
-that SolveBatch writes afterwards do not depend on how the work was spread.
+that SolveBatch writes afterwards do not depend on how the work was spread. Processes other than this one
+build their own solver and store with the `WorkerPartsFactory` the composition root hands to the runner.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from arc_ttt.application.use_cases.workers import WorkerSpec, run_worker, work_loop, worker_name
+from arc_ttt.application.use_cases.workers import WorkerPartsFactory, WorkerSpec, run_worker, work_loop, worker_name
 from arc_ttt.domain.arc.ports import TaskSource
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
-from arc_ttt.domain.solving.ports import ProgressListener, ResultStore, Solver
+from arc_ttt.domain.solving.ports import ProgressListener, ResultStore, Solver, WorkQueueOpener
 from arc_ttt.domain.solving.results import TaskResult
 
 
@@ -44,7 +45,7 @@ def _report_new(store: ResultStore, todo_ids: set[str], seen: set[str], progress
 
 def _cuda_devices() -> int:
     try:
-        import torch
+        import torch  # heavy and optional: imported only when a batch is spread over local processes
 
         return torch.cuda.device_count() if torch.cuda.is_available() else 0
     except ImportError:
@@ -54,15 +55,13 @@ def _cuda_devices() -> int:
 class LocalProcessRunner:
     """N worker processes on this machine (one per GPU when there are GPUs), sharing the run's store."""
 
-    def __init__(self, settings: object, workers: int, clock: Clock, solver: Solver,
-                 lease_seconds: float = 120.0, poll_seconds: float = 0.5) -> None:
-        self.settings, self.workers, self.clock, self.solver = settings, workers, clock, solver
-        self.lease_seconds, self.poll_seconds = lease_seconds, poll_seconds
+    def __init__(self, worker_parts: WorkerPartsFactory, workers: int, clock: Clock, solver: Solver,
+                 open_queue: WorkQueueOpener, lease_seconds: float = 120.0, poll_seconds: float = 0.5) -> None:
+        self.worker_parts, self.workers, self.clock, self.solver = worker_parts, workers, clock, solver
+        self.open_queue, self.lease_seconds, self.poll_seconds = open_queue, lease_seconds, poll_seconds
 
     def run(self, work: BatchWork, store: ResultStore, progress: ProgressListener) -> None:
-        from arc_ttt.adapters.storage.work_queue import SqlWorkQueue, release_orphaned_leases
-
-        queue = SqlWorkQueue(store.engine)  # type: ignore[attr-defined]
+        queue = self.open_queue(store)
         todo_ids = {t.id for t in work.todo}
         queue.seed(sorted(todo_ids), reset=True)
         started = self.clock.now()
@@ -70,8 +69,9 @@ class LocalProcessRunner:
         ctx = multiprocessing.get_context("spawn")
         procs = []
         for i in range(self.workers):
-            spec = WorkerSpec(self.settings, work.source, work.out_dir, tuple(sorted(todo_ids)), work.budget_seconds,
-                              work.task_time_limit, self.lease_seconds, device_index=(i % gpus) if gpus else None)
+            spec = WorkerSpec(self.worker_parts, work.source, work.out_dir, tuple(sorted(todo_ids)),
+                              work.budget_seconds, work.task_time_limit, self.lease_seconds,
+                              device_index=(i % gpus) if gpus else None)
             proc = ctx.Process(target=run_worker, args=(spec, f"w{i}"), name=f"arc-ttt-worker-{i}")
             proc.start()
             procs.append(proc)
@@ -89,40 +89,34 @@ class LocalProcessRunner:
                 proc.join(10)
         _report_new(store, todo_ids, seen, progress)
         if queue.pending():  # a worker died: finish its tasks here rather than leave them unsolved
-            release_orphaned_leases(queue)
+            queue.release_leases()
             tasks = {t.id: t for t in work.todo}
             work_loop(owner=worker_name("finisher"), solver=self.solver, store=store, queue=queue, clock=self.clock,
                       tasks=tasks, deadline=started + work.budget_seconds, task_time_limit=work.task_time_limit,
                       lease_seconds=self.lease_seconds, on_result=progress.task_done)
 
 
-_RAY_CONTAINERS: dict[str, object] = {}
-
-
-def _ray_solve_one(settings: object, task: Task, wall_deadline: float, task_time_limit: float) -> TaskResult:
-    """Runs inside a Ray worker process; builds (once per process) the same container a local run uses."""
-    from arc_ttt.application.bootstrap.container import build_container
-
-    key = settings.model_dump_json()  # type: ignore[attr-defined]
-    container = _RAY_CONTAINERS.get(key)
-    if container is None:
-        container = _RAY_CONTAINERS[key] = build_container(settings)  # type: ignore[arg-type]
-    solver = container.solver()  # type: ignore[attr-defined]
+def _ray_solve_one(worker_parts: WorkerPartsFactory, task: Task, wall_deadline: float,
+                   task_time_limit: float) -> TaskResult:
+    """Runs inside a Ray worker process, with the parts a local run uses (the factory builds them once per
+    process and settings), and a fresh solver for each task."""
+    parts = worker_parts()
+    solver = parts.new_solver()
     remaining = wall_deadline - time.time()
     if remaining <= 0:
         return out_of_time_result(task, solver.name)
-    return solve_task(solver, task, time_limit=min(task_time_limit, remaining), clock=container.clock())  # type: ignore[attr-defined]
+    return solve_task(solver, task, time_limit=min(task_time_limit, remaining), clock=parts.clock)
 
 
 class RayRunner:
     """One Ray task per ARC task (one GPU each where the cluster has GPUs); the driver records results."""
 
-    def __init__(self, settings: object, address: str | None, num_cpus: int | None = None) -> None:
-        self.settings, self.address, self.num_cpus = settings, address, num_cpus
+    def __init__(self, worker_parts: WorkerPartsFactory, address: str | None, num_cpus: int | None = None) -> None:
+        self.worker_parts, self.address, self.num_cpus = worker_parts, address, num_cpus
 
     def run(self, work: BatchWork, store: ResultStore, progress: ProgressListener) -> None:
         try:
-            import ray
+            import ray  # here, not at the top: Ray is an optional extra, needed by this backend alone
         except ImportError as exc:
             raise ValueError("the ray backend needs Ray: pip install 'arc-ttt[ray]'") from exc
         started_here = not ray.is_initialized()
@@ -132,9 +126,9 @@ class RayRunner:
         try:
             gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
             remote = ray.remote(num_gpus=gpus, max_retries=2)(_ray_solve_one)
-            settings_ref = ray.put(self.settings)
+            parts_ref = ray.put(self.worker_parts)
             wall_deadline = time.time() + work.budget_seconds
-            pending = [remote.remote(settings_ref, task, wall_deadline, work.task_time_limit) for task in work.todo]
+            pending = [remote.remote(parts_ref, task, wall_deadline, work.task_time_limit) for task in work.todo]
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 result = ray.get(done[0])
@@ -161,25 +155,24 @@ class LaunchedRankRunner:
     shared queue; rank 0 seeds it and, after all ranks are done, alone writes the submission and report."""
 
     def __init__(self, rank: int, world_size: int, local_rank: int, clock: Clock, solver: Solver,
-                 lease_seconds: float = 120.0) -> None:
+                 open_queue: WorkQueueOpener, lease_seconds: float = 120.0) -> None:
         self.rank, self.world_size, self.local_rank = rank, world_size, local_rank
-        self.clock, self.solver, self.lease_seconds = clock, solver, lease_seconds
+        self.clock, self.solver, self.open_queue, self.lease_seconds = clock, solver, open_queue, lease_seconds
 
     @property
     def primary(self) -> bool:
         return self.rank == 0
 
     def run(self, work: BatchWork, store: ResultStore, progress: ProgressListener) -> None:
+        # here, not at the top: only a run under `accelerate launch` or torchrun needs torch.distributed
         import torch
         import torch.distributed as dist
-
-        from arc_ttt.adapters.storage.work_queue import SqlWorkQueue
 
         if torch.cuda.is_available():
             torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
         if not dist.is_initialized():
             dist.init_process_group("gloo")
-        queue = SqlWorkQueue(store.engine)  # type: ignore[attr-defined]
+        queue = self.open_queue(store)
         if self.primary:
             queue.seed(sorted(t.id for t in work.todo), reset=True)
         dist.barrier()  # nobody claims before the queue is seeded

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arc_ttt.adapters.datasets.reopen import source_spec
-from arc_ttt.adapters.durable_files import write_json_atomic
-from arc_ttt.adapters.storage.run_store import RESULTS_DB
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.arc.attempts import fallback_attempts
-from arc_ttt.domain.arc.ports import TaskSource
+from arc_ttt.domain.arc.ports import TaskSource, TaskSourceSpecs
 from arc_ttt.domain.arc.scoring import SetScore, score_set
 from arc_ttt.domain.arc.submission import submission_json
 from arc_ttt.domain.arc.task import Task
@@ -23,7 +20,15 @@ from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryPressureGuard
 from arc_ttt.domain.resources.ports import Clock, MemoryProbe
 from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
-from arc_ttt.domain.solving.ports import ProgressListener, ReportWriter, ResultStore, RunSummary, Solver
+from arc_ttt.domain.solving.ports import (
+    ProgressListener,
+    ReportWriter,
+    ResultStore,
+    ResultStoreOpener,
+    RunFileWriter,
+    RunSummary,
+    Solver,
+)
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 SUBMISSION_FILE = "submission.json"
@@ -78,15 +83,16 @@ class RunFolderError(ArcTttError, ValueError):
     """The run folder cannot be created or is not a folder; nothing has been solved yet."""
 
 
-def prepare_run_folder(out_dir: Path) -> Path:
-    """Create the run folder before any work, so that a path that cannot hold results fails at once."""
+def prepare_run_folder(out_dir: Path, store_files: Sequence[str] = ()) -> Path:
+    """Create the run folder before any work, so that a path that cannot hold results fails at once; the
+    submission and `store_files` (what the result store keeps in the folder) must not be blocked by a folder."""
     if out_dir.exists() and not out_dir.is_dir():
         raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"cannot create run folder {out_dir}: {exc.strerror or exc}") from None
-    for name in (SUBMISSION_FILE, RESULTS_DB):
+    for name in (SUBMISSION_FILE, *store_files):
         if (out_dir / name).exists() and not (out_dir / name).is_file():
             raise RunFolderError(f"{out_dir / name} is in the way: a run writes a file there, and it is a folder "
                                  "(or another non-file)")
@@ -134,7 +140,7 @@ class SolveBatch:
     def __init__(
         self,
         solver: Solver,
-        store_factory: Callable[[Path], ResultStore],
+        store_factory: ResultStoreOpener,
         clock: Clock,
         report_writers: Sequence[ReportWriter] = (),
         progress: ProgressListener | None = None,
@@ -143,7 +149,13 @@ class SolveBatch:
         leak_monitor: LeakMonitor | None = None,
         run_meta: Mapping[str, object] | None = None,
         runner: BatchRunner | None = None,
+        *,
+        run_files: RunFileWriter,
+        source_specs: TaskSourceSpecs,
+        store_files: Sequence[str] = (),
     ) -> None:
+        """`run_files` writes the submission; `source_specs` records the task source, so that a later report can
+        draw the tasks again; `store_files` names what the result store keeps in the run folder (results.db)."""
         self.solver = solver
         self.store_factory = store_factory
         self.clock = clock
@@ -156,11 +168,14 @@ class SolveBatch:
         self.stop_reason = ""
         self.warnings: list[str] = []
         self.runner = runner  # None: solve in this process, one task after another
+        self.run_files = run_files
+        self.source_specs = source_specs
+        self.store_files = tuple(store_files)
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
         self.stop_reason, self.warnings = "", []
-        out_dir = prepare_run_folder(Path(request.out_dir))
+        out_dir = prepare_run_folder(Path(request.out_dir), self.store_files)
         loaded = request.source.load()
         tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
         store = self.store_factory(out_dir)
@@ -168,7 +183,8 @@ class SolveBatch:
         try:
             if not request.resume:
                 store.clear()
-            self._save_meta(store, {"source": request.source.name, "source_spec": source_spec(request.source),
+            self._save_meta(store, {"source": request.source.name,
+                                    "source_spec": self.source_specs.spec_of(request.source),
                                     "solver": self.solver.name, **self.run_meta})
             done = store.final_task_ids() if request.resume else set()
             self._hear(store)
@@ -276,7 +292,7 @@ class SolveBatch:
         for task in tasks:  # an interrupted batch still leaves a complete submission behind
             attempts.setdefault(task.id, fallback_attempts(task))
         submission_path = out_dir / SUBMISSION_FILE
-        write_json_atomic(submission_path, submission_json(attempts))
+        self.run_files.write_json(submission_path, submission_json(attempts))
         solutions = {t.id: t.solutions() for t in tasks if t.has_solutions}
         score = None
         if solutions:
@@ -289,8 +305,8 @@ class SolveBatch:
             problems=problems,
             wall_seconds=self.clock.now() - started,
             complete=complete,
-            meta={**self.run_meta, "source_spec": source_spec(request.source), "stop_reason": self.stop_reason,
-                  "warnings": list(self.warnings)},
+            meta={**self.run_meta, "source_spec": self.source_specs.spec_of(request.source),
+                  "stop_reason": self.stop_reason, "warnings": list(self.warnings)},
         )
         reports: list[Path] = []
         for writer in self.report_writers:

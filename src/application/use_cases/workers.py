@@ -1,7 +1,9 @@
 """Workers: claim tasks from the shared queue, solve them, record them; one loop for every way of scaling.
 
 The same loop runs in the solving process, in `--workers N` child processes, and in each rank of an
-`accelerate launch`; every result lands in the shared result store the moment it is done.
+`accelerate launch`; every result lands in the shared result store the moment it is done. A worker process
+builds its own solver, clock, store and queue with a picklable factory that the composition root hands over
+(`WorkerParts`), so this module knows the ports only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from arc_ttt.domain.arc.ports import TaskSource
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.solving.guard import out_of_time_result, solve_task
-from arc_ttt.domain.solving.ports import ResultStore, Solver, WorkQueue
+from arc_ttt.domain.solving.ports import ResultStore, ResultStoreOpener, Solver, WorkQueue, WorkQueueOpener
 from arc_ttt.domain.solving.results import TaskResult
 
 DEFAULT_LEASE_SECONDS = 120.0
@@ -103,10 +105,26 @@ def work_loop(
 
 
 @dataclass(frozen=True)
-class WorkerSpec:
-    """Everything a worker process needs to rebuild its own solver and store (picklable)."""
+class WorkerParts:
+    """What a worker process builds for itself: a solver maker (a Ray worker makes one per task, a local
+    worker one in all), the clock, and openers of the run's result store and of its work queue."""
 
-    settings: object  # arc_ttt.application.config.settings.Settings
+    new_solver: Callable[[], Solver]
+    clock: Clock
+    open_store: ResultStoreOpener
+    open_queue: WorkQueueOpener
+
+
+WorkerPartsFactory = Callable[[], WorkerParts]
+"""Builds a worker's parts inside the worker process; picklable (the composition root's function and the
+settings), since it crosses into child processes and Ray workers."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs to build its own solver and store (picklable)."""
+
+    parts: WorkerPartsFactory
     source: TaskSource
     out_dir: Path
     task_ids: tuple[str, ...]
@@ -117,21 +135,19 @@ class WorkerSpec:
 
 
 def run_worker(spec: WorkerSpec, label: str = "") -> int:
-    """Entry point of a worker process: a fresh container, the shared store and queue, the loop."""
+    """Entry point of a worker process: its own parts (after choosing its GPU), the shared store and queue,
+    the loop."""
     if spec.device_index is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(spec.device_index)
-    from arc_ttt.adapters.storage.work_queue import SqlWorkQueue
-    from arc_ttt.application.bootstrap.container import build_container
-
-    container = build_container(spec.settings)  # type: ignore[arg-type]
-    clock = container.clock()
+    parts = spec.parts()
+    clock = parts.clock
     deadline = clock.now() + spec.budget_seconds
     wanted = set(spec.task_ids)
     tasks = {t.id: t for t in spec.source.load().tasks if t.id in wanted}
-    store = container.result_store(spec.out_dir)
+    store = parts.open_store(spec.out_dir)
     try:
-        return work_loop(owner=worker_name(label), solver=container.solver(), store=store,
-                         queue=SqlWorkQueue(store.engine), clock=clock, tasks=tasks, deadline=deadline,
+        return work_loop(owner=worker_name(label), solver=parts.new_solver(), store=store,
+                         queue=parts.open_queue(store), clock=clock, tasks=tasks, deadline=deadline,
                          task_time_limit=spec.task_time_limit, lease_seconds=spec.lease_seconds)
     finally:
         store.close()

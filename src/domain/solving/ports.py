@@ -1,5 +1,5 @@
-"""Ports of solving a batch: the solver, the durable result store, the work queue shared by workers,
-progress, and the report writers that read a finished run."""
+"""Ports of solving a batch: the solver, the durable result store and how a run folder's store is opened,
+the work queue shared by workers, the run's own files, progress, and the report writers that read a run."""
 
 from __future__ import annotations
 
@@ -43,7 +43,24 @@ class ResultStore(Protocol):
         """Keep one fact about the run (its source, settings) for a later report."""
         ...
 
+    def get_meta(self, key: str) -> str | None:
+        """A fact kept by `set_meta` (None when there is none), for a report drawn after the run."""
+        ...
+
     def close(self) -> None: ...
+
+class ResultStoreOpener(Protocol):
+    """Opens the result store of a run folder for a run about to write into it. Every process of a run (the
+    batch, its workers, its ranks) opens the same store, so results land in one place however work is spread."""
+
+    def __call__(self, run_dir: Path, /) -> ResultStore: ...
+
+class ExistingRunOpener(Protocol):
+    """Opens the result store an earlier run (finished or not) left in its folder, to read it for a report."""
+
+    def __call__(self, run_dir: Path, /) -> ResultStore:
+        """The store of the run in `run_dir`; a ValueError naming the folder when it holds no results."""
+        ...
 
 class ProgressListener(Protocol):
     def started(self, total: int, already_done: int) -> None: ...
@@ -69,6 +86,22 @@ class WorkQueue(Protocol):
     def pending(self) -> int:
         """Tasks not yet completed (unclaimed or leased)."""
         ...
+
+    def release_leases(self) -> int:
+        """Put every leased task back to pending, for when all workers are known to be gone; returns how many."""
+        ...
+
+class WorkQueueOpener(Protocol):
+    """Opens the work queue kept with a run's results, so that every process holding that run's store shares
+    one queue (the queue lives in the same database; a store of another kind is refused)."""
+
+    def __call__(self, store: ResultStore, /) -> WorkQueue: ...
+
+class RunFileWriter(Protocol):
+    """Writes the files a run leaves in its folder (the submission) whole: a reader, or a crash, never sees
+    half of one."""
+
+    def write_json(self, path: Path, data: object) -> None: ...
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:

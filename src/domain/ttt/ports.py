@@ -1,15 +1,19 @@
-"""Ports of test-time training: what to train on (the strategy) and the model that trains (the backend)."""
+"""Ports of test-time training: what to train on (the strategy), the model that trains (the backend), and
+the model side of pretraining a small model from scratch."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.errors import ArcTttError
 from arc_ttt.domain.ttt.augmentation import Augmentation
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTDataset, TTTExample
+from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 
 class TTTStrategy(Protocol):
@@ -92,3 +96,57 @@ class ModelBackend(Protocol):
     def merge_adapter(self) -> None:
         """Fold the adapter into the base weights for serving one task; the base is no longer shared."""
         ...
+
+class PretrainStateError(ArcTttError):
+    """A pretraining folder that cannot be resumed (wrong size, missing or damaged files)."""
+
+@dataclass(frozen=True, slots=True)
+class PretrainSetup:
+    """What a pretraining run trains: the model size, its initialisation (and data stream) seed, tokens per
+    episode, and the device to train on."""
+
+    size: str
+    seed: int
+    max_length: int
+    device: str
+
+@dataclass(frozen=True, slots=True)
+class PretrainCheckpoint:
+    """What the last save in a pretraining folder holds: the model it trained and how far it got, so that the
+    next run goes on with the same model and the same stream."""
+
+    size: str
+    seed: int
+    max_length: int
+    progress: PretrainProgress
+
+class PretrainTrainer(Protocol):
+    """A model, its tokenizer and its optimizer: encodes episodes and takes optimizer steps on them."""
+
+    @property
+    def parameters(self) -> int: ...
+
+    @property
+    def loss_on(self) -> str:
+        """Which tokens the loss is taken on (recorded with the run's data)."""
+        ...
+
+    def encode(self, example: TTTExample) -> object | None:
+        """The episode as the model reads it; None when it does not fit an episode's tokens."""
+        ...
+
+    def step(self, batch: list[object], learning_rate: float) -> StepLoss: ...
+
+    def save(self, directory: Path, progress: PretrainProgress, extra: Mapping[str, object]) -> None:
+        """Save the model, the optimizer and `progress` (with `extra` facts) so that a later run resumes."""
+        ...
+
+class PretrainingBackend(Protocol):
+    """The model side of pretraining, in runs that accumulate into one folder: what the last run saved
+    there, and a trainer that starts afresh or goes on from it."""
+
+    def last_save(self, directory: Path) -> PretrainCheckpoint | None:
+        """None when nothing was saved in `directory` yet; PretrainStateError when what is there is damaged."""
+        ...
+
+    def trainer(self, setup: PretrainSetup, resume_from: Path | None) -> PretrainTrainer: ...

@@ -50,7 +50,7 @@ from arc_ttt.adapters.storage.engine import make_engine, sqlite_url
 from arc_ttt.domain.arc.task import check_task_id
 from arc_ttt.domain.checkpoints.policy import best_of
 from arc_ttt.domain.checkpoints.ports import CheckpointInfo
-from arc_ttt.domain.errors import CheckpointFormatError, CheckpointIntegrityError
+from arc_ttt.domain.errors import ArcTttError, CheckpointFormatError, CheckpointIntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -367,3 +367,15 @@ def open_checkpoint_repository(
         raise CheckpointFormatError("checkpoints root must be a folder path")
     return SqlCheckpointRepository(url or sqlite_url(Path(root) / DB_NAME), Path(root),
                                    on_file_durable=on_file_durable)
+
+
+class CheckpointStoreMissingError(ArcTttError, ValueError):
+    """No checkpoint store where one was expected to exist already."""
+
+
+def open_existing_checkpoint_repository(root: Path, url: str | None = None) -> SqlCheckpointRepository:
+    """The store under `root`, which must exist already unless a URL names its database: a command that only
+    reads or prunes the store should not make a new, empty one because of a typo in the folder's name."""
+    if url is None and not (Path(root) / DB_NAME).is_file():
+        raise CheckpointStoreMissingError(f"no checkpoint store at {root} (no {DB_NAME} there)")
+    return open_checkpoint_repository(root, url)
