@@ -85,7 +85,8 @@ def test_both_members_notes_are_gathered_with_the_ensembles_own() -> None:
     assert result.notes == TaskNotes(program=program, ttt=ttt,
                                      parts=(PartNote("ttt", PartOutcome.RANKED, "before the fallback guesses"),))
     outer = EnsembleSolver(ScriptedSolver({"t": result}, name="program+ttt"),
-                           ScriptedSolver({"t": RuntimeError("gone")}, name="other"), FakeClock(), policy()).solve(TASK, 10.0)
+                           ScriptedSolver({"t": RuntimeError("gone")}, name="other"), FakeClock(),
+                           policy()).solve(TASK, 10.0)
     assert outer.notes is not None and outer.notes.program == program and outer.notes.ttt == ttt
     assert [(p.part, p.outcome) for p in outer.notes.parts] == [("ttt", PartOutcome.RANKED),
                                                                 ("other", PartOutcome.FAILED)]
