@@ -40,7 +40,7 @@ class PretrainRequest:
     save_every_minutes: float = 5.0
     max_steps: int | None = None  # a cap on optimizer steps in this run (smoke tests)
     max_demonstrations: int = 8
-    generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/generators.py)
+    generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/arc/generators.py)
 
 
 @dataclass(frozen=True, slots=True)

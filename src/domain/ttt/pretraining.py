@@ -61,7 +61,7 @@ class EpisodeStream:
     """Episode `k` of an endless stream over `tasks`: each epoch visits every task once in a shuffled
     order; the episode picks one solved pair as the query, the others (shuffled, capped) as
     demonstrations, then applies a random symmetry and color permutation keeping 0. With a
-    `generated_share`, that fraction of positions uses a freshly generated task (domain/generators.py)
+    `generated_share`, that fraction of positions uses a freshly generated task (domain/arc/generators.py)
     in place of the training task due there."""
 
     def __init__(self, tasks: tuple[Task, ...], seed: int = 0, options: StreamOptions | None = None) -> None:
