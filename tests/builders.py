@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from arc_ttt.adapters.models.backend import BackendOptions
-from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
+from arc_ttt.adapters.solvers.program_pool import ProgramPoolConfig
 from arc_ttt.application.bootstrap import solver_wiring, ttt_wiring
 from arc_ttt.application.config.settings import EnsembleSettings, ProgramSettings
 from arc_ttt.application.config.ttt_settings import TTTSettings
@@ -174,7 +174,7 @@ def program_search_options(**changes: Any) -> ProgramSearchOptions:
     return replace(solver_wiring.program_search_options(PROGRAM_DEFAULTS), **changes)
 
 
-def program_solver_config(**changes: Any) -> ProgramSolverConfig:
+def program_solver_config(**changes: Any) -> ProgramPoolConfig:
     return replace(solver_wiring.program_solver_config(PROGRAM_DEFAULTS), **changes)
 
 

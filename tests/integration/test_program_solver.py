@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from arc_ttt.adapters.datasets.json_folder import JsonFolderSource
-from arc_ttt.adapters.solvers.program_pool import ProgramSolver
+from arc_ttt.adapters.solvers.program_pool import ProgramPoolSolver
 from arc_ttt.application.bootstrap.container import build_container
 from arc_ttt.application.config.settings import load_settings
 from arc_ttt.domain.programs.program_search import ProgramSearch
@@ -27,7 +27,7 @@ def tasks() -> list:
 
 def test_two_processes_answer_like_one(tasks: list) -> None:
     options = program_search_options(max_depth=2)
-    solver = ProgramSolver(program_solver_config(processes=2, time_limit=None, search=options))
+    solver = ProgramPoolSolver(program_solver_config(processes=2, time_limit=None, search=options))
     try:
         for task in tasks:
             split = solver.solve(task.without_solutions(), 60.0)
@@ -38,7 +38,7 @@ def test_two_processes_answer_like_one(tasks: list) -> None:
 
 
 def test_a_tiny_time_limit_still_returns_a_solution(tasks: list) -> None:
-    solver = ProgramSolver(program_solver_config(processes=2, time_limit=None, grace_seconds=10.0))
+    solver = ProgramPoolSolver(program_solver_config(processes=2, time_limit=None, grace_seconds=10.0))
     try:
         started = time.monotonic()
         solution = solver.solve(tasks[0].without_solutions(), 0.01)
@@ -57,12 +57,12 @@ def test_the_container_builds_the_program_solver_from_settings() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux only")
 def test_the_search_processes_die_with_a_parent_that_is_killed() -> None:
-    script = ("from arc_ttt.adapters.solvers.program_pool import ProgramSolver\n"
+    script = ("from arc_ttt.adapters.solvers.program_pool import ProgramPoolSolver\n"
               "from arc_ttt.application.bootstrap.solver_wiring import program_solver_config\n"
               "from arc_ttt.application.config.settings import ProgramSettings\n"
               "import multiprocessing, time\n"
               "if __name__ == '__main__':\n"
-              "    solver = ProgramSolver(program_solver_config(ProgramSettings(processes=2)))\n"
+              "    solver = ProgramPoolSolver(program_solver_config(ProgramSettings(processes=2)))\n"
               "    pool = solver._ensure_pool()\n"
               "    pool.apply(time.sleep, (0,))\n"
               "    pool.map_async(time.sleep, [30, 30], chunksize=1)  # both busy, as in a search\n"

@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from arc_ttt.adapters.models.backend import BackendOptions
-from arc_ttt.adapters.solvers.program_pool import ProgramSolverConfig
+from arc_ttt.adapters.solvers.program_pool import ProgramPoolConfig
 from arc_ttt.application.bootstrap import solver_wiring, ttt_wiring
 from arc_ttt.application.config.mappings import deep_merge
 from arc_ttt.application.config.settings import (
@@ -55,7 +55,7 @@ MIRRORS: dict[type, Callable[[], object]] = {
     EntropyPolicy: builders.entropy_policy,
     PredictCorrectPolicy: builders.predict_correct_policy,
     ProgramSearchOptions: builders.program_search_options,
-    ProgramSolverConfig: builders.program_solver_config,
+    ProgramPoolConfig: builders.program_solver_config,
     EnsemblePolicy: builders.ensemble_policy,
 }
 # Their fields that no setting feeds: these are not settings, so the dataclass is where their default lives.
@@ -63,7 +63,7 @@ NOT_SETTINGS = {
     BackendOptions: {"eval_batch_size"},
     ServiceOptions: {"save_adapters", "tags"},
     ProgramSearchOptions: {"candidates_per_test", "rival_margin"},
-    ProgramSolverConfig: {"grace_seconds"},
+    ProgramPoolConfig: {"grace_seconds"},
     EnsemblePolicy: {"first_share", "first_keeps_its_places"},
 }
 

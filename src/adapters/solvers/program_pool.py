@@ -24,7 +24,7 @@ PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProgramSolverConfig:
+class ProgramPoolConfig:
     """Fields without a default come from the `program` settings, where their defaults are declared once."""
 
     processes: int  # 0: one per CPU core
@@ -55,10 +55,10 @@ def _explore(options: ProgramSearchOptions, task: Task, time_limit: float, shard
     return ProgramSearch(options).explore(task, time_limit, shard)
 
 
-class ProgramSolver:
+class ProgramPoolSolver:
     name = SOURCE
 
-    def __init__(self, config: ProgramSolverConfig) -> None:
+    def __init__(self, config: ProgramPoolConfig) -> None:
         self.config = config
         self.processes = self.config.processes or max(1, len(os.sched_getaffinity(0)))
         self._search = ProgramSearch(self.config.search)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arc_ttt.adapters.solvers.program_pool import ProgramSolver, ProgramSolverConfig
+from arc_ttt.adapters.solvers.program_pool import ProgramPoolConfig, ProgramPoolSolver
 from arc_ttt.application.config.settings import EnsembleSettings, ProgramSettings, Settings
 from arc_ttt.domain.programs.program_search import ProgramSearchOptions
 from arc_ttt.domain.resources.ports import Clock
@@ -17,8 +17,8 @@ def program_search_options(section: ProgramSettings) -> ProgramSearchOptions:
     return ProgramSearchOptions(**section.model_dump(exclude=POOL_KNOBS))
 
 
-def program_solver_config(section: ProgramSettings) -> ProgramSolverConfig:
-    return ProgramSolverConfig(**section.model_dump(include=POOL_KNOBS), search=program_search_options(section))
+def program_solver_config(section: ProgramSettings) -> ProgramPoolConfig:
+    return ProgramPoolConfig(**section.model_dump(include=POOL_KNOBS), search=program_search_options(section))
 
 
 def ensemble_policy(section: EnsembleSettings) -> EnsemblePolicy:
@@ -27,8 +27,8 @@ def ensemble_policy(section: EnsembleSettings) -> EnsemblePolicy:
                           trust_second_at=section.ttt_trust)
 
 
-def build_program_solver(settings: Settings) -> ProgramSolver:
-    return ProgramSolver(program_solver_config(settings.program))
+def build_program_solver(settings: Settings) -> ProgramPoolSolver:
+    return ProgramPoolSolver(program_solver_config(settings.program))
 
 
 def build_ensemble(program: Solver, model: Solver, clock: Clock, settings: Settings) -> EnsembleSolver:
