@@ -18,6 +18,8 @@ SUMMARIZE = "summarize panels"  # the step name of one cell per panel, colored b
 STAMP = "stamp"  # the step name of patterns each cell of a color paints around itself (never sure)
 DRAW_LINES = "draw lines"  # the step name of lines whose colors, directions and ends are learned (never sure)
 ATTRACT = "attract"  # the step name of shapes moving onto an anchor that is learned (never sure)
+COMPOSE = "compose"  # the step name of an answer laid from partial programs (never sure)
+PARTIAL = "partial"  # the last step name of a program that misses a train pair (never sure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,8 @@ class Fit:
     def learned_cells(self) -> bool:
         """Learned from the train pairs as a table, a class or a count rather than composed: weaker evidence."""
         return any(step in self.steps for step in (LOCAL_RULE, CLASSIFY, COUNT, PICK_COLOR, PICK_PART, DRAW_LINES,
-                                                   SUMMARIZE, STAMP, ATTRACT))
+                                                   SUMMARIZE, STAMP, ATTRACT, COMPOSE,
+                                                   PARTIAL))
 
 
 def already_given(predictions: Sequence[Image], fits: Iterable[Fit]) -> bool:

@@ -28,6 +28,7 @@ from arc_ttt.domain.programs.learners.local_rules import learn_local_rules
 from arc_ttt.domain.programs.learners.panel_summary import learn_panel_summary
 from arc_ttt.domain.programs.learners.picks import learn_picks
 from arc_ttt.domain.programs.learners.stamps import learn_stamps
+from arc_ttt.domain.programs.pieces import PieceCollector
 
 Now = Callable[[], float]
 
@@ -87,6 +88,7 @@ def search(
     start = _State((), 0.0, tuple(inp for inp, _ in train) + tuple(tests))
     seen = {_key(start.images)}
     layer, fits = [start], []
+    pieces = PieceCollector(outputs)
     if index == 0:  # not searches: judged once, by the first shard
         for learner in (learn_image_classes, learn_color_steps, learn_counting, learn_color_answer,
                         learn_panel_summary, learn_attraction):
@@ -94,6 +96,9 @@ def search(
         fits += learn_line_drawing(train, tests, expired=lambda: now() > deadline)
         fits += learn_picks(train, tests, lambda: now() > deadline)
     for depth in range(limits.max_depth + 1):
+        if depth <= 1:  # every shard may lay the shallow programs' pieces under the ones it finds deeper
+            for state in layer:
+                pieces.offer(state.steps, state.cost, state.images)
         if depth == 1 and shards > 1:
             layer = layer[index::shards]
         # the empty program is every shard's root: only the first shard judges it
@@ -101,7 +106,10 @@ def search(
             fit = finish(state.steps, state.cost, state.images, n_train, outputs)
             if fit is not None:
                 fits.append(fit)
-            elif depth <= limits.cell_rules_depth:
+                continue
+            if depth > 1:
+                pieces.offer(state.steps, state.cost, state.images)
+            if depth <= limits.cell_rules_depth:
                 pairs = list(zip(state.images[:n_train], outputs))
                 fits += learn_local_rules(pairs, state.images[n_train:], state.steps, state.cost)
                 if all(int(img.max()) < NEW for img in state.images):
@@ -126,5 +134,6 @@ def search(
                     seen.add(key)
                     following.append(child)
         layer = following
+    fits += pieces.compose() + pieces.nearest()
     fits.sort(key=lambda f: f.cost)
     return fits
