@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from arc_ttt.domain.programs.dsl import color_filters as colors
 from arc_ttt.domain.programs.dsl import partitions as part
 from arc_ttt.domain.programs.dsl import primitives as prim
 from arc_ttt.domain.programs.dsl import symmetry as sym
@@ -88,6 +89,10 @@ def catalog() -> tuple[Step, ...]:
                               part.overlay(split, reverse), cost=0.5))
         for rule in part.CELL_PICKS:
             steps.append(Step(f"panels({split_name}).pick({rule})", part.pick_cell(split, rule), cost=0.5))
+    for color in range(10):
+        steps.append(Step(f"keep(color {color})", colors.keep_color(color)))
+        steps.append(Step(f"erase(color {color})", colors.erase_color(color)))
+        steps.append(Step(f"paint_shapes(color {color})", colors.paint_shapes(color)))
     return tuple(steps)
 
 
