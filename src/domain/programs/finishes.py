@@ -60,6 +60,8 @@ def _as_is_or_recolored(steps: tuple[str, ...], cost: float, train: Sequence[Ima
     changes = {a: b for a, b in sorted(mapping.items()) if a != b}
     # every learned color pair is one more free parameter, so a bigger map is a weaker explanation
     cost += 0.5 + 0.25 * max(0, len(changes) - 1)
+    if any(not set(np.unique(img).tolist()) <= mapping.keys() for img in tests):
+        cost += 1.0  # a test color no train pair mapped keeps its name: a guess, not something learned
     recolor = f"recolor {changes}"
     return Fit(steps, f"{finish} -> {recolor}" if finish else recolor, cost, predictions)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from arc_ttt.domain.programs.dsl.catalog import catalog
 from arc_ttt.domain.programs.dsl.images import to_grid, to_image
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.search import SearchLimits, search
+from arc_ttt.domain.programs.views import color_view
 from arc_ttt.domain.records import read_optional
 
 SOURCE = "program"
@@ -100,8 +101,15 @@ class ProgramSearch:
         if not train:
             return []
         limits = SearchLimits(self.options.max_depth, self.options.max_states)
+        view = color_view(train, tests)
         try:
-            return search(train, tests, started + time_limit, limits, self.now, shard)
+            if view is None:
+                return search(train, tests, started + time_limit, limits, self.now, shard)
+            # the task as given first, with half the time; the renamed task with what is left
+            fits = search(train, tests, started + time_limit / 2, limits, self.now, shard)
+            seen_train, seen_tests = view.task(train, tests)
+            return fits + [view.answer(fit) for fit in search(seen_train, seen_tests, started + time_limit,
+                                                              limits, self.now, shard)]
         finally:
             forget_task_caches()
 
