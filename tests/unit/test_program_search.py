@@ -131,3 +131,13 @@ def test_a_program_that_only_adds_steps_to_a_chosen_one_is_no_second_attempt() -
     assert (first.explanation, second.explanation) == ("crop", "pick -> max size")
     alone = ProgramSearch(program_search_options()).rank(task, fits[1:], 0.0).candidates[0]
     assert [c.explanation for c in alone] == ["flip -> crop", "pick -> max size"]
+
+
+def test_an_answer_of_the_size_the_train_pairs_imply_ranks_before_a_cheaper_one_of_another_size() -> None:
+    """Every train output has its input's size, so a test answer of another size is the weaker bet."""
+    pair = Example(Grid.of([[1, 2], [3, 4]]), Grid.of([[4, 3], [2, 1]]))
+    task = Task("t", (pair, pair), (Example(Grid.of([[1, 2, 3], [4, 5, 6]])),))
+    wrong_size, right_size = np.zeros((2, 2), dtype=np.uint8), np.ones((2, 3), dtype=np.uint8)
+    fits = [Fit(("cheap",), "as is", 1.0, (wrong_size,)), Fit(("dear",), "as is", 2.0, (right_size,))]
+    first, second = ProgramSearch(program_search_options()).rank(task, fits, 0.0).candidates[0]
+    assert (first.explanation, second.explanation) == ("dear", "cheap")

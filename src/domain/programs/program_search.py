@@ -9,13 +9,14 @@ pairs to check it against.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
 from arc_ttt.domain.arc.grid import Grid
+from arc_ttt.domain.arc.output_shape import predicted_output_shape
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.programs.dsl.caches import forget_task_caches
@@ -61,10 +62,12 @@ class ProgramNote:
                    read_optional(raw, "seconds", float) or 0.0, read_optional(raw, "error", str) or "")
 
 
-def _rank_key(fit: Fit) -> tuple[float, tuple[int, ...], str]:
-    """Cost first, then catalog order (simpler, commoner steps first), whichever process found it."""
+def _rank_key(fit: Fit, shapes: Sequence[tuple[int, int] | None]) -> tuple[bool, float, tuple[int, ...], str]:
+    """Programs whose test answers have the sizes the train pairs imply first (where they imply one), then
+    cost, then catalog order (simpler, commoner steps first), whichever process found it."""
     order = _catalog_order()
-    return fit.cost, tuple(order.get(step, len(order)) for step in fit.steps), fit.finish
+    off_size = any(shape is not None and p.shape != shape for p, shape in zip(fit.predictions, shapes))
+    return off_size, fit.cost, tuple(order.get(step, len(order)) for step in fit.steps), fit.finish
 
 
 @cache
@@ -116,7 +119,8 @@ class ProgramSearch:
     def rank(self, task: Task, fits: list[Fit], seconds: float) -> TaskSolution[ProgramNote]:
         """Candidates from the cheapest fitting programs, two distinct grids per test input; a program that
         only adds steps to one already chosen gives none."""
-        fits = sorted(fits, key=_rank_key)
+        shapes = [predicted_output_shape(task.train, example.input) for example in task.test]
+        fits = sorted(fits, key=lambda fit: _rank_key(fit, shapes))
         train_pairs = sum(ex.output is not None for ex in task.train)
         candidates = tuple(self._candidates(fits, i, train_pairs) for i in range(len(task.test)))
         best = fits[0].describe() if fits else None
