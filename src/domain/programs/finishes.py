@@ -22,16 +22,15 @@ Shape = tuple[int, int]
 
 
 def learn_color_map(sources: Sequence[Image], targets: Sequence[Image]) -> dict[int, int] | None:
-    mapping: dict[int, int] = {}
+    seen = np.zeros(256, dtype=np.int64)  # seen[16 * a + b]: cells of color a whose target is b
     for src, dst in zip(sources, targets):
         if src.shape != dst.shape:
             return None
-        pairs = np.unique(src.astype(np.int16) * 16 + dst, return_counts=False)
-        for code in pairs.tolist():
-            a, b = divmod(code, 16)
-            if mapping.setdefault(a, b) != b:
-                return None
-    return mapping
+        seen += np.bincount((src.astype(np.int16) * 16 + dst).ravel(), minlength=256)
+    table = seen.reshape(16, 16) > 0
+    if (table.sum(axis=1) > 1).any():  # some color goes to two colors
+        return None
+    return {int(a): int(b) for a, b in zip(*np.nonzero(table))}
 
 
 def _recolor(image: Image, mapping: dict[int, int]) -> Image | None:

@@ -7,11 +7,11 @@ placeholder a step may paint ("some new color"); only a final color map may turn
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import ndimage
 
 from arc_ttt.domain.arc.grid import MAX_SIDE, Grid
 
@@ -91,10 +91,7 @@ class Piece:
         return bytes(part.shape) + np.packbits(part).tobytes()
 
 
-_NEIGHBOURS = {
-    4: ((-1, 0), (1, 0), (0, -1), (0, 1)),
-    8: ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
-}
+_STRUCTURES = {4: ndimage.generate_binary_structure(2, 1), 8: ndimage.generate_binary_structure(2, 2)}
 
 
 def pieces(image: Image, connectivity: int, by_color: bool, bg: int | None = None) -> tuple[Piece, ...]:
@@ -103,40 +100,42 @@ def pieces(image: Image, connectivity: int, by_color: bool, bg: int | None = Non
     return _pieces(image.tobytes(), image.shape, connectivity, by_color, bg)
 
 
+def _labels(image: Image, connectivity: int, by_color: bool, bg: int) -> tuple[np.ndarray, int]:
+    """Every object's cells numbered 1, 2, ... (0: background), in reading order of their first cell."""
+    structure = _STRUCTURES[connectivity]
+    if not by_color:
+        labels, count = ndimage.label(image != bg, structure=structure)
+        return labels, int(count)
+    labels = np.zeros(image.shape, dtype=np.int32)
+    count = 0
+    for color in np.unique(image).tolist():
+        if color == bg:
+            continue
+        found, more = ndimage.label(image == color, structure=structure)
+        labels[found > 0] = found[found > 0] + count
+        count += int(more)
+    if count:  # numbered color after color: renumber in reading order of each object's first cell
+        values, first = np.unique(labels.ravel(), return_index=True)
+        order = np.argsort(first[values > 0])
+        renumber = np.zeros(count + 1, dtype=np.int32)
+        renumber[order + 1] = np.arange(1, count + 1, dtype=np.int32)
+        labels = renumber[labels]
+    return labels, count
+
+
 @lru_cache(maxsize=4096)
 def _pieces(data: bytes, shape: tuple[int, int], connectivity: int, by_color: bool, bg: int) -> tuple[Piece, ...]:
     image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
-    height, width = shape
-    cells = image.tolist()
-    seen = [[False] * width for _ in range(height)]
-    steps = _NEIGHBOURS[connectivity]
+    labels, count = _labels(image, connectivity, by_color, bg)
     found: list[Piece] = []
-    for r in range(height):
-        for c in range(width):
-            if seen[r][c] or cells[r][c] == bg:
-                continue
-            color = cells[r][c]
-            seen[r][c] = True
-            queue = deque([(r, c)])
-            members = []
-            while queue:
-                y, x = queue.popleft()
-                members.append((y, x))
-                for dy, dx in steps:
-                    ny, nx = y + dy, x + dx
-                    if 0 <= ny < height and 0 <= nx < width and not seen[ny][nx]:
-                        value = cells[ny][nx]
-                        if value != bg and (not by_color or value == color):
-                            seen[ny][nx] = True
-                            queue.append((ny, nx))
-            mask = np.zeros(shape, dtype=bool)
-            ys, xs = zip(*members)
-            mask[list(ys), list(xs)] = True
-            values = image[mask]
-            counts = np.bincount(values, minlength=11)
-            box = (min(ys), min(xs), max(ys) + 1, max(xs) + 1)
-            found.append(Piece(mask, box, len(members), int((counts > 0).sum()), int(counts.argmax()),
-                               int(counts.max())))
+    for label, where in enumerate(ndimage.find_objects(labels), start=1):
+        if where is None:
+            continue
+        mask = labels == label
+        counts = np.bincount(image[mask], minlength=11)
+        rows, columns = where
+        found.append(Piece(mask, (rows.start, columns.start, rows.stop, columns.stop), int(counts.sum()),
+                           int((counts > 0).sum()), int(counts.argmax()), int(counts.max())))
     return tuple(found)
 
 

@@ -49,6 +49,13 @@ def _candidates(h: int, w: int) -> tuple[Mapping, ...]:
     return tuple(maps)
 
 
+@lru_cache(maxsize=16)
+def _stacked(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every candidate of one size at once, (candidates, h, w) each: one array operation checks them all."""
+    maps = _candidates(h, w)
+    return (np.stack([m[0] for m in maps]), np.stack([m[1] for m in maps]), np.stack([m[2] for m in maps]))
+
+
 def complete(image: Image, hidden: np.ndarray) -> Image | None:
     """Fill the `hidden` cells from symmetric visible ones, or None if some stay unknown."""
     if not hidden.any() or hidden.all():
@@ -63,15 +70,14 @@ def _complete(data: bytes, shape: tuple[int, int], packed_hidden: bytes) -> Imag
     hidden = np.unpackbits(np.frombuffer(packed_hidden, dtype=np.uint8), count=image.size).reshape(shape).astype(bool)
     visible = ~hidden
     need = int(visible.sum()) // 2
-    usable: list[Mapping] = []
-    for py, px, inside in _candidates(*shape):
-        both = inside & visible & visible[py, px]
-        if int(both.sum()) < need:
-            continue
-        if (image[both] == image[py[both], px[both]]).all():
-            usable.append((py, px, inside))
-    if not usable:
+    rows, columns, inside = _stacked(*shape)
+    both = inside & visible & visible[rows, columns]
+    agree = ~(both & (image != image[rows, columns])).any(axis=(1, 2))
+    found = np.flatnonzero(agree & (both.sum(axis=(1, 2)) >= need))
+    if found.size == 0:
         return None
+    maps = _candidates(*shape)
+    usable: list[Mapping] = [maps[i] for i in found.tolist()]
     out, unknown = image.copy(), hidden.copy()
     changed = True
     while unknown.any() and changed:

@@ -80,8 +80,11 @@ class _Cells:
         colors_per_group = np.bincount(np.unique(inverse * 16 + self.target) // 16, minlength=count)
         fixed = np.zeros(count, dtype=np.int64)
         fixed[inverse] = self.target
-        explains = np.stack([np.bincount(inverse, weights=~self.explained[:, s], minlength=count) == 0
-                                for s in range(len(self.sources))], axis=1)
+        width = len(self.sources)
+        # unexplained cells per (group, source), counted in one pass: a group explains a source when it has none
+        slots = (inverse[:, None] * width + np.arange(width)).ravel()
+        explains = (np.bincount(slots, weights=(~self.explained).ravel(), minlength=count * width) == 0
+                    ).reshape(count, width)
         # preference: keep the cell's color, else one fixed color, else the first source that explains it
         choice = np.where(explains[:, _KEEP], _KEEP,
                           np.where(colors_per_group == 1, _ABSOLUTE, np.argmax(explains, axis=1)))
