@@ -100,12 +100,12 @@ def pieces(image: Image, connectivity: int, by_color: bool, bg: int | None = Non
     return _pieces(image.tobytes(), image.shape, connectivity, by_color, bg)
 
 
-def _labels(image: Image, connectivity: int, by_color: bool, bg: int) -> tuple[np.ndarray, int]:
+def _labels(image: Image, connectivity: int, by_color: bool, bg: int) -> np.ndarray:
     """Every object's cells numbered 1, 2, ... (0: background), in reading order of their first cell."""
     structure = _STRUCTURES[connectivity]
     if not by_color:
-        labels, count = ndimage.label(image != bg, structure=structure)
-        return labels, int(count)
+        labels, _ = ndimage.label(image != bg, structure=structure)
+        return labels
     labels = np.zeros(image.shape, dtype=np.int32)
     count = 0
     for color in np.unique(image).tolist():
@@ -120,13 +120,13 @@ def _labels(image: Image, connectivity: int, by_color: bool, bg: int) -> tuple[n
         renumber = np.zeros(count + 1, dtype=np.int32)
         renumber[order + 1] = np.arange(1, count + 1, dtype=np.int32)
         labels = renumber[labels]
-    return labels, count
+    return labels
 
 
 @lru_cache(maxsize=4096)
 def _pieces(data: bytes, shape: tuple[int, int], connectivity: int, by_color: bool, bg: int) -> tuple[Piece, ...]:
     image = np.frombuffer(data, dtype=np.uint8).reshape(shape)
-    labels, count = _labels(image, connectivity, by_color, bg)
+    labels = _labels(image, connectivity, by_color, bg)
     found: list[Piece] = []
     for label, where in enumerate(ndimage.find_objects(labels), start=1):
         if where is None:
