@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arc_ttt.domain.programs.dsl.color_filters import erase_color, keep_color, paint_shapes
+from arc_ttt.domain.programs.dsl.color_filters import erase_color, fill_color_boxes, keep_color, paint_shapes
 
 IMAGE = np.array([[0, 2, 0, 0],
                   [0, 2, 3, 0],
@@ -34,3 +34,14 @@ def test_a_missing_color_or_the_background_does_not_apply() -> None:
     assert paint_shapes(0)(IMAGE) is None
     assert paint_shapes(2)(np.where(IMAGE == 3, 0, IMAGE).astype(np.uint8)) is None  # already all that color
 
+
+
+def test_each_color_fills_its_bounding_box_the_rarer_on_top() -> None:
+    image = np.array([[2, 0, 0, 0],
+                      [0, 0, 0, 0],
+                      [0, 3, 0, 2],
+                      [0, 0, 3, 0]], dtype=np.uint8)
+    image[0, 1] = 2  # color 2 is the commoner: its box is painted first
+    filled = fill_color_boxes(image)
+    assert filled is not None and filled.tolist() == [[2, 2, 2, 2], [2, 2, 2, 2], [2, 3, 3, 2], [0, 3, 3, 0]]
+    assert fill_color_boxes(np.array([[1, 1], [0, 0]], dtype=np.uint8)) is None  # nothing to fill

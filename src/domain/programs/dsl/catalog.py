@@ -70,6 +70,7 @@ def catalog() -> tuple[Step, ...]:
               (("down", 0), ("left", 1), ("up", 2), ("right", 3))]
     steps.append(Step("rays(diagonals, lone cells)", prim.diagonal_rays))
     steps.append(Step("fill(boxes)", prim.fill_boxes))
+    steps.append(Step("fill(color boxes)", colors.fill_color_boxes))
     steps += [Step(f"symmetry_fill({how})", sym.symmetry_fill(how), cost=0.5) for how in ("patch", "zero")]
     steps.append(Step("symmetry_patch", sym.symmetry_patch, cost=0.5))
     for rule, select in prim.SELECTORS.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arc_ttt.domain.programs.dsl.images import Image, background
+from arc_ttt.domain.programs.dsl.images import Image, background, bounding_box
 from arc_ttt.domain.programs.dsl.primitives import Transform
 
 
@@ -48,3 +48,19 @@ def paint_shapes(color: int) -> Transform:
 
     return step
 
+
+
+def fill_color_boxes(image: Image) -> Image | None:
+    """Each color's bounding box, its background cells painted that color; the boxes of colors with fewer
+    cells are painted last, so they lie on top (two corners of a color span a rectangle; a color's frame
+    is filled)."""
+    bg = background(image)
+    counts = np.bincount(image.ravel(), minlength=11)
+    out = image.copy()
+    for color in sorted((c for c in range(11) if counts[c] and c != bg), key=lambda c: (-counts[c], c)):
+        box = bounding_box(image == color)
+        assert box is not None
+        top, left, bottom, right = box
+        window = out[top:bottom, left:right]
+        window[image[top:bottom, left:right] == bg] = color
+    return None if np.array_equal(out, image) else out
