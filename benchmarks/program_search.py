@@ -2,7 +2,11 @@
 seconds per task, and how often its "sure" answers are right. With --write, replaces the
 "## Program search" section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/program_search.py --datasets arc1/training arc1/evaluation arc2/evaluation --write
+    .venv/bin/python benchmarks/program_search.py --datasets arc1/evaluation arc2/evaluation arc1/training \
+        --configs default quick --write
+
+Each set runs once per config overlay ("default": none). On a training set the table also gives the two
+fixed halves (`compare_submissions.half`): the one program search is built on and the one held out.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from compare_submissions import half
 from docs_section import replace_section
 
 SECTION = "## Program search"
@@ -43,6 +48,7 @@ def score(dataset: str, out: Path, wall: float) -> dict[str, float]:
     report = json.loads((out / "report.json").read_text())
     truth = {t.id: t.solutions() for t in open_source(dataset=dataset).load().tasks}
     tasks = report["tasks"]
+    halves = {name: [t["score"] for t in tasks if half(t["task_id"]) == name] for name in ("build", "held-out")}
     seconds = sorted(t["seconds"] for t in tasks)
     sure = sure_right = 0
     for record in tasks:
@@ -60,12 +66,14 @@ def score(dataset: str, out: Path, wall: float) -> dict[str, float]:
         "sure": sure,
         "sure_right": sure_right,
         "wall": wall,
+        **{f"pass2 {name}": 100 * statistics.mean(scores) for name, scores in halves.items() if scores},
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["arc1/training", "arc1/evaluation", "arc2/evaluation"])
+    parser.add_argument("--datasets", nargs="+", default=["arc1/evaluation", "arc2/evaluation", "arc1/training"])
+    parser.add_argument("--configs", nargs="+", default=["default"], help="config overlays, 'default' for none")
     parser.add_argument("--limit", type=int, default=None, help="first N tasks of each set (default: all)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmarks/program-search"))
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
@@ -73,24 +81,33 @@ def main() -> None:
     load = os.getloadavg()[0]
     rows = []
     for dataset in args.datasets:
-        m = run(dataset, args.out / dataset.replace("/", "-"), args.limit, extra)
-        sure_rate = f"{m['sure_right']:.0f} of {m['sure']:.0f} ({100 * m['sure_right'] / m['sure']:.1f}%)" \
-            if m["sure"] else "none"
-        rows.append(f"| {dataset} | {m['tasks']:.0f} | {m['pass2']:.1f}% | {m['wall_per_task']:.2f} | "
-                    f"{m['mean']:.2f} | {m['p95']:.2f} | {m['wall'] / 60:.1f} | {sure_rate} |")
-        print(rows[-1], flush=True)
-    command = " ".join(["benchmarks/program_search.py", "--datasets", *args.datasets,
+        for config in args.configs:
+            flags = [] if config == "default" else ["--config", config]
+            out = args.out / dataset.replace("/", "-") / config
+            m = run(dataset, out, args.limit, [*flags, *extra])
+            sure_rate = f"{m['sure_right']:.0f} of {m['sure']:.0f} ({100 * m['sure_right'] / m['sure']:.1f}%)" \
+                if m["sure"] else "none"
+            halves = (f"{m['pass2 build']:.1f}% / {m['pass2 held-out']:.1f}%"
+                      if "pass2 build" in m and "pass2 held-out" in m and "training" in dataset else "")
+            rows.append(f"| {dataset} | {config} | {m['tasks']:.0f} | {m['pass2']:.1f}% | {halves} | "
+                        f"{m['wall_per_task']:.2f} | {m['mean']:.2f} | {m['p95']:.2f} | {m['wall'] / 60:.1f} | "
+                        f"{sure_rate} |")
+            print(rows[-1], flush=True)
+    command = " ".join(["benchmarks/program_search.py", "--datasets", *args.datasets, "--configs", *args.configs,
                         *(["--limit", str(args.limit)] if args.limit else []), *extra])
     body = "\n".join([
         SECTION, "",
         f"`.venv/bin/python {command}` on {platform.machine()} with {os.cpu_count()} cores "
-        f"(load average {load:.1f} when it started), through `arc-ttt solve --solver program` with the default "
-        "settings (depth 3, 20 s per task, one search process per core sharing each task). pass@2 is scored "
-        "the ARC Prize way. *Batch s/task* is the run's wall time divided by its tasks (start-up included); "
-        "*task s* are the solver's own seconds per task (mean, p95). *Sure* counts test inputs whose first "
-        "attempt the search called sure, and how many of those were right.", "",
-        "| set | tasks | pass@2 | batch s/task | task s (mean) | task s (p95) | minutes | sure right |",
-        "|---|---:|---:|---:|---:|---:|---:|---|", *rows, "",
+        f"(load average {load:.1f} when it started), through `arc-ttt solve --solver program`: *default* is the "
+        "default settings (depth 3, 20 s per task, one search process per core sharing each task), *quick* is "
+        "`--config quick` (configs/quick.yaml). pass@2 is scored the ARC Prize way; on ARC-AGI-1 training it is "
+        "also given for the half program search is built on and the half held out from it (*build / held-out*). "
+        "*Batch s/task* is the run's wall time divided by its tasks (start-up included); *task s* are the "
+        "solver's own seconds per task (mean, p95). *Sure* counts test inputs whose first attempt the search "
+        "called sure, and how many of those were right.", "",
+        "| set | config | tasks | pass@2 | build / held-out | batch s/task | task s (mean) | task s (p95) | minutes "
+        "| sure right |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|---|", *rows, "",
         f"For comparison (not run here): {PEER}", "",
     ])
     print(body)

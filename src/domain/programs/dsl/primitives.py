@@ -329,9 +329,9 @@ def shrink_by_majority(factor: int) -> Transform:
 
 def squeeze_repeats(image: Image) -> Image | None:
     """Collapse runs of identical adjacent rows and columns into one."""
-    rows = [0] + [r for r in range(1, image.shape[0]) if not np.array_equal(image[r], image[r - 1])]
+    rows = np.flatnonzero(np.r_[True, (image[1:] != image[:-1]).any(axis=1)])
     squeezed = image[rows]
-    cols = [0] + [c for c in range(1, squeezed.shape[1]) if not np.array_equal(squeezed[:, c], squeezed[:, c - 1])]
+    cols = np.flatnonzero(np.r_[True, (squeezed[:, 1:] != squeezed[:, :-1]).any(axis=0)])
     out = squeezed[:, cols]
     return None if out.shape == image.shape else out.copy()
 
@@ -463,8 +463,9 @@ def fill_boxes(image: Image) -> Image | None:
 
 def row_period(image: Image) -> int:
     """The smallest p with row i equal to row i + p for every i (the height if none is smaller)."""
-    h = image.shape[0]
-    return next(p for p in range(1, h + 1) if p == h or np.array_equal(image[p:], image[:h - p]))
+    rows = [row.tobytes() for row in image]  # comparing lists of bytes is one C loop per candidate period
+    h = len(rows)
+    return next(p for p in range(1, h + 1) if p == h or rows[p:] == rows[:h - p])
 
 
 def period_tile(image: Image) -> Image | None:
