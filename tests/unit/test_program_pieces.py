@@ -29,7 +29,9 @@ def test_two_programs_right_on_two_halves_make_one_answer() -> None:
     collector = PieceCollector([out for out, _, _ in tasks[:2]])
     collector.offer(("paint left",), 1.0, [left for _, left, _ in tasks])
     collector.offer(("paint right",), 2.0, [right for _, _, right in tasks])
-    [fit] = collector.compose()
+    fit, second = collector.compose()
+    assert second.finish.split(": ", 1)[1].split("]")[0] != fit.finish.split(": ", 1)[1].split("]")[0]
+    assert np.array_equal(second.predictions[0], tasks[2][0])  # the other order paints the same answer
     assert fit.steps == (COMPOSE,)
     assert fit.learned_cells  # never a sure answer
     assert "[paint left: " in fit.finish and "[paint right: " in fit.finish
@@ -56,7 +58,7 @@ def test_a_cell_painted_first_keeps_its_color() -> None:
     collector = PieceCollector([out for out, _, _ in tasks[:2]])
     collector.offer(("paint left",), 1.0, [left for _, left, _ in tasks])
     collector.offer(("paint right, spill left",), 1.0, spill)
-    [fit] = collector.compose()
+    fit, *_ = collector.compose()
     assert np.array_equal(fit.predictions[0], tasks[2][0])
 
 

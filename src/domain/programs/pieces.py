@@ -98,32 +98,41 @@ class PieceCollector:
                     cost + MISSED_PAIR_COST, tests)]
 
     def compose(self, max_pieces: int = MAX_PIECES) -> list[Fit]:
-        """The whole answer the greedy painter lays from two or more programs, if it completes every output."""
+        """Whole answers the greedy painter lays from two or more programs, where they complete every output:
+        its first choice, and the one it makes when its first turn is barred (a second attempt that does not
+        hang on that turn)."""
         if len(self._steps) < 2:
             return []
-        turns = _paint(np.stack(self._wrong), np.stack(self._blank), np.array(self._costs),
-                       self._target.size, max_pieces)
-        if turns is None:
+        wrong, blank, costs = np.stack(self._wrong), np.stack(self._blank), np.array(self._costs)
+        first = _paint(wrong, blank, costs, self._target.size, max_pieces)
+        if first is None:
             return []
+        second = _paint(wrong, blank, costs, self._target.size, max_pieces, barred=first[0])
+        return [fit for turns in (first, second) if turns is not None
+                for fit in [self._laid(turns)] if fit is not None]
+
+    def _laid(self, turns: Sequence[_Turn]) -> Fit | None:
         predictions: list[Image] = []
         for k in range(len(self._tests[0])):
             painted = _lay([self._tests[t.index][k] for t in turns], [t.part for t in turns], self.background)
             if painted is None:
-                return []
+                return None
             predictions.append(painted)
         words = " ".join(f"[{self._describe(t.index)}: {PARTS[t.part]}]" for t in turns)
         cost = sum(self._costs[t.index] for t in turns) + PIECE_COST * (len(turns) - 1)
-        return [Fit((COMPOSE,), f"lay one after another: {words}", cost, tuple(predictions))]
+        return Fit((COMPOSE,), f"lay one after another: {words}", cost, tuple(predictions))
 
     def _describe(self, index: int) -> str:
         return " -> ".join(self._steps[index]) if self._steps[index] else "input"
 
 
-def _paint(wrong: np.ndarray, blank: np.ndarray, costs: np.ndarray, cells: int, max_pieces: int) -> list[_Turn] | None:
+def _paint(wrong: np.ndarray, blank: np.ndarray, costs: np.ndarray, cells: int, max_pieces: int,
+           barred: _Turn | None = None) -> list[_Turn] | None:
     """The greedy painter's turns over packed bit rows (one per program), or None if it cannot finish.
 
     A turn may use a program's part only if the part is right on every cell still unpainted; it paints
-    the most unpainted cells, the cheaper program on a tie. Cells already painted keep their color.
+    the most unpainted cells, the cheaper program on a tie. Cells already painted keep their color. The
+    `barred` turn may not be the first.
     """
     unpainted = np.packbits(np.ones(cells, dtype=bool))
     parts = (~blank, blank, np.full_like(blank, 0xFF))
@@ -139,6 +148,8 @@ def _paint(wrong: np.ndarray, blank: np.ndarray, costs: np.ndarray, cells: int, 
                 continue
             gain = np.bitwise_count(active & unpainted).sum(axis=1, dtype=np.int64)
             gain[~usable] = 0
+            if not turns and barred is not None and barred.part == part:
+                gain[barred.index] = 0
             order = np.lexsort((costs, -gain))
             index = int(order[0])
             if gain[index] and (best is None or (gain[index], -costs[index]) > (best[0], -best[1])):
