@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--ours", type=Path, required=True, help="arc-ttt's submission.json")
     parser.add_argument("--peer", type=Path, required=True, help="the other solver's submission file")
     parser.add_argument("--list", action="store_true", help="also list the task ids of each group")
+    parser.add_argument("--explain", type=Path, help="arc-ttt's report.json: with --list, how each task only "
+                        "arc-ttt solves was answered")
     args = parser.parse_args()
     truths = {t.id: t.solutions() or () for t in open_source(dataset=args.dataset).load().tasks}
     ours = task_scores(json.loads(args.ours.read_text()), truths)
@@ -72,6 +74,18 @@ def main() -> None:
         if args.list and name == "all":
             for key in ("only ours", "only peer"):
                 print(f"{key}: {', '.join(f'{t} ({half(t)})' for t in groups[key])}")
+            if args.explain:
+                explain(json.loads(args.explain.read_text()), groups["only ours"])
+
+
+def explain(report: Mapping[str, object], task_ids: Sequence[str]) -> None:
+    """The explanation of each attempt arc-ttt gave on these tasks, one line a task."""
+    records = {t["task_id"]: t for t in report.get("tasks", [])}  # type: ignore[union-attr]
+    for task_id in task_ids:
+        record = records.get(task_id)
+        attempts = record["attempts"] if record else []
+        words = [a[key].get("explanation", "") for a in attempts for key in ("attempt_1", "attempt_2")]
+        print(f"  {task_id} ({half(task_id)}): " + " | ".join(words))
 
 
 if __name__ == "__main__":
