@@ -104,8 +104,9 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=True)
     rate = {name: r["programs"] / r["seconds"] for name, r in (("before", before), ("after", after))}
-    rows = [f"| {name} | {r['programs']:,} | {r['seconds']:.1f} | {rate[name]:,.0f} |"
-            for name, r in (("before (" + args.baseline + ")", before), ("after (this checkout)", after))]
+    labels = {"before": f"before ({args.baseline})", "after": "after (this checkout)"}
+    rows = [f"| {labels[name]} | {r['programs']:,} | {r['seconds']:.1f} | {rate[name]:,.0f} |"
+            for name, r in (("before", before), ("after", after))]
     body = "\n".join([
         SECTION, "",
         f"`.venv/bin/python benchmarks/search_speed.py --baseline {args.baseline} --tasks {args.tasks}` on "
