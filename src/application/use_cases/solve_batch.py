@@ -290,7 +290,8 @@ class SolveBatch:
     ) -> SolveOutcome:
         attempts = {r.task_id: r.attempts for r in results}
         for task in tasks:  # an interrupted batch still leaves a complete submission behind
-            attempts.setdefault(task.id, fallback_attempts(task))
+            if task.id not in attempts:  # not setdefault: it would compute every task's fallbacks
+                attempts[task.id] = fallback_attempts(task)
         submission_path = out_dir / SUBMISSION_FILE
         self.run_files.write_json(submission_path, submission_json(attempts))
         solutions = {t.id: t.solutions() for t in tasks if t.has_solutions}

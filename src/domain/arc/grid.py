@@ -7,7 +7,7 @@ tuples of tuples rather than arrays; numeric work converts at its edge with `row
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from arc_ttt.domain.errors import InvalidGridError
 
@@ -20,11 +20,19 @@ Rows = tuple[tuple[int, ...], ...]
 @dataclass(frozen=True, slots=True)
 class Grid:
     rows: Rows
+    # Computed once: a tuple of tuples is hashed cell by cell on every call, and grids are hashed again and
+    # again (deduplicating guesses, voting, counting train outputs); a task of thousands of 30x30 pairs
+    # spent most of its time there.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problem = grid_problem(self.rows)
         if problem:
             raise InvalidGridError(problem)
+        object.__setattr__(self, "_hash", hash(self.rows))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def of(cls, rows: Iterable[Iterable[int]]) -> Grid:
