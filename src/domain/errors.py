@@ -62,3 +62,18 @@ class CheckpointArchiveError(ArcTttError, ValueError):
 
 class OutOfMemory(ArcTttError):
     """The accelerator (or host) ran out of memory for one step; the caller may retry smaller."""
+
+
+class RunFolderBusyError(ArcTttError, ValueError):
+    """Another run holds the run folder: two runs writing one folder would mix (and delete) each other's
+    results, so the second is refused before it touches anything."""
+
+
+class StoreUnavailableError(ArcTttError):
+    """The result store cannot be used now for a reason outside the project: a lock another process does not
+    release, a read-only file or folder, a database server that refuses connections. `where` names the file
+    or URL (without a password)."""
+
+    def __init__(self, problem: str, *, where: str = "") -> None:
+        self.problem, self.where = problem, where
+        super().__init__(f"{where}: {problem}" if where else problem)

@@ -27,6 +27,7 @@ from arc_ttt.adapters.storage.checkpoints.repository import (
     open_checkpoint_repository,
     open_existing_checkpoint_repository,
 )
+from arc_ttt.adapters.storage.run_lock import FileRunLock
 from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store, open_run_results
 from arc_ttt.adapters.storage.work_queue import open_work_queue
 from arc_ttt.adapters.system.clock import MonotonicClock
@@ -111,7 +112,8 @@ class Container(containers.DeclarativeContainer):
         max_member_bytes=settings.provided.checkpoints.max_import_member_size,
     )
 
-    result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True)
+    result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True,
+                                     busy_timeout=settings.provided.store.busy_timeout)
     run_results = providers.Callable(open_run_results)
     work_queue = providers.Callable(open_work_queue)
     run_files = providers.Singleton(AtomicFileWriter)
@@ -155,6 +157,7 @@ class Container(containers.DeclarativeContainer):
         run_files=run_files,
         source_specs=source_specs,
         store_files=providers.Object((RESULTS_DB,)),
+        folder_lock=providers.Singleton(FileRunLock),
     )
 
     render_report = providers.Factory(

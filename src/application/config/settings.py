@@ -55,6 +55,13 @@ class SolveSettings(Section):
 
 class StoreSettings(Section):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: results.db in the run folder")
+    busy_timeout: float = Field(default=30.0, gt=0, description="seconds (or 1m) to wait for a lock another "
+                                "process holds on the store; then the run stops with what it has finished")
+
+    @field_validator("busy_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class HardwareSettings(Section):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.errors import UnsafeTaskIdError
@@ -55,3 +57,21 @@ class Task:
         if len(outputs) != len(self.test):
             raise ValueError(f"task {self.id}: {len(outputs)} solutions for {len(self.test)} test inputs")
         return Task(self.id, self.train, tuple(Example(ex.input, out) for ex, out in zip(self.test, outputs)))
+
+
+def _grid_bytes(grid: Grid | None) -> bytes:
+    if grid is None:
+        return b"\xff"
+    return bytes(grid.shape) + bytes(chain.from_iterable(grid.rows))
+
+
+def content_hash(task: Task) -> str:
+    """A digest of what a solver sees of `task` (its train pairs and test inputs; not its id, nor test outputs),
+    stored with its result, so that a resumed run solves a task again when its file changed since."""
+    digest = hashlib.sha256()
+    for part, examples in ((b"train", task.train), (b"test", task.test)):
+        digest.update(part + len(examples).to_bytes(4, "big"))
+        for example in examples:
+            digest.update(_grid_bytes(example.input))
+            digest.update(_grid_bytes(example.output if part == b"train" else None))
+    return digest.hexdigest()[:32]
