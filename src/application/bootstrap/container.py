@@ -7,6 +7,7 @@ wrapped with the settings (picklable), so no use case needs to know this module.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -69,8 +70,19 @@ def _runner(settings: Settings, clock: Clock, solver: Solver, open_queue: WorkQu
     if world_size > 1:
         return LaunchedRankRunner(rank, world_size, local_rank, clock, solver, open_queue)
     if settings.solve.workers > 1:
-        return LocalProcessRunner(parts, settings.solve.workers, clock, solver, open_queue)
+        return LocalProcessRunner(partial(worker_parts, shared_cores(settings)), settings.solve.workers, clock, solver,
+                                  open_queue)
     return None
+
+
+def shared_cores(settings: Settings) -> Settings:
+    """Settings for one of `solve.workers` local workers: program search's "one process per core" becomes one
+    per the worker's share of the cores, so that N workers start about as many search processes as there are
+    cores, not N times that (6 workers on a 6-core machine started 42 processes)."""
+    if settings.program.processes != 0:
+        return settings
+    share = max(1, len(os.sched_getaffinity(0)) // settings.solve.workers)
+    return settings.model_copy(update={"program": settings.program.model_copy(update={"processes": share})})
 
 
 def _embedded_sets(names: Sequence[str]) -> list[ArckitSource]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
+from os import PathLike
 from pathlib import Path
 
 from arc_ttt.application.use_cases.batch_checks import (
@@ -68,6 +69,20 @@ class SolveRequest:
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
                                        or self.limit < 0):
             raise ValueError(f"limit must be a count >= 0 or None, got {self.limit!r}")
+        if not isinstance(self.out_dir, str | PathLike) or not str(self.out_dir):
+            raise TypeError(f"out_dir must be the run folder's path, got {self.out_dir!r}")
+        for name in ("resume", "pace"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.task_ids is not None:
+            if isinstance(self.task_ids, str | bytes) or not isinstance(self.task_ids, Iterable):
+                raise TypeError(f"task_ids must be a list of task ids (not one string), got {self.task_ids!r}")
+            ids = tuple(self.task_ids)
+            if not ids:
+                raise ValueError("task_ids is empty: name at least one task, or pass None to solve every task")
+            if not all(isinstance(task_id, str) for task_id in ids):
+                raise TypeError(f"task_ids must be strings, got {ids!r}")
+            object.__setattr__(self, "task_ids", ids)
 
 
 @dataclass

@@ -6,6 +6,7 @@ tuples of tuples rather than arrays; numeric work converts at its edge with `row
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,9 +37,10 @@ class Grid:
 
     @classmethod
     def of(cls, rows: Iterable[Iterable[int]]) -> Grid:
-        """Build from any nested iterable of ints (lists, tuples, numpy rows)."""
+        """Build from any nested iterable of integers (lists, tuples, numpy rows and integer scalars). Only true
+        integers: 1.7, True and '9' are refused, as they are in a task file, rather than turned into colors."""
         try:
-            return cls(tuple(tuple(int(c) for c in row) for row in rows))
+            return cls(tuple(tuple(_color(c) for c in row) for row in rows))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, InvalidGridError):
                 raise
@@ -68,6 +70,12 @@ class Grid:
 
     def __str__(self) -> str:
         return "\n".join("".join(str(c) for c in row) for row in self.rows)
+
+
+def _color(cell: object) -> int:
+    if isinstance(cell, bool):
+        raise TypeError(f"{cell!r} is a boolean, not a color")
+    return operator.index(cell)  # type: ignore[call-overload]  # int and numpy integers; no float, no str
 
 
 def grid_problem(rows: object) -> str | None:
