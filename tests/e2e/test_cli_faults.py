@@ -110,3 +110,24 @@ def test_a_signal_at_startup_ends_with_130_and_says_what_was_written(tmp_path: P
         assert sorted(json.loads((out / "submission.json").read_text())) == ["t0", "t1", "t2"]
     else:
         assert "nothing was written" in stderr, stderr
+
+
+@pytest.mark.slow
+def test_a_task_of_ten_thousand_large_pairs_keeps_its_time_limit(cli: Cli, tmp_path: Path) -> None:
+    """10,000 pairs of 30x30 grids and 200 test inputs with a 3 s limit: the task took 75 s, the time going to
+    fallback guesses computed after the limit (the limit must end well under a minute here)."""
+    rng = random.Random(1)
+
+    def grid() -> list[list[int]]:
+        return [[rng.randrange(10) for _ in range(30)] for _ in range(30)]
+
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    (folder / "huge.json").write_text(json.dumps({"train": [{"input": grid(), "output": grid()} for _ in range(10_000)],
+                                                  "test": [{"input": grid()} for _ in range(200)]}))
+    result = cli("solve", "--tasks-dir", str(folder), "--solver", "program", "--task-time-limit", "3s", "--out",
+                 str(tmp_path / "run"), timeout=900)
+    assert result.returncode == 0, result.stderr
+    (task,) = json.loads((tmp_path / "run" / "report.json").read_text())["tasks"]
+    assert task["seconds"] < 30, task["seconds"]
+    assert len(json.loads((tmp_path / "run" / "submission.json").read_text())["huge"]) == 200
