@@ -32,6 +32,7 @@ app = typer.Typer(
     help="Solve ARC tasks with test-time training.",
 )
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
+NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
 
 app.add_typer(checkpoints_app, name="checkpoints")
 
@@ -246,9 +247,14 @@ def run() -> None:
 
     try:
         app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
+    except KeyboardInterrupt:  # the commands that write catch their own; this one came before any started
+        err.print(NOTHING_WRITTEN)
         sys.exit(130)
+    except SystemExit as exc:
+        # typer turns an interrupt while it parses the options (before any command body runs) into a silent 130
+        if exc.code == 130 and isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt):
+            err.print(NOTHING_WRITTEN)
+        raise
     except OSError as exc:  # the machine refused something (a permission, a full disk): the user's to fix
         if exc.filename is None or os.environ.get("ARC_TTT_DEBUG"):
             raise
