@@ -190,9 +190,12 @@ class SolveBatch:
                     self._warn(warning)
                 self._save_final_meta(store, complete and not self.stop_reason and not self.store_failure, started)
         finally:
-            if store is not None:
-                store.close()
-            self.progress.finished()
+            try:
+                if store is not None:
+                    store.close()
+                self.progress.finished()
+            except KeyboardInterrupt:  # while closing: everything is committed already
+                complete = False
         return results, complete and not self.stop_reason and not self.store_failure
 
     def _work(self, request: SolveRequest, out_dir: Path, tasks: list[Task], store: ResultStore,
