@@ -136,6 +136,7 @@ class SolveBatch:
         self.leak_monitor = leak_monitor
         self.run_meta = dict(run_meta or {})
         self.stop_reason = ""
+        self.store_failure = ""  # why the result store stopped the run, if it did
         self.warnings: list[str] = []
         self.runner = runner  # None: solve in this process, one task after another
         self.run_files = run_files
