@@ -390,6 +390,10 @@ class FakeModelBackend:
         """`fits(example)` per prompt (default: every prompt fits)."""
         return [self.fits(p) for p in prompts]
 
+    def demonstrations_kept(self, prompts: Sequence[TTTExample]) -> list[int]:
+        """Every demonstration of a prompt that `fits`, none of one that does not."""
+        return [len(p.demonstrations) if self.fits(p) else 0 for p in prompts]
+
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         """`score(example)` per prompt (default: 0.0 for every answer)."""
         self.scored += len(prompts)

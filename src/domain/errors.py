@@ -36,7 +36,7 @@ class TaskFormatError(ArcTttError, ValueError):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = " ".join(part for part in (self.origin, f"task {self.task_id}" if self.task_id else "") if part)
+        where = ": ".join(part for part in (self.origin, f"task {self.task_id}" if self.task_id else "") if part)
         what = f"{self.field}: {self.problem}" if self.field else self.problem
         return f"{where}: {what}" if where else what
 
@@ -62,3 +62,22 @@ class CheckpointArchiveError(ArcTttError, ValueError):
 
 class OutOfMemory(ArcTttError):
     """The accelerator (or host) ran out of memory for one step; the caller may retry smaller."""
+
+
+class RunFolderError(ArcTttError, ValueError):
+    """The run folder cannot be created, written or is not a folder; nothing has been solved yet."""
+
+
+class RunFolderBusyError(RunFolderError):
+    """Another run holds the run folder: two runs writing one folder would mix (and delete) each other's
+    results, so the second is refused before it touches anything."""
+
+
+class StoreUnavailableError(ArcTttError):
+    """The result store cannot be used now for a reason outside the project: a lock another process does not
+    release, a read-only file or folder, a database server that refuses connections. `where` names the file
+    or URL (without a password)."""
+
+    def __init__(self, problem: str, *, where: str = "") -> None:
+        self.problem, self.where = problem, where
+        super().__init__(f"{where}: {problem}" if where else problem)

@@ -99,7 +99,7 @@ def test_a_task_id_given_twice_in_one_challenges_file_is_reported_and_the_first_
                                      f'"dup": {json.dumps(task_json(second))}}}')
     loaded = KaggleChallengesSource(tmp_path / "c.json").load()
     assert [t.train for t in loaded.tasks] == [first.train]
-    assert [p.one_line() for p in loaded.problems] == [f"{tmp_path / 'c.json'} task dup: duplicate task id; "
+    assert [p.one_line() for p in loaded.problems] == [f"{tmp_path / 'c.json'}: task dup: duplicate task id; "
                                                        "keeping the first"]
 
 

@@ -85,3 +85,16 @@ def test_chart_axis_reaches_above_the_data() -> None:
         assert ticks[0] <= 0.0 and ticks[-1] >= high and len(ticks) <= 12
     svg = chart_svg([("a", [1.0, 2.0]), ("b", [3.0])], title="t", y_label="y")
     assert svg.count('class="series"') == 2 and svg.count("<circle") == 3
+
+
+def test_a_task_of_thousands_of_pairs_draws_the_first_twenty(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from arc_ttt.domain.arc.task import Example, Task
+
+    summary = sample_summary()
+    first = summary.tasks[0]
+    many = Task(first.id, tuple(Example(Grid.of([[i % 10]]), Grid.of([[1]])) for i in range(3_000)), first.test)
+    page = PageStructure(report_html(RunReport.of(replace(summary, tasks=(many, *summary.tasks[1:])))))
+    assert page.articles[first.id]["div.pair"] == 20
+    assert "and 2,980 more pairs, not drawn" in " ".join(page.text)

@@ -75,7 +75,7 @@ def test_a_submission_with_unreadable_tasks_reads_the_others() -> None:
     grids, problems = parse_submission(raw, origin="s.json")
     assert grids == {"ok": [(A, B)], "ragged": [], "one": [], "color": []}
     lines = [p.one_line() for p in problems]
-    assert lines[0].startswith("s.json task ragged: [0].attempt_1: ragged rows")
-    assert lines[1] == "s.json task one: [0]: expected {'attempt_1': grid, 'attempt_2': grid}"
-    assert lines[2].startswith("s.json task color: [0].attempt_2: cell (0,0) has color 12")
+    assert lines[0].startswith("s.json: task ragged: [0].attempt_1: ragged rows")
+    assert lines[1] == "s.json: task one: [0]: expected {'attempt_1': grid, 'attempt_2': grid}"
+    assert lines[2].startswith("s.json: task color: [0].attempt_2: cell (0,0) has color 12")
     assert "unsafe task id '../up'" in lines[3] and len(lines) == 4

@@ -154,7 +154,7 @@ def test_the_store_hears_the_run_facts_and_its_notices_become_warnings(tmp_path:
 
 
 def test_a_folder_where_the_run_writes_a_file_stops_the_run_before_any_work(tmp_path: Path) -> None:
-    from arc_ttt.application.use_cases.solve_batch import RunFolderError
+    from arc_ttt.domain.errors import RunFolderError
 
     (tmp_path / "results.db").mkdir()
     solver = ScriptedSolver({})

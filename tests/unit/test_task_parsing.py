@@ -32,7 +32,7 @@ def test_problems_name_origin_task_field_and_problem(raw: object, field: str, wo
     err = caught.value
     assert err.origin == "dir/t1.json" and err.field == field and words in err.problem
     line = err.one_line()
-    assert line.startswith("dir/t1.json") and "\n" not in line and words in line
+    assert line.startswith("dir/t1.json: task t1: ") and "\n" not in line and words in line  # as the README shows
 
 
 @pytest.mark.parametrize("bad", ["", "..", "../x", "a/b", "a\\b", "/etc/passwd", ".hidden", "a..b", "x" * 65,

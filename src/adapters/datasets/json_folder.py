@@ -25,7 +25,11 @@ class JsonFolderSource:
             return TaskLoad((), (problem,))
         tasks: list[Task] = []
         problems: list[TaskFormatError] = []
-        files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() == ".json")
+        try:
+            files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() == ".json")
+        except OSError as exc:  # no permission to list it, or gone since: the user's to fix, in one line
+            problem = TaskFormatError(f"cannot read the folder: {exc.strerror or exc}", origin=str(self.folder))
+            return TaskLoad((), (problem,))
         if not files:
             problems.append(TaskFormatError("no .json task files found", origin=str(self.folder)))
         for path in files:

@@ -43,6 +43,8 @@ def read_json(path: Path) -> object:
             raise TaskFormatError(f"file is {size} bytes, over the {MAX_JSON_BYTES} byte limit", origin=origin)
         with path.open("rb") as handle:  # a byte-order mark, as some Windows editors write, is not a problem
             return json.loads(handle.read().decode("utf-8-sig"), object_pairs_hook=_object)
+    except TaskFormatError:  # the size limit: a ValueError too, which must not read as "invalid JSON" below
+        raise
     except FileNotFoundError:
         raise TaskFormatError("file not found", origin=origin) from None
     except UnicodeDecodeError as exc:

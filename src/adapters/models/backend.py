@@ -412,6 +412,9 @@ class TransformersBackend:
     def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:
         return [e is not None for e in self._encode_prompts(prompts)[0]]
 
+    def demonstrations_kept(self, prompts: Sequence[TTTExample]) -> list[int]:
+        return [e.demonstrations if e is not None else 0 for e in self._encode_prompts(prompts)[0]]
+
     def _constrained(self) -> bool:
         return self._grid_ids is not None and self.options.constrained_decoding
 

@@ -62,16 +62,33 @@ class EpisodeEncoder:
         return Encoded(ids, labels, len(example.demonstrations))
 
     def encode(self, example: TTTExample, *, with_answer: bool, reserve: int = 0) -> Encoded | None:
-        """Ids (and labels) of the episode, leaving `reserve` positions free for generation."""
+        """Ids (and labels) of the episode, leaving `reserve` positions free for generation.
+
+        The demonstrations to drop are found from each one's token count, measured once, and the episode is
+        encoded once more without them: time linear in the episode, where dropping one and encoding again
+        grew with the square of its demonstrations (a task of thousands of pairs took minutes per prompt)."""
         limit = self.max_length - reserve
-        current = example
-        while True:
-            encoded = self._encode_once(current, with_answer)
-            if len(encoded.ids) <= limit:
-                return encoded
-            if not current.demonstrations:
-                return None
-            current = replace(current, demonstrations=current.demonstrations[1:])
+        encoded = self._encode_once(example, with_answer)
+        if len(encoded.ids) <= limit:
+            return encoded
+        costs = self._demonstration_costs(example, with_answer)
+        excess, dropped = len(encoded.ids) - limit, 0
+        while excess > 0 and dropped < len(costs):
+            excess -= costs[dropped]
+            dropped += 1
+        if excess > 0:
+            return None
+        return self._encode_once(replace(example, demonstrations=example.demonstrations[dropped:]), with_answer)
+
+    def _demonstration_costs(self, example: TTTExample, with_answer: bool) -> list[int]:
+        """Tokens each demonstration takes: the format writes each as the same number of text pieces, each
+        tokenized on its own, followed by the query's pieces."""
+        segments = self.fmt.segments(example, with_answer=with_answer, loss_on=self.loss_on)
+        count = len(example.demonstrations)
+        query_pieces = len(self.fmt.segments(replace(example, demonstrations=()), with_answer=with_answer))
+        per_demonstration = (len(segments) - query_pieces) // count if count else 0
+        sizes = [len(self._ids(segment.text)) for segment in segments]
+        return [sum(sizes[i * per_demonstration:(i + 1) * per_demonstration]) for i in range(count)]
 
 
 def pad_batch(items: list[Encoded], pad_id: int, *, left: bool, device: Any) -> tuple[torch.Tensor, ...]:

@@ -25,6 +25,10 @@ from arc_ttt.domain.ttt.notes import TTTNote
 REPORT_HTML = "report.html"
 
 
+# ARC tasks have a handful of pairs; a task of thousands would make a page of hundreds of megabytes and take
+# longer to draw than the batch took to solve it
+MAX_DRAWN_PAIRS = 20
+
 def verdict(result: TaskResult) -> str:
     """right, partial, wrong, unknown (no solutions) or failed / out_of_time; the CSS class of a task."""
     if result.status is not TaskStatus.SOLVED:
@@ -186,8 +190,10 @@ def _task_article(result: TaskResult, task: Task | None) -> str:
         pairs = "".join(
             f'<div class="pair">{_figure(ex.input, f"train {i + 1} in", "input", 110)}<span class="arrow">→</span>'
             f'{_figure(ex.output, f"train {i + 1} out", "output", 110) if ex.output else ""}</div>'
-            for i, ex in enumerate(task.train)
+            for i, ex in enumerate(task.train[:MAX_DRAWN_PAIRS])
         )
+        if len(task.train) > MAX_DRAWN_PAIRS:
+            pairs += f'<p class="muted">and {len(task.train) - MAX_DRAWN_PAIRS:,} more pairs, not drawn</p>'
         parts.append(f'<div class="train"><h4>Train pairs</h4><div class="pairs">{pairs}</div></div>')
     else:
         parts.append('<p class="muted">The task files are not available; showing the attempts only.</p>')

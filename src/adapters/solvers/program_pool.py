@@ -74,12 +74,17 @@ class ProgramPoolSolver:
         shards = [(k, self.processes) for k in range(self.processes)]
         pending = pool.starmap_async(_explore, [(self.config.search, task, time_limit, s) for s in shards])
         try:
-            parts = pending.get(timeout=time_limit + self.config.grace_seconds)
+            parts = pending.get(timeout=time_limit + self._grace(time_limit))
         except multiprocessing.TimeoutError:
             self.close()
             return TaskSolution.empty(len(task.test), ProgramNote(error="search overran its time limit"))
         fits = [fit for part in parts for fit in part]
         return self._search.rank(task, fits, time.monotonic() - started)
+
+    def _grace(self, time_limit: float) -> float:
+        """How long past its limit a search may run before its workers are killed: `grace_seconds`, but no
+        more than a quarter of a short limit (at least a second), so that a 3 s limit ends near 3 s, not 8."""
+        return min(self.config.grace_seconds, max(1.0, 0.25 * time_limit))
 
     def _ensure_pool(self) -> Pool:
         if self._pool is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
-from arc_ttt.adapters.storage.engine import sqlite_url
+from arc_ttt.adapters.storage.engine import BUSY_TIMEOUT_MS, sqlite_url
 from arc_ttt.adapters.storage.result_store import SqlResultStore
 from arc_ttt.domain.errors import ArcTttError
 
@@ -20,23 +20,34 @@ class UnreadableResultsError(ArcTttError, ValueError):
     """A run folder's results.db is not a database SQLite can read (another file, or damaged)."""
 
 
-def open_result_store(out_dir: Path, url: str | None = None, *, set_aside_unreadable: bool = False) -> SqlResultStore:
-    """The run's store. A results.db that is not a readable database is an error, or, with
-    `set_aside_unreadable` (a run about to write results), renamed out of the way, never deleted, so
-    that the run starts a fresh one; the store's `notices` then say so."""
+def open_result_store(out_dir: Path, url: str | None = None, *, set_aside_unreadable: bool = False,
+                      busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> SqlResultStore:
+    """The run's store. A results.db that is not a readable database, or whose pages SQLite's check finds
+    damaged, is an error, or, with `set_aside_unreadable` (a run about to write results), renamed out of the
+    way, never deleted, so that the run starts a fresh one; the store's `notices` then say so."""
     if url:
-        return SqlResultStore(url)
+        return SqlResultStore(url, busy_timeout=busy_timeout)
     path = Path(out_dir) / RESULTS_DB
     try:
-        return SqlResultStore(sqlite_url(path))
-    except DatabaseError as exc:
-        reason = _unreadable_reason(exc)
-        if reason is None:  # locked, no permission...: not the file's fault, say it as it is
+        store = SqlResultStore(sqlite_url(path), busy_timeout=busy_timeout)
+        try:
+            problem = store.integrity_problem()
+        except DatabaseError:
+            store.close()
             raise
-        if not set_aside_unreadable:
-            raise UnreadableResultsError(f"{path} is not a readable results database ({reason})") from None
+        if problem is None:
+            return store
+        store.close()
+        reason = f"damaged: {problem}"
+    except DatabaseError as exc:
+        found = _unreadable_reason(exc)
+        if found is None:  # not the file's fault: database_errors has said what it is, or this is a bug
+            raise
+        reason = found
+    if not set_aside_unreadable:
+        raise UnreadableResultsError(f"{path} is not a readable results database ({reason})")
     kept = _set_aside(path)
-    store = SqlResultStore(sqlite_url(path))
+    store = SqlResultStore(sqlite_url(path), busy_timeout=busy_timeout)
     store.notices = (f"{path} was not a readable results database ({reason}); it is kept as {kept.name} and this "
                      "run's results start afresh",)
     return store

@@ -7,6 +7,7 @@ wrapped with the settings (picklable), so no use case needs to know this module.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -27,6 +28,7 @@ from arc_ttt.adapters.storage.checkpoints.repository import (
     open_checkpoint_repository,
     open_existing_checkpoint_repository,
 )
+from arc_ttt.adapters.storage.run_lock import FileRunLock
 from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store, open_run_results
 from arc_ttt.adapters.storage.work_queue import open_work_queue
 from arc_ttt.adapters.system.clock import MonotonicClock
@@ -68,8 +70,19 @@ def _runner(settings: Settings, clock: Clock, solver: Solver, open_queue: WorkQu
     if world_size > 1:
         return LaunchedRankRunner(rank, world_size, local_rank, clock, solver, open_queue)
     if settings.solve.workers > 1:
-        return LocalProcessRunner(parts, settings.solve.workers, clock, solver, open_queue)
+        return LocalProcessRunner(partial(worker_parts, shared_cores(settings)), settings.solve.workers, clock, solver,
+                                  open_queue)
     return None
+
+
+def shared_cores(settings: Settings) -> Settings:
+    """Settings for one of `solve.workers` local workers: program search's "one process per core" becomes one
+    per the worker's share of the cores, so that N workers start about as many search processes as there are
+    cores, not N times that (6 workers on a 6-core machine started 42 processes)."""
+    if settings.program.processes != 0:
+        return settings
+    share = max(1, len(os.sched_getaffinity(0)) // settings.solve.workers)
+    return settings.model_copy(update={"program": settings.program.model_copy(update={"processes": share})})
 
 
 def _embedded_sets(names: Sequence[str]) -> list[ArckitSource]:
@@ -111,7 +124,8 @@ class Container(containers.DeclarativeContainer):
         max_member_bytes=settings.provided.checkpoints.max_import_member_size,
     )
 
-    result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True)
+    result_store = providers.Factory(open_result_store, url=settings.provided.store.url, set_aside_unreadable=True,
+                                     busy_timeout=settings.provided.store.busy_timeout)
     run_results = providers.Callable(open_run_results)
     work_queue = providers.Callable(open_work_queue)
     run_files = providers.Singleton(AtomicFileWriter)
@@ -155,6 +169,7 @@ class Container(containers.DeclarativeContainer):
         run_files=run_files,
         source_specs=source_specs,
         store_files=providers.Object((RESULTS_DB,)),
+        folder_lock=providers.Singleton(FileRunLock),
     )
 
     render_report = providers.Factory(

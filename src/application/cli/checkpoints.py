@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.consoles import err, out, shown
 from arc_ttt.application.cli.errors import fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 
@@ -113,7 +112,7 @@ def _common(
 def _table(infos: list[CheckpointInfo], title: str) -> Table:
     from arc_ttt.application.config.sizes import format_size
 
-    table = Table(title=escape(title))
+    table = Table(title=shown(title))
     for column in ("task", "version", "base model", "metrics", "tags", "size", "created"):
         table.add_column(column, justify="right" if column in ("version", "size") else "left")
     for i in infos:
@@ -262,7 +261,7 @@ def export_archive(
         report = container.export_checkpoints(repository=_repository(container), path=archive,
                                               task_ids=_task_ids(task), overwrite=force)
     for info, reason in report.skipped:
-        err.print(f"[yellow]left out:[/yellow] {escape(reason)} (task {info.task_id} v{info.version})",
+        err.print(f"[yellow]left out:[/yellow] {shown(reason)} (task {info.task_id} v{info.version})",
                   highlight=False, soft_wrap=True)
     for task_id in report.unknown_tasks:
         err.print(f"[yellow]note:[/yellow] no checkpoints stored for task {task_id}", highlight=False, soft_wrap=True)
@@ -284,6 +283,6 @@ def import_archive(
     for outcome in report.outcomes:
         if outcome.action == "skipped":
             err.print(f"[yellow]skipped:[/yellow] task {outcome.info.task_id} v{outcome.info.version}: "
-                      f"{escape(outcome.reason)}", highlight=False, soft_wrap=True)
+                      f"{shown(outcome.reason)}", highlight=False, soft_wrap=True)
     out.print(f"imported {report.count('added')} checkpoints, replaced {report.count('replaced')}, "
               f"skipped {report.count('skipped')}", highlight=False, soft_wrap=True)

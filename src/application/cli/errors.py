@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
-from arc_ttt.application.cli.consoles import err
+from arc_ttt.application.cli.consoles import err, shown
 from arc_ttt.domain.errors import message_line
 
 EXIT_USAGE = 2
@@ -15,7 +14,7 @@ def fail(*messages: str) -> typer.Exit:
     """Print each message as an `error:` line (as text, never as markup); the caller raises the exit (code 2)
     this returns."""
     for message in messages:
-        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+        err.print(f"[red]error:[/red] {shown(message)}", highlight=False)
     return typer.Exit(EXIT_USAGE)
 
 

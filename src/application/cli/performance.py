@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
-from rich.markup import escape
 
-from arc_ttt.application.cli.consoles import err, out
+from arc_ttt.application.cli.consoles import err, out, shown
 from arc_ttt.application.cli.errors import fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.domain.errors import ArcTttError
@@ -34,7 +33,7 @@ def report(
     except (ValueError, ArcTttError) as exc:
         raise fail(*problem_lines(exc)) from None
     for warning in render.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] {shown(warning)}", highlight=False, soft_wrap=True)
     for path in written:
         out.print(f"report: {path}", highlight=False)
 

@@ -24,6 +24,8 @@ from arc_ttt.application.config.yaml_files import ConfigError, read_yaml
 from arc_ttt.domain.errors import message_line
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
+# ARC_TTT_* variables that are not settings: where configs/ is, and whether errors show their traceback
+NOT_SETTINGS_ENV = frozenset({CONFIG_DIR_ENV, "ARC_TTT_DEBUG"})
 ENV_PREFIX = "ARC_TTT_"
 ENV_NESTING = "__"
 
@@ -55,6 +57,13 @@ class SolveSettings(Section):
 
 class StoreSettings(Section):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: results.db in the run folder")
+    busy_timeout: float = Field(default=30.0, gt=0, description="seconds (or 1m) to wait for a lock another "
+                                "process holds on the store; then the run stops with what it has finished")
+
+    @field_validator("busy_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class HardwareSettings(Section):
@@ -228,8 +237,27 @@ def validated(layers: Sequence[Layer]) -> Settings:
         raise ConfigError([problem_line(error, source_of(error["loc"], layers)) for error in exc.errors()]) from None
 
 
+def unknown_sections() -> list[str]:
+    """One problem per ARC_TTT_* variable that names no section of the settings: pydantic-settings reads only
+    the variables of known fields and would pass over `ARC_TTT_SOLV__SOLVER` in silence, where an unknown
+    key in a file is an error."""
+    sections = set(Settings.model_fields)
+    problems = []
+    for name in sorted(os.environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS_ENV:
+            continue
+        section = upper[len(ENV_PREFIX):].split(ENV_NESTING.upper(), 1)[0].lower()
+        if section not in sections:
+            problems.append(f"{name}: no settings section {section!r} (known: {', '.join(sorted(sections))})")
+    return problems
+
+
 def environment_layer() -> Layer:
     """What the ARC_TTT_* variables set, validated on their own so that a bad one is named."""
+    problems = unknown_sections()
+    if problems:
+        raise ConfigError(problems)
     try:
         values = Settings().model_dump(exclude_unset=True)
     except ValidationError as exc:

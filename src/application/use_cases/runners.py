@@ -8,6 +8,7 @@ build their own solver and store with the `WorkerPartsFactory` the composition r
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ def _report_new(store: ResultStore, todo_ids: set[str], seen: set[str], progress
             progress.task_done(result)
 
 
+def worker_count(requested: int, tasks: int, cpus: int, gpus: int) -> int:
+    """The workers worth starting: no more than the tasks to do, nor than the machine has devices to give them
+    (a GPU each, else a CPU core each); more would only share the same cores and memory."""
+    return max(0, min(requested, tasks, gpus or cpus))
+
+
 def _cuda_devices() -> int:
     try:
         import torch  # heavy and optional: imported only when a batch is spread over local processes
@@ -68,7 +75,7 @@ class LocalProcessRunner:
         gpus = _cuda_devices()
         ctx = multiprocessing.get_context("spawn")
         procs = []
-        for i in range(self.workers):
+        for i in range(worker_count(self.workers, len(todo_ids), os.cpu_count() or 1, gpus)):
             spec = WorkerSpec(self.worker_parts, work.source, work.out_dir, tuple(sorted(todo_ids)),
                               work.budget_seconds, work.task_time_limit, self.lease_seconds,
                               device_index=(i % gpus) if gpus else None)

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
+from os import PathLike
 from pathlib import Path
 
+from arc_ttt.application.use_cases.batch_checks import (
+    SUBMISSION_FILE,
+    UNSTORED_SUBMISSION_FILE,
+    part_failures,
+    prepare_run_folder,
+    resumable,
+    select_tasks,
+    task_failures,
+)
 from arc_ttt.application.use_cases.runners import BatchRunner, BatchWork
 from arc_ttt.domain.arc.attempts import fallback_attempts
 from arc_ttt.domain.arc.ports import TaskSource, TaskSourceSpecs
 from arc_ttt.domain.arc.scoring import SetScore, score_set
 from arc_ttt.domain.arc.submission import submission_json
-from arc_ttt.domain.arc.task import Task
-from arc_ttt.domain.errors import ArcTttError, TaskFormatError
+from arc_ttt.domain.arc.task import Task, content_hash
+from arc_ttt.domain.errors import StoreUnavailableError, TaskFormatError
 from arc_ttt.domain.resources.hardware import MemoryReading
 from arc_ttt.domain.resources.memory_leaks import LeakMonitor
 from arc_ttt.domain.resources.memory_pressure import MemoryPressureGuard
@@ -26,12 +37,12 @@ from arc_ttt.domain.solving.ports import (
     ResultStore,
     ResultStoreOpener,
     RunFileWriter,
+    RunFolderLock,
     RunSummary,
     Solver,
 )
-from arc_ttt.domain.solving.results import TaskResult, TaskStatus
+from arc_ttt.domain.solving.results import TaskResult
 
-SUBMISSION_FILE = "submission.json"
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +69,20 @@ class SolveRequest:
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
                                        or self.limit < 0):
             raise ValueError(f"limit must be a count >= 0 or None, got {self.limit!r}")
+        if not isinstance(self.out_dir, str | PathLike) or not str(self.out_dir):
+            raise TypeError(f"out_dir must be the run folder's path, got {self.out_dir!r}")
+        for name in ("resume", "pace"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.task_ids is not None:
+            if isinstance(self.task_ids, str | bytes) or not isinstance(self.task_ids, Iterable):
+                raise TypeError(f"task_ids must be a list of task ids (not one string), got {self.task_ids!r}")
+            ids = tuple(self.task_ids)
+            if not ids:
+                raise ValueError("task_ids is empty: name at least one task, or pass None to solve every task")
+            if not all(isinstance(task_id, str) for task_id in ids):
+                raise TypeError(f"task_ids must be strings, got {ids!r}")
+            object.__setattr__(self, "task_ids", ids)
 
 
 @dataclass
@@ -71,69 +96,13 @@ class SolveOutcome:
     complete: bool = True
     stop_reason: str = ""  # why the batch ended early (memory), empty when it did not
     warnings: list[str] = field(default_factory=list)
+    store_failure: str = ""  # why the result store stopped the run (a lock, a read-only file), empty when it did not
 
 
 class _SilentProgress:
     def started(self, total: int, already_done: int) -> None: ...
     def task_done(self, result: TaskResult) -> None: ...
     def finished(self) -> None: ...
-
-
-class RunFolderError(ArcTttError, ValueError):
-    """The run folder cannot be created or is not a folder; nothing has been solved yet."""
-
-
-def prepare_run_folder(out_dir: Path, store_files: Sequence[str] = ()) -> Path:
-    """Create the run folder before any work, so that a path that cannot hold results fails at once; the
-    submission and `store_files` (what the result store keeps in the folder) must not be blocked by a folder."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunFolderError(f"cannot create run folder {out_dir}: {exc.strerror or exc}") from None
-    for name in (SUBMISSION_FILE, *store_files):
-        if (out_dir / name).exists() and not (out_dir / name).is_file():
-            raise RunFolderError(f"{out_dir / name} is in the way: a run writes a file there, and it is a folder "
-                                 "(or another non-file)")
-    return out_dir
-
-
-def part_failures(results: Sequence[TaskResult]) -> list[str]:
-    """One line per part of a composite solver (an ensemble's notes of its failed parts) that failed on some
-    tasks: the tasks still have answers from the other parts, but a user who asked for that part (a
-    model that never loaded, say) should hear of it without reading each task's notes."""
-    failed: dict[str, list[str]] = {}
-    for result in results:
-        for failure in result.notes.failures:
-            if failure.detail:
-                failed.setdefault(failure.part, []).append(failure.detail)
-    return [f"{part} failed on {len(errors)} of {len(results)} tasks (their answers come from the other solvers); "
-            f"first: {errors[0][:200]}" for part, errors in sorted(failed.items())]
-
-
-def task_failures(results: Sequence[TaskResult]) -> list[str]:
-    """One line when the solver failed on some tasks: each such task has fallback guesses in the submission
-    and its error in the summary, but a batch where every task failed the same way (a model that cannot
-    load) must not look like a run that merely scored low."""
-    failed = [r for r in results if r.status is TaskStatus.FAILED]
-    if not failed:
-        return []
-    return [f"the solver failed on {len(failed)} of {len(results)} tasks (they have fallback guesses); "
-            f"first: {failed[0].task_id}: {failed[0].error[:200]}"]
-
-
-def select_tasks(tasks: Sequence[Task], limit: int | None, task_ids: Sequence[str] | None) -> list[Task]:
-    chosen = list(tasks)
-    if task_ids:
-        wanted = set(task_ids)
-        missing = wanted - {t.id for t in chosen}
-        if missing:
-            raise ValueError(f"task ids not in the source: {', '.join(sorted(missing))}")
-        chosen = [t for t in chosen if t.id in wanted]
-    if limit is not None:
-        chosen = chosen[: max(0, limit)]
-    return chosen
 
 
 class SolveBatch:
@@ -153,6 +122,7 @@ class SolveBatch:
         run_files: RunFileWriter,
         source_specs: TaskSourceSpecs,
         store_files: Sequence[str] = (),
+        folder_lock: RunFolderLock | None = None,
     ) -> None:
         """`run_files` writes the submission; `source_specs` records the task source, so that a later report can
         draw the tasks again; `store_files` names what the result store keeps in the run folder (results.db)."""
@@ -166,55 +136,100 @@ class SolveBatch:
         self.leak_monitor = leak_monitor
         self.run_meta = dict(run_meta or {})
         self.stop_reason = ""
+        self.store_failure = ""  # why the result store stopped the run, if it did
         self.warnings: list[str] = []
         self.runner = runner  # None: solve in this process, one task after another
         self.run_files = run_files
         self.source_specs = source_specs
         self.store_files = tuple(store_files)
+        self.folder_lock = folder_lock  # one run per folder at a time; None: the caller sees to it
+        self._hashes: dict[str, str] = {}
+        self._store_read = False  # whether the results of the run's end came from the store (else from memory)
 
     def __call__(self, request: SolveRequest) -> SolveOutcome:
         started = self.clock.now()
-        self.stop_reason, self.warnings = "", []
+        self.stop_reason, self.store_failure, self.warnings = "", "", []
+        self._recorded: dict[str, TaskResult] = {}  # this run's results (and those resumed), whatever the store does
         out_dir = prepare_run_folder(Path(request.out_dir), self.store_files)
-        loaded = request.source.load()
-        tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
-        store = self.store_factory(out_dir)
-        self._hear(store)
-        try:
-            if not request.resume:
-                store.clear()
-            self._save_meta(store, {"source": request.source.name,
-                                    "source_spec": self.source_specs.spec_of(request.source),
-                                    "solver": self.solver.name, **self.run_meta})
-            done = store.final_task_ids() if request.resume else set()
-            self._hear(store)
-            todo = [t for t in tasks if t.id not in done]
-            self.progress.started(len(tasks), len(tasks) - len(todo))
-            complete = True
+        primary = getattr(self.runner, "primary", True)  # under a launcher, rank 0 alone claims the folder and writes
+        claim = self.folder_lock.claim(out_dir) if self.folder_lock is not None and primary else nullcontext()
+        with claim:
+            loaded = request.source.load()
+            tasks = select_tasks(loaded.tasks, request.limit, request.task_ids)
+            self._hashes = {task.id: content_hash(task) for task in tasks}
+            results, complete = self._solve(request, out_dir, tasks, started)
+            if not primary:  # a secondary rank: rank 0 writes the outputs
+                return SolveOutcome(out_dir, out_dir / SUBMISSION_FILE, results, loaded.problems, None, [], complete)
             try:
-                if self.runner is None:
-                    self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit,
-                              pace=request.pace)
-                else:
-                    budget_left = started + request.time_budget - self.clock.now()
-                    work = BatchWork(request.source, out_dir, todo, budget_left, request.task_time_limit)
-                    self.runner.run(work, store, self.progress)
+                return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
+            except KeyboardInterrupt:  # while writing: write again, whole (the CLI hears one signal only)
+                return self._finish(request, out_dir, tasks, results, loaded.problems, started, False)
+
+    def _solve(self, request: SolveRequest, out_dir: Path, tasks: list[Task],
+               started: float) -> tuple[list[TaskResult], bool]:
+        """Solve what is left and return every result there is. An interrupt (Ctrl-C, SIGTERM) at any moment,
+        or a store that stops answering (a lock that does not clear, a read-only file), ends the work early;
+        what is finished is returned all the same, from the store or, failing that, from memory."""
+        complete = True
+        store: ResultStore | None = None
+        try:
+            store = self.store_factory(out_dir)  # one that cannot be opened stops the run before any work
+            self._hear(store)
+            try:
+                self._work(request, out_dir, tasks, store, started)
             except KeyboardInterrupt:
                 complete = False
-            results = self._results_for(tasks, store)
-            self._hear(store)
-            for warning in [*task_failures(results), *part_failures(results)]:
-                self._warn(warning)
-            self._save_meta(store, {"stop_reason": self.stop_reason, "warnings": self.warnings,
-                                    "complete": complete and not self.stop_reason,
-                                    "wall_seconds": self.clock.now() - started})
+            except StoreUnavailableError as exc:
+                complete = False
+                self.store_failure = str(exc)
+            try:
+                results = self._results_for(tasks, store)
+            except KeyboardInterrupt:  # the signal came after the work: what is in memory is all there is
+                complete, results = False, self._results_for(tasks, None)
+            if store is not None:
+                for warning in [*task_failures(results), *part_failures(results)]:
+                    self._warn(warning)
+                self._save_final_meta(store, complete and not self.stop_reason and not self.store_failure, started)
         finally:
-            store.close()
-            self.progress.finished()
-        complete = complete and not self.stop_reason
-        if not getattr(self.runner, "primary", True):  # a secondary rank: rank 0 writes the outputs
-            return SolveOutcome(out_dir, out_dir / SUBMISSION_FILE, results, loaded.problems, None, [], complete)
-        return self._finish(request, out_dir, tasks, results, loaded.problems, started, complete)
+            try:
+                if store is not None:
+                    store.close()
+                self.progress.finished()
+            except KeyboardInterrupt:  # while closing: everything is committed already
+                complete = False
+        return results, complete and not self.stop_reason and not self.store_failure
+
+    def _work(self, request: SolveRequest, out_dir: Path, tasks: list[Task], store: ResultStore,
+              started: float) -> None:
+        if not request.resume:
+            store.clear()
+        self._save_meta(store, {"source": request.source.name,
+                                "source_spec": self.source_specs.spec_of(request.source),
+                                "solver": self.solver.name, **self.run_meta})
+        done: set[str] = set()
+        if request.resume:
+            stored = store.results()
+            done, changed = resumable(stored, self._hashes)
+            for warning in changed:
+                self._warn(warning)
+            self._recorded.update({result.task_id: result for result in stored if result.task_id in done})
+        self._hear(store)
+        todo = [t for t in tasks if t.id not in done]
+        self.progress.started(len(tasks), len(tasks) - len(todo))
+        if self.runner is None:
+            self._run(todo, store, deadline=started + request.time_budget, limit=request.task_time_limit,
+                      pace=request.pace)
+        else:
+            budget_left = started + request.time_budget - self.clock.now()
+            self.runner.run(BatchWork(request.source, out_dir, todo, budget_left, request.task_time_limit),
+                            store, self.progress)
+
+    def _save_final_meta(self, store: ResultStore, complete: bool, started: float) -> None:
+        """The run's ending, for a later report; a store that cannot take it has already been reported."""
+        with suppress(StoreUnavailableError):
+            self._save_meta(store, {"stop_reason": self.stop_reason or self.store_failure,
+                                    "warnings": self.warnings, "complete": complete,
+                                    "wall_seconds": self.clock.now() - started})
 
     def _run(self, todo: list[Task], store: ResultStore, *, deadline: float, limit: float, pace: bool) -> None:
         """Tasks one after another. With `pace`, a task gets at most the budget left divided by the tasks
@@ -239,6 +254,7 @@ class SolveBatch:
                 share = remaining / (len(todo) - index) if pace else remaining
                 result = solve_task(self.solver, task, time_limit=min(limit, share), clock=self.clock)
                 result = self._with_memory_note(result, index, waits)
+            self._recorded[result.task_id] = result  # first: a store that fails to take it cannot lose it
             store.record(result)
             self.progress.task_done(result)
 
@@ -273,10 +289,21 @@ class SolveBatch:
         for key, value in values.items():
             store.set_meta(key, value if isinstance(value, str) else json.dumps(value, default=str))
 
-    @staticmethod
-    def _results_for(tasks: list[Task], store: ResultStore) -> list[TaskResult]:
-        wanted = {t.id for t in tasks}
-        return [r for r in store.results() if r.task_id in wanted]
+    def _results_for(self, tasks: list[Task], store: ResultStore | None) -> list[TaskResult]:
+        """The results of `tasks` in the store (workers write there too), with this run's own on top; only
+        those stored for the task as it is now (see `resumable`). From memory alone when the store is gone."""
+        found: dict[str, TaskResult] = {}
+        self._store_read = False
+        if store is not None:
+            try:
+                found = {result.task_id: result for result in store.results()}
+                self._store_read = True
+                self._hear(store)
+            except StoreUnavailableError as exc:
+                self.store_failure = self.store_failure or str(exc)
+        found.update(self._recorded)
+        return [found[t.id] for t in tasks if t.id in found
+                and found[t.id].task_hash in ("", self._hashes[t.id])]
 
     def _finish(
         self,
@@ -288,10 +315,17 @@ class SolveBatch:
         started: float,
         complete: bool,
     ) -> SolveOutcome:
+        submission_path = out_dir / SUBMISSION_FILE
+        if self.store_failure:
+            if not self._store_read:  # an earlier run's submission.json may hold more than this run knows: keep it
+                submission_path = out_dir / UNSTORED_SUBMISSION_FILE
+            self._warn(f"the result store cannot be used: {self.store_failure}; the run stopped, and "
+                       f"{submission_path.name} holds the {len(results)} tasks finished (the others have fallback "
+                       "guesses)")
         attempts = {r.task_id: r.attempts for r in results}
         for task in tasks:  # an interrupted batch still leaves a complete submission behind
-            attempts.setdefault(task.id, fallback_attempts(task))
-        submission_path = out_dir / SUBMISSION_FILE
+            if task.id not in attempts:  # not setdefault: it would compute every task's fallbacks
+                attempts[task.id] = fallback_attempts(task)
         self.run_files.write_json(submission_path, submission_json(attempts))
         solutions = {t.id: t.solutions() for t in tasks if t.has_solutions}
         score = None
@@ -316,4 +350,4 @@ class SolveBatch:
                 self._warn(f"a report could not be written in {out_dir}: {exc.strerror or exc}"
                            + (f" ({exc.filename})" if exc.filename else ""))
         return SolveOutcome(out_dir, submission_path, results, problems, score, reports, complete,
-                            self.stop_reason, list(self.warnings))
+                            self.stop_reason, list(self.warnings), self.store_failure)

@@ -6,8 +6,9 @@ tuples of tuples rather than arrays; numeric work converts at its edge with `row
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from arc_ttt.domain.errors import InvalidGridError
 
@@ -20,17 +21,26 @@ Rows = tuple[tuple[int, ...], ...]
 @dataclass(frozen=True, slots=True)
 class Grid:
     rows: Rows
+    # Computed once: a tuple of tuples is hashed cell by cell on every call, and grids are hashed again and
+    # again (deduplicating guesses, voting, counting train outputs); a task of thousands of 30x30 pairs
+    # spent most of its time there.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problem = grid_problem(self.rows)
         if problem:
             raise InvalidGridError(problem)
+        object.__setattr__(self, "_hash", hash(self.rows))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def of(cls, rows: Iterable[Iterable[int]]) -> Grid:
-        """Build from any nested iterable of ints (lists, tuples, numpy rows)."""
+        """Build from any nested iterable of integers (lists, tuples, numpy rows and integer scalars). Only true
+        integers: 1.7, True and '9' are refused, as they are in a task file, rather than turned into colors."""
         try:
-            return cls(tuple(tuple(int(c) for c in row) for row in rows))
+            return cls(tuple(tuple(_color(c) for c in row) for row in rows))
         except (TypeError, ValueError) as exc:
             if isinstance(exc, InvalidGridError):
                 raise
@@ -60,6 +70,12 @@ class Grid:
 
     def __str__(self) -> str:
         return "\n".join("".join(str(c) for c in row) for row in self.rows)
+
+
+def _color(cell: object) -> int:
+    if isinstance(cell, bool):
+        raise TypeError(f"{cell!r} is a boolean, not a color")
+    return operator.index(cell)  # type: ignore[call-overload]  # int and numpy integers; no float, no str
 
 
 def grid_problem(rows: object) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 from arc_ttt.domain.arc.grid import Grid
-from arc_ttt.domain.errors import UnsafeTaskIdError
+from arc_ttt.domain.errors import TaskFormatError, UnsafeTaskIdError
 
 # Letters, digits, '_', '-', '.', not starting with '.', at most 64 characters. Anything else
 # (separators, '..', control characters, empty) is refused before an id is ever joined to a path.
@@ -28,6 +30,14 @@ class Example:
     input: Grid
     output: Grid | None = None
 
+    def __post_init__(self) -> None:
+        """Refused here rather than deep inside a solver: code building tasks by hand (the Python API) gets the
+        same clear error a task file gets from the parser."""
+        if not isinstance(self.input, Grid):
+            raise TypeError(f"an example's input must be a Grid (Grid.of(rows)), got {type(self.input).__name__}")
+        if self.output is not None and not isinstance(self.output, Grid):
+            raise TypeError(f"an example's output must be a Grid or None, got {type(self.output).__name__}")
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -36,7 +46,23 @@ class Task:
     test: tuple[Example, ...]
 
     def __post_init__(self) -> None:
+        """The rules a task file must follow (see parsing): at least one train pair, each with its output, and at
+        least one test input; a task without them would leave a submission entry with no answers."""
         check_task_id(self.id)
+        for part in ("train", "test"):
+            examples = getattr(self, part)
+            if isinstance(examples, list):
+                object.__setattr__(self, part, tuple(examples))
+            elif not isinstance(examples, tuple):
+                raise TypeError(f"task {self.id}: {part} must be a tuple of Example, got {type(examples).__name__}")
+            if not getattr(self, part):
+                raise TaskFormatError("no examples", task_id=self.id, field=part)
+            for i, example in enumerate(getattr(self, part)):
+                if not isinstance(example, Example):
+                    raise TypeError(f"task {self.id}: {part}[{i}] must be an Example, got {type(example).__name__}")
+        for i, example in enumerate(self.train):
+            if example.output is None:
+                raise TaskFormatError("a train pair needs its output", task_id=self.id, field=f"train[{i}].output")
 
     @property
     def has_solutions(self) -> bool:
@@ -55,3 +81,21 @@ class Task:
         if len(outputs) != len(self.test):
             raise ValueError(f"task {self.id}: {len(outputs)} solutions for {len(self.test)} test inputs")
         return Task(self.id, self.train, tuple(Example(ex.input, out) for ex, out in zip(self.test, outputs)))
+
+
+def _grid_bytes(grid: Grid | None) -> bytes:
+    if grid is None:
+        return b"\xff"
+    return bytes(grid.shape) + bytes(chain.from_iterable(grid.rows))
+
+
+def content_hash(task: Task) -> str:
+    """A digest of what a solver sees of `task` (its train pairs and test inputs; not its id, nor test outputs),
+    stored with its result, so that a resumed run solves a task again when its file changed since."""
+    digest = hashlib.sha256()
+    for part, examples in ((b"train", task.train), (b"test", task.test)):
+        digest.update(part + len(examples).to_bytes(4, "big"))
+        for example in examples:
+            digest.update(_grid_bytes(example.input))
+            digest.update(_grid_bytes(example.output if part == b"train" else None))
+    return digest.hexdigest()[:32]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from arc_ttt.domain.arc.attempts import train_output_guesses
+from arc_ttt.domain.arc.attempts import TrainOutputs, train_output_guesses
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Task
@@ -112,7 +112,8 @@ class EnsembleSolver:
         if earned:
             merged = tuple(merge_candidates([f, s], (0, second_tier)) for f, s in zip(first_cands, second_cands))
         else:  # the fallback guesses keep the places the first solver left; the second gets what remains
-            merged = tuple(merge_candidates([f, normalise(train_output_guesses(task, i)), s], (0, 1, 2))
+            outputs = TrainOutputs.of(task)
+            merged = tuple(merge_candidates([f, normalise(train_output_guesses(task, i, outputs)), s], (0, 1, 2))
                            for i, (f, s) in enumerate(zip(first_cands, second_cands)))
         return TaskSolution(merged, notes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from arc_ttt.domain.arc.attempts import choose_attempts, fallback_attempts
 from arc_ttt.domain.arc.scoring import task_score
 from arc_ttt.domain.arc.solution import TaskSolution
-from arc_ttt.domain.arc.task import Task
+from arc_ttt.domain.arc.task import Task, content_hash
 from arc_ttt.domain.errors import error_line
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.solving.notes import TaskNotes
@@ -50,6 +50,7 @@ def solve_task(solver: Solver, task: Task, *, time_limit: float, clock: Clock) -
         error=error,
         score=_score(task, attempts),
         notes=TaskNotes.of(solution.notes if solution is not None else None),
+        task_hash=content_hash(task),
     )
 
 
@@ -64,4 +65,5 @@ def out_of_time_result(task: Task, solver_name: str) -> TaskResult:
         solver=solver_name,
         error="batch time budget exhausted",
         score=_score(task, attempts),
+        task_hash=content_hash(task),
     )

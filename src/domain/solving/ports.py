@@ -4,6 +4,7 @@ the work queue shared by workers, the run's own files, progress, and the report 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -96,6 +97,12 @@ class WorkQueueOpener(Protocol):
     one queue (the queue lives in the same database; a store of another kind is refused)."""
 
     def __call__(self, store: ResultStore, /) -> WorkQueue: ...
+
+class RunFolderLock(Protocol):
+    """Claims a run folder for one run at a time. `claim` raises RunFolderBusyError (naming the other run)
+    when another process holds it; the claim ends when the context exits, or when its process dies, however."""
+
+    def claim(self, run_dir: Path, /) -> AbstractContextManager[object]: ...
 
 class RunFileWriter(Protocol):
     """Writes the files a run leaves in its folder (the submission) whole: a reader, or a crash, never sees

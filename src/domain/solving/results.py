@@ -30,3 +30,4 @@ class TaskResult:
     error: str = ""
     score: float | None = None  # pass@2 task score when solutions are known
     notes: TaskNotes = field(default_factory=TaskNotes)
+    task_hash: str = ""  # content_hash of the task solved ("" in results stored before it was kept)

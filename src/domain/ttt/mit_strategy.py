@@ -34,11 +34,14 @@ class MitTTTOptions:
     seed: int
 
 
-def leave_one_out(pairs: tuple[Example, ...]) -> list[TTTExample]:
-    """Each pair as the query of a task made of the other pairs (tasks need at least one demonstration)."""
+def leave_one_out(pairs: tuple[Example, ...], limit: int | None = None) -> list[TTTExample]:
+    """Each pair as the query of a task made of the other pairs (tasks need at least one demonstration); the
+    first `limit` of them when a limit is given (each holds every other pair: all of them for a task of
+    thousands of pairs would take time and memory growing with the square of its pairs)."""
     if len(pairs) < 2:
         return []
-    return [TTTExample(pairs[:i] + pairs[i + 1 :], pairs[i]) for i in range(len(pairs))]
+    count = len(pairs) if limit is None else min(limit, len(pairs))
+    return [TTTExample(pairs[:i] + pairs[i + 1 :], pairs[i]) for i in range(count)]
 
 
 def augmented(examples: list[TTTExample], views: int, rng: random.Random, options: MitTTTOptions) -> list[
@@ -83,7 +86,10 @@ class MitTTTStrategy:
             held, pairs = pairs[-1], pairs[:-1]
             rng = self._rng(task, "validation")
             validation = augmented([TTTExample(pairs, held)], options.validation_views, rng, options)[0]
-        groups = augmented(leave_one_out(pairs), options.augmentations_per_task, self._rng(task, "train"), options)
+        # round_robin takes one view of each base task before a second of any, so the first max_examples base
+        # tasks are all it can ever take: the others are not built
+        groups = augmented(leave_one_out(pairs, options.max_examples), options.augmentations_per_task,
+                           self._rng(task, "train"), options)
         return TTTDataset(tuple(round_robin(groups, options.max_examples)), tuple(validation))
 
     def inference_views(self, task: Task) -> list[Augmentation]:

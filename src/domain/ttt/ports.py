@@ -64,6 +64,11 @@ class ModelBackend(Protocol):
         A prompt that keeps none shows the model no task, so it is answered None without a call."""
         ...
 
+    def demonstrations_kept(self, prompts: Sequence[TTTExample]) -> list[int]:
+        """How many of each prompt's demonstrations (the latest ones) stay in the context once room is left
+        for its answer: 0 where `prompts_fit` says False. It costs time linear in the prompt's size."""
+        ...
+
     def score_answers(self, prompts: Sequence[TTTExample]) -> list[float | None]:
         """Total log-probability (nats) of each prompt's query output as the answer, teacher-forced;
         None where the episode does not fit the context."""

@@ -27,6 +27,10 @@ from arc_ttt.domain.ttt.training import TrainingOrchestrator, TrainingPolicy
 from arc_ttt.domain.ttt.voting import Tally, Vote, hierarchical_vote
 
 SOURCE = "ttt"
+# A task is cut to twice the demonstrations its plain prompt keeps in the context (the latest ones): shuffled
+# views may bring others to the end of a prompt, so they keep a choice, but a task of thousands of pairs no
+# longer costs each view, each training example and each check thousands of transformed grids.
+CONTEXT_SLACK = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,11 +74,14 @@ class TTTModelService:
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution[TTTNote]:
         start = self.clock.now()
+        deadline = start + time_limit
+        task = self._within_context(task, deadline)
         views = self.strategy.inference_views(task)
-        if not self._can_answer(task, views):
+        unanswerable = self._unanswerable(task, views, deadline)
+        if unanswerable:
             return TaskSolution.empty(len(task.test), TTTNote(
                 self.backend.model_name, len(views), predictions=0, seconds=self.clock.now() - start,
-                skipped="no test prompt keeps a demonstration in the model's context"))
+                skipped=unanswerable))
         self.backend.new_adapter(self.policy.seed)
         reused = self._reuse_adapter(task)
         training = adapter_version = None
@@ -85,7 +92,6 @@ class TTTModelService:
             training = TrainingNote.of(report)
             adapter_version = self._store_adapter(task, report)
             held_out_exact = report.val_exact_after
-        deadline = start + time_limit
         entropy = None
         if self.options.entropy is not None:
             entropy = EntropyNote.of(sharpen(self.backend, task, interleaved(views), self.options.entropy))
@@ -108,10 +114,32 @@ class TTTModelService:
                         scored=scored if self.options.scoring is not None else None)
         return TaskSolution(tuple(candidates), notes, held_out_exact=held_out_exact)
 
-    def _can_answer(self, task: Task, views: list[Augmentation]) -> bool:
-        """Whether some view of some test input keeps a demonstration in the model's context; if none
-        does, every prompt would be answered None, and training would only spend other tasks' time."""
-        return any(any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views])) for test in task.test)
+    def _within_context(self, task: Task, deadline: float) -> Task:
+        """The task with only the latest `CONTEXT_SLACK` times as many demonstrations as its plain prompts
+        keep in the context (all of them when they all fit, or when none does); the check stops at the
+        deadline."""
+        kept = 0
+        for test in task.test:
+            kept = max(kept, self.backend.demonstrations_kept([TTTExample(task.train, Example(test.input))])[0])
+            if kept == len(task.train) or self.clock.now() >= deadline:
+                break
+        if kept == 0 or CONTEXT_SLACK * kept >= len(task.train):
+            return task
+        return Task(task.id, task.train[-CONTEXT_SLACK * kept:], task.test)
+
+    def _unanswerable(self, task: Task, views: list[Augmentation], deadline: float) -> str:
+        """Why no prompt can be answered, or "" when one can: some view of some test input must keep a
+        demonstration in the model's context, else every prompt would be answered None, and training would
+        only spend other tasks' time. Views are checked a generation batch at a time (as `generate` sends
+        them), stopping at the first that fits or at the deadline."""
+        size = max(1, self.options.generation_batch)
+        for test in task.test:
+            for i in range(0, len(views), size):
+                if any(self.backend.prompts_fit([view_of(task, test.input, v) for v in views[i : i + size]])):
+                    return ""
+                if self.clock.now() >= deadline:
+                    return "time ran out before a test prompt was found that fits the model's context"
+        return "no test prompt keeps a demonstration in the model's context"
 
     def _reuse_adapter(self, task: Task) -> ReusedAdapter | None:
         """The stored adapter taken from the repository (its version and metrics); None when none was taken."""

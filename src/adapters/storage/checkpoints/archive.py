@@ -34,7 +34,7 @@ from arc_ttt.adapters.storage.checkpoints.metadata import (
     lora_config_json,
 )
 from arc_ttt.adapters.storage.checkpoints.repository import RestoreOutcome, SqlCheckpointRepository
-from arc_ttt.adapters.storage.checkpoints.safetensors_format import tensor_names
+from arc_ttt.adapters.storage.checkpoints.safetensors_format import MAX_HEADER_BYTES, header_bytes, tensor_names
 from arc_ttt.adapters.storage.checkpoints.weight_files import relative_path
 from arc_ttt.domain.arc.task import check_task_id
 from arc_ttt.domain.checkpoints.ports import CheckpointInfo
@@ -278,15 +278,44 @@ def _validated(tar: tarfile.TarFile, max_member_bytes: int, origin: str) -> list
     checked = []
     for name, info in sorted(named.items()):
         member = members[name]
-        data = _read(tar, member, origin)
-        if len(data) != info.size_bytes or hashlib.sha256(data).hexdigest() != info.sha256:
+        if member.size != info.size_bytes:  # refused before a byte of it is read
             raise CheckpointArchiveError(f"{origin}: {name}: size or sha256 does not match the manifest")
-        try:
-            tensor_names(data, origin=f"{origin}: {name}")
-        except ArcTttError as exc:
-            raise CheckpointArchiveError(str(exc)) from None
+        if _stream(tar, member, origin) != info.sha256:
+            raise CheckpointArchiveError(f"{origin}: {name}: size or sha256 does not match the manifest")
         checked.append((info, member))
     return checked
+
+
+def _judge(head: bytes, member: tarfile.TarInfo, origin: str) -> None:
+    try:
+        tensor_names(head, origin=f"{origin}: {member.name}", total_length=member.size)
+    except ArcTttError as exc:
+        raise CheckpointArchiveError(str(exc)) from None
+
+
+def _stream(tar: tarfile.TarFile, member: tarfile.TarInfo, origin: str) -> str:
+    """The member's sha256, read a chunk at a time, its safetensors header checked on the way: a member that
+    decompresses to gigabytes (a gzip bomb) is judged in constant memory, and refused at its header when that
+    is not one."""
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise CheckpointArchiveError(f"{origin}: member {member.name!r} cannot be read")
+    digest, head, seen, judged = hashlib.sha256(), b"", 0, False
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+        seen += len(chunk)
+        if judged:
+            continue
+        head += chunk
+        need = header_bytes(head)
+        if need and (len(head) >= need or need > 8 + MAX_HEADER_BYTES):
+            head, judged = head[:need], True
+            _judge(head, member, origin)  # as soon as the header is in hand, before the rest is read
+    if not judged:
+        _judge(head, member, origin)
+    if seen != member.size:
+        raise CheckpointArchiveError(f"{origin}: member {member.name!r} is truncated")
+    return digest.hexdigest()
 
 
 def import_checkpoints(

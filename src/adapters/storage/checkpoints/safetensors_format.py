@@ -24,8 +24,19 @@ DTYPE_BITS: dict[str, int] = {
 }
 
 
-def tensor_names(data: bytes, *, origin: str = "weights") -> list[str]:
-    """The tensor names of a valid payload; raise CheckpointFormatError naming `origin` and the problem."""
+def header_bytes(head: bytes) -> int:
+    """How many bytes of a payload its header takes (length field included), read from its first 8 bytes; 0
+    when there are fewer: a reader that streams a payload needs this prefix only, for `tensor_names`."""
+    if len(head) < 8:
+        return 0
+    (header_len,) = struct.unpack("<Q", head[:8])
+    return 8 + min(header_len, MAX_HEADER_BYTES + 1)
+
+
+def tensor_names(data: bytes, *, origin: str = "weights", total_length: int | None = None) -> list[str]:
+    """The tensor names of a valid payload; raise CheckpointFormatError naming `origin` and the problem.
+    With `total_length`, `data` may be just the payload's first `header_bytes` (the tensors' data is then
+    only counted, never held: an archive member that claims gigabytes is judged by its header)."""
 
     def bad(problem: str) -> CheckpointFormatError:
         return CheckpointFormatError(f"{origin}: not a safetensors payload: {problem}")
@@ -33,11 +44,12 @@ def tensor_names(data: bytes, *, origin: str = "weights") -> list[str]:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise CheckpointFormatError(f"{origin}: weights must be bytes, got {type(data).__name__}")
     view = memoryview(data)
-    if len(view) < 8:
-        raise bad(f"{len(view)} bytes, shorter than the 8-byte header length")
+    length = len(view) if total_length is None else total_length
+    if length < 8 or len(view) < 8:
+        raise bad(f"{length} bytes, shorter than the 8-byte header length")
     (header_len,) = struct.unpack("<Q", view[:8])
-    if header_len > MAX_HEADER_BYTES or 8 + header_len > len(view):
-        raise bad(f"header length {header_len} does not fit in {len(view)} bytes")
+    if header_len > MAX_HEADER_BYTES or 8 + header_len > min(length, len(view)):
+        raise bad(f"header length {header_len} does not fit in {length} bytes")
     try:
         header = bounded_json.loads(bytes(view[8 : 8 + header_len]))
     except ValueError as exc:
@@ -51,7 +63,7 @@ def tensor_names(data: bytes, *, origin: str = "weights") -> list[str]:
         raise bad("__metadata__ must map strings to strings")
     if not header:
         raise bad("it holds no tensors")
-    data_len = len(view) - 8 - header_len
+    data_len = length - 8 - header_len
     spans: list[tuple[int, int, str]] = []
     for name, entry in header.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:

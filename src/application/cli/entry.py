@@ -1,0 +1,20 @@
+"""The console script's first code (`arc-ttt`, `python -m arc_ttt`): stop signals are heard from here on,
+before the command line's imports, which take a second or more. A signal in that second used to end the
+process with the shell's 143 and no word."""
+
+from __future__ import annotations
+
+import sys
+
+from arc_ttt.application.cli.signals import stop_on_signals
+
+
+def run() -> None:
+    stop_on_signals()
+    try:
+        # deferred: this module exists to run before these imports (typer, rich, the settings)
+        from arc_ttt.application.cli.main import run as run_command
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted before the command started; nothing was written\n")
+        sys.exit(130)
+    run_command()
