@@ -24,7 +24,6 @@ from arc_ttt.domain.programs.dsl.catalog import catalog
 from arc_ttt.domain.programs.dsl.images import to_grid, to_image
 from arc_ttt.domain.programs.fits import Fit
 from arc_ttt.domain.programs.search import SearchLimits, search
-from arc_ttt.domain.programs.sizes import sizes_by_program
 from arc_ttt.domain.programs.views import color_view
 from arc_ttt.domain.records import read_optional
 
@@ -121,10 +120,6 @@ class ProgramSearch:
         """Candidates from the cheapest fitting programs, two distinct grids per test input; a program that
         only adds steps to one already chosen gives none."""
         shapes = [predicted_output_shape(task.train, example.input) for example in task.test]
-        if any(shape is None for shape in shapes):  # no rule: the size a one-step program gives, if any
-            train = [(to_image(ex.input), to_image(ex.output)) for ex in task.train if ex.output is not None]
-            by_program = sizes_by_program(train, [to_image(ex.input) for ex in task.test])
-            shapes = [rule or program for rule, program in zip(shapes, by_program)]
         fits = sorted(fits, key=lambda fit: _rank_key(fit, shapes))
         train_pairs = sum(ex.output is not None for ex in task.train)
         candidates = tuple(self._candidates(fits, i, train_pairs) for i in range(len(task.test)))
