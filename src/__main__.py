@@ -4,7 +4,8 @@ import atexit
 import os
 import sys
 
-from arc_ttt.application.cli.entry import EXIT_INTERRUPTED, run
+from arc_ttt.application.cli.entry import run
+from arc_ttt.application.cli.signals import EXIT_INTERRUPTED
 
 if __name__ == "__main__":
     try:

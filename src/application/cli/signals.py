@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import signal
 
+EXIT_INTERRUPTED = 130
+NOTHING_WRITTEN = "interrupted before the command started; nothing was written"
+
 
 def stop_on_signals() -> None:
     """SIGTERM (a scheduler ending the job, `timeout`, `kill`) and SIGINT (Ctrl-C) stop the command where it
