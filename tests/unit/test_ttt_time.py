@@ -12,12 +12,12 @@ from arc_ttt.adapters.models.model_loading import MARKER_FILE, ModelLoadError
 from arc_ttt.adapters.reports.summary import summary_markdown
 from arc_ttt.application.bootstrap.solver_wiring import build_ensemble
 from arc_ttt.application.config.settings import load_settings, locate_model
-from arc_ttt.domain.arc.attempts import train_output_guesses
+from arc_ttt.domain.arc.attempts import choose_attempts
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.solution import Candidate, TaskSolution
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.programs.program_search import ProgramNote
-from arc_ttt.domain.solving.ensemble import EnsembleSolver, SwitchedOff, merge_candidates, normalise, places_filled
+from arc_ttt.domain.solving.ensemble import EnsembleSolver, SwitchedOff, places_filled
 from arc_ttt.domain.solving.notes import PartNote, PartOutcome, SkipReason, TaskNotes
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from arc_ttt.domain.solving.run_parts import UNRECORDED, seconds_by_part, ttt_skips
@@ -59,15 +59,17 @@ def test_auto_gives_ttt_time_only_for_a_model_with_a_recorded_gain() -> None:
     assert never is not None and never.reason is SkipReason.SWITCHED_OFF
 
 
-def test_a_switched_off_ttt_is_never_asked_and_the_answers_are_program_search_and_guesses() -> None:
+def test_a_switched_off_ttt_is_never_asked_and_the_answers_are_program_searchs() -> None:
+    """The first solver's answers as `--solver program` gives them; the batch fills the places left with the
+    fallback guesses, as it does for program search alone."""
     task = _two_guess_task()
     first = ScriptedSolver({"t": _sol(Candidate(A, "program", 1.0))}, name="program")
     off = ttt_switched_off("auto", "m", None)
     assert off is not None
     result = EnsembleSolver(first, off, FakeClock(), ensemble_policy()).solve(task, 10.0)
-    program_alone = merge_candidates([normalise(first.answers["t"].candidates[0]),  # type: ignore[union-attr]
-                                      normalise(train_output_guesses(task, 0))], (0, 1))
-    assert result.candidates == (program_alone,) and [c.grid for c in program_alone] == [A, R, S]
+    assert [(c.grid, c.source) for c in result.candidates[0]] == [(A, "program")]
+    program_alone = choose_attempts(task, first.answers["t"])  # type: ignore[arg-type]
+    assert choose_attempts(task, result) == program_alone and program_alone[0].grids == (A, R)
     assert [(p.part, p.outcome, p.reason) for p in _parts(result)] == [("ttt", PartOutcome.SKIPPED,
                                                                         SkipReason.NO_LIFT)]
 

@@ -16,10 +16,11 @@ guesses, so adding it never loses an answer the first solver's run would have gi
 
 The second solver gets a task's time only where it can change an answer. The run may switch it off (`SwitchedOff`:
 a model with no recorded lift over program search, or the user's word); then each task is answered by the first
-solver and the guesses, and its notes say why the second had no time. When it runs but the first solver's answers
-and the guesses already fill both attempts of every test input, an untrusted second solver's answers could only
-come after them: a `GatedSolver` is then asked to stop after it prepares (TTT: after the fit and its held-out
-check) unless it earned its place, so no time goes to decoding answers that could not be submitted.
+solver alone (the batch adds the guesses), and its notes say why the second had no time. When it runs but the
+first solver's answers and the guesses already fill both attempts of every test input, an untrusted second
+solver's answers could only come after them: a `GatedSolver` is then asked to stop after it prepares (TTT: after
+the fit and its held-out check) unless it earned its place, so no time goes to decoding answers that could not be
+submitted.
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ class EnsembleSolver:
         guesses = [normalise(train_output_guesses(task, i, outputs)) for i in range(n)]
         if isinstance(self.second, SwitchedOff):
             notes = notes.merged(self._part_note(PartOutcome.SKIPPED, self.second.detail, self.second.reason))
-            return TaskSolution(tuple(merge_candidates([f, g], (0, 1)) for f, g in zip(first_cands, guesses)), notes)
+            # the first solver's answers as they stand: the batch fills the places left with the same fallback
+            # guesses, so the attempts are those of the first solver alone
+            return TaskSolution(tuple(merge_candidates([f]) for f in first_cands), notes)
         sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
         second_cands: list[tuple[Candidate, ...]] = [() for _ in range(n)]
         second: TaskSolution[object] | None = None
