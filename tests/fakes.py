@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.ports import TaskLoad, TaskSource
@@ -17,6 +18,7 @@ from arc_ttt.domain.resources.hardware import CudaDevice, HardwareInfo, MemorySa
 from arc_ttt.domain.solving.ports import ResultStore
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTExample
+from arc_ttt.domain.ttt.lift import TTTLift
 from arc_ttt.domain.ttt.ports import PretrainCheckpoint, PretrainSetup
 from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
@@ -192,6 +194,36 @@ class ScriptedSolver:
         if isinstance(answer, BaseException):
             raise answer
         return answer  # type: ignore[return-value]
+
+
+class GatedScriptedSolver(ScriptedSolver):
+    """A ScriptedSolver that, asked through a gate (as the ensemble asks TTT), first shows the gate its held-out
+    figure, as TTT does after its fit, and answers only if the gate lets it (else no candidates)."""
+
+    def __init__(self, answers: dict[str, object], held_out: float | None, **kwargs: Any) -> None:
+        super().__init__(answers, **kwargs)
+        self.held_out = held_out
+        self.gate_said: list[str] = []
+
+    def solve_gated(self, task: Task, time_limit: float, gate: Callable[[float | None], str]) -> TaskSolution:
+        self.calls.append((task.id, time_limit))
+        said = gate(self.held_out)
+        self.gate_said.append(said)
+        if said:
+            return TaskSolution(tuple(() for _ in task.test), None, held_out_exact=self.held_out)
+        return self.solve(task, time_limit)
+
+
+class InMemoryLiftRecords:
+    """Lift records kept in a dict by model name (a model not in it records none)."""
+
+    def __init__(self, lifts: Mapping[str, TTTLift] | None = None) -> None:
+        self.lifts = dict(lifts or {})
+        self.asked: list[str] = []
+
+    def lift_of(self, model: str) -> TTTLift | None:
+        self.asked.append(model)
+        return self.lifts.get(model)
 
 
 class InMemoryCheckpointRepository:

@@ -14,7 +14,7 @@ def arc_ttt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_solve_with_a_profile_then_report(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    # the default solver: the ensemble of program search and TTT with the shipped model
+    # the default solver: the ensemble (program search; the shipped model records no TTT lift, so no TTT)
     solved = arc_ttt("solve", "--dataset", "arc1/evaluation", "--limit", "3", "--out", str(run),
                      "--profile", "cpu", "--time-budget", "75s", cwd=tmp_path)
     assert solved.returncode == 0, solved.stderr

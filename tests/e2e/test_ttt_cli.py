@@ -76,8 +76,9 @@ def test_a_model_folder_that_cannot_load_is_refused_before_the_batch(tmp_path: P
     model_dir.mkdir()
     (model_dir / "config.json").write_text(json.dumps({"model_type": "llama"}))
     (model_dir / "pytorch_model.bin").write_bytes(b"not loaded, ever")
+    # the ensemble loads (and so checks) the model only when it gives TTT time: here because it is asked to
     result = arc_ttt("solve", "--solver", "ensemble", "--model", str(model_dir), "--limit", "1",
-                     "--out", str(tmp_path / "run"), env=dict(os.environ))
+                     "--out", str(tmp_path / "run"), env={**os.environ, "ARC_TTT_ENSEMBLE__TTT": "always"})
     message = " ".join(result.stderr.split())
     assert result.returncode == 2 and "Traceback" not in message
     assert "has no .safetensors weights (found pytorch_model.bin" in message
@@ -134,3 +135,51 @@ def test_pretrain_refuses_a_seed_out_of_range_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert result.stderr.splitlines() == [f"error: --seed {2**63} is out of range; use 0 <= seed < 2**63"]
     assert not (tmp_path / "pt").exists()
+
+
+UNSURE_TASKS = 2  # random pairs: no program fits them, so program search is sure of nothing
+
+
+def _unsure_tasks(folder: Path) -> Path:
+    import random
+
+    from arc_ttt.domain.arc.task import Example, Task
+    from tests.builders import random_grid, write_task_dir
+
+    rng = random.Random(7)
+    tasks = [Task(f"u{i}", tuple(Example(random_grid(rng, 3, 3), random_grid(rng, 3, 3)) for _ in range(3)),
+                  (Example(random_grid(rng, 3, 3)),)) for i in range(UNSURE_TASKS)]
+    return write_task_dir(folder, tasks)
+
+
+def _ensemble_run(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict, list[dict]]:
+    env = {**os.environ, **SMALL_BUDGET, "ARC_TTT_CHECKPOINTS__ROOT": str(tmp_path / "checkpoints"),
+           "ARC_TTT_PROGRAM__TIME_LIMIT": "3s", "ARC_TTT_PROGRAM__PROCESSES": "1",
+           "ARC_TTT_ENSEMBLE__MIN_TTT_SECONDS": "0"}
+    run_dir = tmp_path / "run"
+    solved = arc_ttt("solve", "--solver", "ensemble", "--tasks-dir", str(_unsure_tasks(tmp_path / "tasks")),
+                     "--out", str(run_dir), *extra, env=env)
+    assert solved.returncode == 0, solved.stderr
+    with sqlite3.connect(run_dir / "results.db") as db:
+        notes = [json.loads(row[0]) for row in db.execute("select notes_json from task_results")]
+    return solved, json.loads((run_dir / "summary.json").read_text()), notes
+
+
+def test_the_default_ensemble_gives_the_shipped_model_no_ttt_time_and_says_why(tmp_path: Path) -> None:
+    _, summary, notes = _ensemble_run(tmp_path)
+    assert summary["ttt_skipped"] == {"no_recorded_lift": UNSURE_TASKS}
+    assert summary["seconds_by_part"]["ttt_training"] == 0 and summary["seconds_by_part"]["ttt_answering"] == 0
+    assert all("ttt" not in note for note in notes)  # the TTT solver never ran
+    assert "TTT skipped (tasks) | no recorded lift: 2" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_a_model_that_records_a_lift_gets_ttt_time_by_default(tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    assert arc_ttt("init-model", str(model_dir), "--size", "tiny", env=dict(os.environ)).returncode == 0
+    marker = model_dir / "arc_ttt_model.json"
+    record = {"dataset": "arc1/training", "tasks": 10, "right_program": 1, "right_with_ttt": 2,
+              "command": "a measurement for this test only"}
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "ttt_lift": record}))
+    _, summary, notes = _ensemble_run(tmp_path, "--model", str(model_dir))
+    assert "no_recorded_lift" not in summary["ttt_skipped"]
+    assert all("ttt" in note for note in notes) and summary["seconds_by_part"]["ttt_training"] > 0

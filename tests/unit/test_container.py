@@ -44,11 +44,12 @@ def test_overriding_the_solver_and_store_reaches_solve_batch(tmp_path: Path) -> 
 
 def test_ensemble_settings_reach_its_policy() -> None:
     from arc_ttt.application.bootstrap.solver_wiring import build_ensemble
-    from tests.fakes import FakeClock
+    from tests.fakes import FakeClock, InMemoryLiftRecords
 
     def policy(**section: object) -> object:
         solver = ScriptedSolver({})
-        return build_ensemble(solver, solver, FakeClock(), load_settings(ensemble=section)).policy
+        return build_ensemble(solver, lambda: solver, FakeClock(), load_settings(ensemble=section),
+                              InMemoryLiftRecords()).policy
 
     assert policy().trust_second_at == 0.5 and policy(ttt_trust=None).trust_second_at is None
     assert policy(min_ttt_seconds="1m").min_second_seconds == 60.0

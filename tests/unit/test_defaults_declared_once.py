@@ -141,7 +141,7 @@ def ttt_wiring_output(ttt: TTTSettings) -> object:
 SECTIONS: dict[type[BaseModel], tuple[Callable[[Any], object], dict[str, Any], set[str]]] = {
     TTTSettings: (ttt_wiring_output, ALL_TECHNIQUES_ON, {"preset", "store_adapters"}),
     ProgramSettings: (solver_wiring.program_solver_config, {}, set()),
-    EnsembleSettings: (solver_wiring.ensemble_policy, {}, set()),
+    EnsembleSettings: (solver_wiring.ensemble_policy, {}, {"ttt"}),
 }
 
 

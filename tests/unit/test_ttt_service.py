@@ -136,3 +136,24 @@ def test_one_test_input_whose_prompts_fit_is_enough_to_train() -> None:
     solution = service(backend).solve(two_tests, time_limit=60)
     assert backend.micro_batches and not notes_of(solution).skipped
     assert solution.candidates[0][0].grid == TASK.test[0].input
+
+
+def test_a_gate_that_says_no_after_the_fit_stops_before_any_decoding() -> None:
+    backend = FakeModelBackend()
+    asked: list[float | None] = []
+
+    def gate(held_out_exact: float | None) -> str:
+        asked.append(held_out_exact)
+        return "its answers could not enter the attempts"
+
+    solution = service(backend).solve(TASK, time_limit=60, gate=gate)
+    note = notes_of(solution)
+    assert backend.generated == 0 and solution.candidates == ((),) and note.predictions == 0
+    assert note.undecoded == "its answers could not enter the attempts" and note.training is not None
+    assert asked == [solution.held_out_exact] and note.training.steps == 4
+
+
+def test_a_gate_that_lets_it_on_changes_nothing() -> None:
+    backend = FakeModelBackend()
+    solution = service(backend).solve(TASK, time_limit=60, gate=lambda held_out_exact: "")
+    assert backend.generated == 16 and notes_of(solution).undecoded == ""

@@ -66,3 +66,15 @@ def test_without_a_model_every_task_fails_with_the_same_clear_reason() -> None:
     for _ in range(2):
         with pytest.raises(ArcTttError, match="no TTT model"):
             solver.solve(TASK, 10.0)
+
+
+def test_the_ensemble_can_ask_ttt_through_a_gate() -> None:
+    """The ensemble recognises a GatedSolver by its shape: TTT must keep that shape, or no decoding is ever spared."""
+    from arc_ttt.domain.solving.ports import GatedSolver
+
+    backend = FakeModelBackend()
+    solver = TTTSolver(ttt_solver_config(policy=training_policy(max_steps=2)), lambda: backend, FakeClock())
+    assert isinstance(solver, GatedSolver)
+    task = Task("t", (Example(Grid.of([[1]]), Grid.of([[1]])),) * 3, (Example(Grid.of([[2]])),))
+    solution = solver.solve_gated(task, 60.0, lambda held_out_exact: "no")
+    assert solution.candidates == ((),) and backend.generated == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from arc_ttt.adapters.durable_files import write_json_atomic, write_text_atomic
 from arc_ttt.domain.solving.ports import RunSummary
+from arc_ttt.domain.solving.run_parts import seconds_by_part, ttt_skips
 from arc_ttt.domain.solving.statistics import mean, percentile
 
 
@@ -29,6 +30,8 @@ def summary_data(summary: RunSummary) -> dict[str, object]:
         "status_counts": dict(Counter(r.status.value for r in summary.results)),
         "seconds_per_task": {"mean": mean(seconds), "p50": percentile(seconds, 50), "p95": percentile(seconds, 95)},
         "wall_seconds": summary.wall_seconds,
+        "seconds_by_part": seconds_by_part(summary.results, summary.wall_seconds),
+        "ttt_skipped": ttt_skips(summary.results),
         "problems": [p.one_line() for p in summary.problems],
         "errors": {r.task_id: r.error for r in summary.results if r.error},
     }
@@ -54,7 +57,10 @@ def summary_markdown(data: dict[str, object]) -> str:
         f"| status | {', '.join(f'{k}: {v}' for k, v in data['status_counts'].items())} |",  # type: ignore[union-attr]
         f"| seconds per task | mean {spt['mean']:.2f}, p50 {spt['p50']:.2f}, p95 {spt['p95']:.2f} |",
         f"| wall time | {float(data['wall_seconds']):.1f} s |",  # type: ignore[arg-type]
+        f"| time by part | {_listed(data['seconds_by_part'], ' s')} |",
     ]
+    if data["ttt_skipped"]:
+        lines.append(f"| TTT skipped (tasks) | {_listed(data['ttt_skipped'])} |")
     problems = data["problems"]
     assert isinstance(problems, list)
     if problems:
@@ -64,6 +70,12 @@ def summary_markdown(data: dict[str, object]) -> str:
     if errors:
         lines += ["", f"## Tasks with errors ({len(errors)})", "", *(f"- {k}: {v}" for k, v in errors.items())]
     return "\n".join(lines) + "\n"
+
+
+def _listed(figures: object, unit: str = "") -> str:
+    """`name: value` pairs of a figures dict, names in words (program_search: program search)."""
+    assert isinstance(figures, dict)
+    return ", ".join(f"{name.replace('_', ' ')}: {value}{unit}" for name, value in figures.items())
 
 
 class SummaryWriter:

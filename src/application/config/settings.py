@@ -22,6 +22,7 @@ from arc_ttt.application.config.sizes import parse_size
 from arc_ttt.application.config.ttt_settings import TTTPresetsFile, TTTSettings
 from arc_ttt.application.config.yaml_files import ConfigError, read_yaml
 from arc_ttt.domain.errors import message_line
+from arc_ttt.domain.solving.ttt_time import TTTMode
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 # ARC_TTT_* variables that are not settings: where configs/ is, and whether errors show their traceback
@@ -139,7 +140,12 @@ class ProgramSettings(Section):
 
 
 class EnsembleSettings(Section):
-    """`--solver ensemble`: program search first, TTT for what it is not sure of."""
+    """`--solver ensemble`: program search first, TTT for what it is not sure of (when TTT gets time at all)."""
+
+    ttt: TTTMode = Field(default="auto", description="whether the ensemble gives TTT time: auto, only for a model "
+                         "whose folder records a lift over program search on ARC training tasks (ttt_lift in "
+                         "arc_ttt_model.json; the shipped model records none, so its time goes to program search); "
+                         "always; never. --solver ttt always runs it")
 
     min_ttt_seconds: float = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
                                    "left; with pacing, time a task does not use goes to the next ones")

@@ -9,15 +9,26 @@ from dataclasses import dataclass
 from enum import Enum
 
 from arc_ttt.domain.programs.program_search import ProgramNote
-from arc_ttt.domain.records import json_object, read
+from arc_ttt.domain.records import json_object, read, read_optional
 from arc_ttt.domain.resources.hardware import MemoryReading
 from arc_ttt.domain.ttt.notes import TTTNote
 
 
 class PartOutcome(str, Enum):
     FAILED = "error"  # the part raised or returned no TaskSolution; the task's answers come from the others
-    SKIPPED = "skipped"  # the part did not run (the first was sure everywhere, or too little time was left)
+    SKIPPED = "skipped"  # the part did not run, or stopped before answering; its `reason` says why
     RANKED = "ranked"  # the part ran; where its answers went against the fallback guesses
+
+
+class SkipReason(str, Enum):
+    """Why the ensemble gave its second part (TTT) no time, or stopped it before it answered: typed, so that the
+    run summary counts them without reading the notes' words."""
+
+    NO_LIFT = "no_recorded_lift"  # the model records no lift over program search (ensemble.ttt: auto)
+    SWITCHED_OFF = "switched_off"  # ensemble.ttt: never
+    FIRST_SURE = "program_search_sure"  # the first solver was sure on every test input
+    LITTLE_TIME = "too_little_time"  # less time was left than the part needs
+    CANNOT_ENTER = "answers_could_not_enter"  # trained, not trusted, and the places were filled: not decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +38,17 @@ class PartNote:
     part: str
     outcome: PartOutcome
     detail: str  # the error, why it was skipped, or where it ranked
+    reason: SkipReason | None = None  # why it was skipped (None in notes written before reasons were kept)
 
     def to_json(self) -> dict[str, str]:
-        return {"part": self.part, "outcome": self.outcome.value, "detail": self.detail}
+        return {"part": self.part, "outcome": self.outcome.value, "detail": self.detail,
+                **({"reason": self.reason.value} if self.reason is not None else {})}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, object]) -> PartNote:
-        return cls(read(raw, "part", str), PartOutcome(read(raw, "outcome", str)), read(raw, "detail", str))
+        reason = read_optional(raw, "reason", str)
+        return cls(read(raw, "part", str), PartOutcome(read(raw, "outcome", str)), read(raw, "detail", str),
+                   SkipReason(reason) if reason is not None else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ the work queue shared by workers, the run's own files, progress, and the report 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,17 @@ class Solver(Protocol):
     def name(self) -> str: ...
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution[object]: ...
+
+
+@runtime_checkable
+class GatedSolver(Solver, Protocol):
+    """A solver that prepares before it answers (TTT fits an adapter, then decodes) and can stop in between:
+    after preparing it asks `gate` with its own held-out exact share (None: no held-out check) and, when the gate
+    gives a reason, returns no candidates, saying why in its notes. The ensemble uses it to spend no decoding on
+    answers that could not reach the attempts."""
+
+    def solve_gated(self, task: Task, time_limit: float,
+                    gate: Callable[[float | None], str]) -> TaskSolution[object]: ...
 
 class ResultStore(Protocol):
     """Durable per-task results of a run: each result is committed as soon as it is recorded."""

@@ -110,7 +110,8 @@ class EntropyNote:
 @dataclass(frozen=True, slots=True)
 class TTTNote:
     """What the TTT model service did on one task. `skipped` says why it did nothing (no prompt keeps a
-    demonstration in the model's context); otherwise exactly one of `training` and `reused` is set."""
+    demonstration in the model's context); otherwise exactly one of `training` and `reused` is set, and
+    `undecoded` says why no test input was decoded after it (its caller's gate said the answers could not count)."""
 
     model: str
     views: int  # inference views per test input
@@ -122,6 +123,7 @@ class TTTNote:
     adapter_version: int | None = None  # the version the fresh adapter was stored under
     entropy: EntropyNote | None = None
     scored: int | None = None  # candidate x view log-probabilities computed, when candidates were rescored
+    undecoded: str = ""  # why the test inputs were not decoded after the fit ("" when they were, or no fit ran)
 
     def to_json(self) -> dict[str, object]:
         """One flat object: the fit's figures (or the reused adapter's metrics) beside the service's own."""
@@ -139,6 +141,8 @@ class TTTNote:
         figures.update(views=self.views, predictions=self.predictions, seconds=self.seconds)
         if self.scored is not None:
             figures["scored"] = self.scored
+        if self.undecoded:
+            figures["decoding_skipped"] = self.undecoded
         return figures
 
     @classmethod
@@ -159,9 +163,10 @@ class TTTNote:
             adapter_version=read_optional(raw, "adapter_version", int),
             entropy=EntropyNote.from_json(raw) if "entropy_steps" in raw else None,
             scored=read_optional(raw, "scored", int),
+            undecoded=read_optional(raw, "decoding_skipped", str) or "",
         )
 
 
 _SERVICE_KEYS = frozenset({"model", "views", "predictions", "seconds", "skipped", "reused_adapter_version",
-                           "adapter_version", "scored", "entropy_steps", "entropy_tokens", "entropy_stop",
-                           "entropy_first", "entropy_last"})
+                           "adapter_version", "scored", "decoding_skipped", "entropy_steps", "entropy_tokens",
+                           "entropy_stop", "entropy_first", "entropy_last"})

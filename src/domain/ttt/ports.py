@@ -13,6 +13,7 @@ from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.errors import ArcTttError
 from arc_ttt.domain.ttt.augmentation import Augmentation
 from arc_ttt.domain.ttt.examples import Evaluation, StepLoss, TTTDataset, TTTExample
+from arc_ttt.domain.ttt.lift import TTTLift
 from arc_ttt.domain.ttt.pretraining import PretrainProgress
 
 
@@ -155,3 +156,13 @@ class PretrainingBackend(Protocol):
         ...
 
     def trainer(self, setup: PretrainSetup, resume_from: Path | None) -> PretrainTrainer: ...
+
+
+class LiftRecords(Protocol):
+    """Where a model's recorded TTT lift is kept (beside its weights, for a model folder)."""
+
+    def lift_of(self, model: str) -> TTTLift | None:
+        """The lift recorded for `model` (a folder or hub id); None when none is recorded. An ArcTttError naming
+        the place and the field when a record is there but not readable: a damaged record must not silently
+        switch TTT off or on."""
+        ...

@@ -7,6 +7,7 @@ hierarchical vote -> the two best grids as candidates, with their votes as score
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from arc_ttt.domain.arc.grid import Grid
@@ -31,6 +32,9 @@ SOURCE = "ttt"
 # views may bring others to the end of a prompt, so they keep a choice, but a task of thousands of pairs no
 # longer costs each view, each training example and each check thousands of transformed grids.
 CONTEXT_SLACK = 2
+# Asked after the fit with the held-out exact share (None: no held-out check): why decoding the test inputs would
+# be wasted, or "" to decode them. The caller knows what the answers could still change; the service does not.
+DecodeGate = Callable[[float | None], str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +76,9 @@ class TTTModelService:
         self.checkpoints = checkpoints
         self.options = options
 
-    def solve(self, task: Task, time_limit: float) -> TaskSolution[TTTNote]:
+    def solve(self, task: Task, time_limit: float, gate: DecodeGate | None = None) -> TaskSolution[TTTNote]:
+        """Two voted attempts per test input; with `gate`, none when the gate, told the held-out figure after
+        the fit, says decoding them would be wasted (the fit and its note are kept)."""
         start = self.clock.now()
         deadline = start + time_limit
         task = self._within_context(task, deadline)
@@ -92,6 +98,11 @@ class TTTModelService:
             training = TrainingNote.of(report)
             adapter_version = self._store_adapter(task, report)
             held_out_exact = report.val_exact_after
+        undecoded = gate(held_out_exact) if gate is not None else ""
+        if undecoded:
+            note = TTTNote(self.backend.model_name, len(views), predictions=0, seconds=self.clock.now() - start,
+                           reused=reused, training=training, adapter_version=adapter_version, undecoded=undecoded)
+            return TaskSolution(tuple(() for _ in task.test), note, held_out_exact=held_out_exact)
         entropy = None
         if self.options.entropy is not None:
             entropy = EntropyNote.of(sharpen(self.backend, task, interleaved(views), self.options.entropy))

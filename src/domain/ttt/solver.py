@@ -17,7 +17,7 @@ from arc_ttt.domain.errors import ArcTttError, message_line
 from arc_ttt.domain.resources.ports import Clock
 from arc_ttt.domain.ttt.mit_strategy import MitTTTOptions, MitTTTStrategy
 from arc_ttt.domain.ttt.ports import ModelBackend
-from arc_ttt.domain.ttt.service import ServiceOptions, TTTModelService
+from arc_ttt.domain.ttt.service import DecodeGate, ServiceOptions, TTTModelService
 from arc_ttt.domain.ttt.training import TrainingPolicy
 
 
@@ -60,3 +60,7 @@ class TTTSolver:
 
     def solve(self, task: Task, time_limit: float) -> TaskSolution:
         return self._ensure_service().solve(task, time_limit)
+
+    def solve_gated(self, task: Task, time_limit: float, gate: DecodeGate) -> TaskSolution:
+        """`solve`, asking `gate` after the fit whether to decode the test inputs (see `GatedSolver`)."""
+        return self._ensure_service().solve(task, time_limit, gate)

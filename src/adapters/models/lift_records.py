@@ -1,0 +1,37 @@
+"""A model folder's recorded TTT lift: the `ttt_lift` object of its marker file (arc_ttt_model.json).
+
+Read without torch or the weights: the ensemble asks before it decides whether to load the model at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from arc_ttt.adapters.models.model_loading import MARKER_FILE, ModelLoadError
+from arc_ttt.domain.errors import message_line
+from arc_ttt.domain.records import json_object
+from arc_ttt.domain.ttt.lift import TTTLift
+
+LIFT_KEY = "ttt_lift"
+
+
+class MarkerLiftRecords:
+    """`LiftRecords` over model folders. A hub id, a folder without a marker file, or a marker without
+    `ttt_lift` records nothing; a marker or record that cannot be read is a ModelLoadError naming the file."""
+
+    def lift_of(self, model: str) -> TTTLift | None:
+        marker = Path(model).expanduser() / MARKER_FILE
+        if not marker.is_file():
+            return None
+        try:
+            raw = json_object(json.loads(marker.read_text(encoding="utf-8")), MARKER_FILE)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ModelLoadError(f"{marker}: not a readable JSON object ({message_line(exc)[:120]})") from None
+        if raw.get(LIFT_KEY) is None:
+            return None
+        try:
+            return TTTLift.from_json(json_object(raw[LIFT_KEY], LIFT_KEY))
+        except (KeyError, TypeError, ValueError) as exc:
+            what = f"missing field {exc.args[0]}" if isinstance(exc, KeyError) else message_line(exc)
+            raise ModelLoadError(f"{marker}: {LIFT_KEY} is not a lift record ({what})") from None
