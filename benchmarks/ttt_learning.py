@@ -104,9 +104,10 @@ def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, 
             tally.cells.append(sum(cell_accuracy(p, t) for p, t in zip(firsts, truths)) / max(1, len(truths)))
             training = solution.notes.training if solution.notes is not None else None
             tally.train_tokens += training.train_tokens if training is not None else 0
-        if (index + 1) % 10 == 0:
-            print(f"{side}: {index + 1}/{len(tasks)}: no TTT {sum(tallies['none'].solved):g}, "
-                  f"TTT {sum(tallies['ttt'].solved):g}", flush=True)
+        # one line per task, so that a run stopped early still leaves its paired scores
+        print(f"{side} {index + 1}/{len(tasks)} {task.id}: solved {tallies['none'].solved[-1]:g} -> "
+              f"{tallies['ttt'].solved[-1]:g}, cells {tallies['none'].cells[-1]:.3f} -> {tallies['ttt'].cells[-1]:.3f}",
+              flush=True)
     return tasks, tallies
 
 
