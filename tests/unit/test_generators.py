@@ -7,7 +7,17 @@ from collections import Counter
 
 import pytest
 
-from arc_ttt.domain.arc.generators import GENERATORS, generate
+from arc_ttt.domain.arc.generators import (
+    GENERATORS,
+    HELD_FAMILIES,
+    HELD_PARAMETERS,
+    PARAMETERS,
+    SYMMETRY_CLASSES,
+    Split,
+    families,
+    generate,
+    parameters,
+)
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.ttt.pretraining import EpisodeStream, StreamOptions, solved_pairs
 from tests.builders import symmetry_task
@@ -50,7 +60,8 @@ def test_crop_and_upscale_and_tile_sizes() -> None:
             assert any(row[0] for row in out.rows) and any(row[-1] for row in out.rows)
         scaled = pairs_of("upscale", seed)
         factors = {(ex.output.height // ex.input.height, ex.output.width // ex.input.width) for ex in scaled}
-        assert len(factors) == 1 and next(iter(factors))[0] in (2, 3)
+        task_key = generate(random.Random(seed), "upscale").id.rsplit("-", 1)[1]
+        assert len(factors) == 1 and "x".join(map(str, sorted(next(iter(factors))))) == task_key
         for ex in pairs_of("tile", seed):
             assert (ex.output.height, ex.output.width) == (2 * ex.input.height, 2 * ex.input.width)
 
@@ -79,3 +90,62 @@ def test_a_stream_mixes_in_generated_tasks_at_the_asked_share() -> None:
                                                     .episode(k) for k in range(5)]
     with pytest.raises(ValueError):
         StreamOptions(generated_share=1.5)
+
+
+def key_of(task_id: str, family: str) -> str:
+    return task_id.removeprefix(f"gen-{family}").removeprefix("-")
+
+
+@pytest.mark.parametrize("family", sorted(PARAMETERS))
+def test_the_seen_and_held_out_parameters_of_a_family_never_overlap(family: str) -> None:
+    seen, held = set(parameters(family, Split("seen"))), set(parameters(family, Split("held-parameters")))
+    assert seen and held and not seen & held
+    assert seen | held == set(PARAMETERS[family]) and held == HELD_PARAMETERS[family]
+    drawn = {side: {key_of(generate(random.Random(k), family, Split(side)).id, family) for k in range(60)}
+             for side in ("seen", "held-parameters")}
+    assert drawn["seen"] == seen and drawn["held-parameters"] == held  # each side draws all its keys, only its keys
+
+
+def test_the_seen_side_never_draws_a_held_out_family_or_parameter_and_is_deterministic() -> None:
+    seen, held = Split("seen", max_side=6), Split("held-parameters", max_side=6)
+    assert not set(families(seen)) & HELD_FAMILIES and set(families(Split("held-families"))) == HELD_FAMILIES
+    held_ids = {f"gen-{f}-{k}" for f, keys in HELD_PARAMETERS.items() for k in keys}
+    seen_ids = {generate(random.Random(k), split=seen).id for k in range(400)}
+    assert not seen_ids & held_ids and not {i.split("-")[1] for i in seen_ids} & HELD_FAMILIES
+    drawn_held = {generate(random.Random(k), split=held).id for k in range(400)}
+    assert drawn_held == held_ids
+    assert [generate(random.Random(k), split=held) for k in range(5)] == [
+        generate(random.Random(k), split=held) for k in range(5)]
+    with pytest.raises(ValueError):
+        generate(random.Random(0), "crop", seen)
+
+
+def test_a_held_out_symmetry_task_follows_a_symmetry_of_its_class_and_max_side_caps_inputs() -> None:
+    for seed in range(20):
+        task = generate(random.Random(seed), "symmetry", Split("held-parameters", max_side=5))
+        pairs = solved_pairs(task)
+        transforms = SYMMETRY_CLASSES[key_of(task.id, "symmetry")]
+        assert any(all(d.apply(ex.input) == ex.output for ex in pairs) for d in transforms)
+        assert all(ex.input.height <= 5 and ex.input.width <= 5 for ex in pairs)
+
+
+def test_shift_rolls_every_pair_by_one_offset_and_color_map_changes_as_many_colors_as_its_key() -> None:
+    for seed in range(20):
+        pairs = pairs_of("shift", seed)
+        for ex in pairs:
+            assert Counter(c for r in ex.input.rows for c in r) == Counter(c for r in ex.output.rows for c in r)
+        task = generate(random.Random(seed), "color-map")
+        changed = {a for ex in solved_pairs(task) for ra, rb in zip(ex.input.rows, ex.output.rows)
+                   for a, b in zip(ra, rb) if a != b}
+        assert len(changed) == int(key_of(task.id, "color-map"))
+
+
+def test_a_stream_draws_its_generated_tasks_through_its_split() -> None:
+    pool = (symmetry_task("t0", Dihedral.ROT90, size=(4, 5)),)
+    stream = EpisodeStream(pool, seed=3, options=StreamOptions(generated_share=1.0, generated=Split("seen", 6)))
+    sides = {max(g.height, g.width) for k in range(50) for ex in (*stream.episode(k).demonstrations,
+                                                                  stream.episode(k).query)
+             for g in (ex.input,)}
+    assert max(sides) <= 6
+    with pytest.raises(ValueError):
+        Split("unseen")  # type: ignore[arg-type]

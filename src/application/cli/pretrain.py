@@ -65,6 +65,10 @@ def pretrain(
     threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads")] = None,
     generated_share: Annotated[float, typer.Option(min=0, max=1, help="fraction of episodes from generated tasks")
                                ] = 0.0,
+    generated_side: Annotated[str, typer.Option(
+        help="any | seen | held-parameters | held-families: the side of the generators' held-out split the generated "
+             "tasks come from (seen: a TTT benchmark's pretraining)")] = "any",
+    generated_max_side: Annotated[int | None, typer.Option(min=3, help="cap on generated grids' sides")] = None,
     smoke: Annotated[bool, typer.Option(help="a CPU check: tiny model, 3 steps of 2 short episodes")] = False,
 ) -> None:
     """Train a small Llama-architecture model from scratch on ARC training tasks (never an evaluation
@@ -83,6 +87,10 @@ def pretrain(
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"{out_dir} exists and is not a folder")
     checked_seed(seed)
+    from arc_ttt.domain.arc.generators import SIDES
+
+    if generated_side not in SIDES:
+        raise fail(f"unknown --generated-side {generated_side!r}; known: {', '.join(SIDES)}")
     if threads:
         import torch  # heavy: imported only to set its threads
 
@@ -94,7 +102,9 @@ def pretrain(
     request = PretrainRequest(out=out_dir, size=size, minutes=minutes, tokens=tokens, batch_size=batch_size,
                               learning_rate=lr, warmup_tokens=warmup_tokens, seed=seed, device=device,
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
-                              max_demonstrations=3 if smoke else 8, generated_share=generated_share)
+                              max_demonstrations=3 if smoke else 8, generated_share=generated_share,
+                              generated_side=generated_side,  # type: ignore[arg-type]  # checked against SIDES
+                              generated_max_side=generated_max_side)
     stop_on_terminate()
     use_case = build_tool_container().pretrain(progress=RichPretrainProgress(out))  # pretraining reads no settings
     try:

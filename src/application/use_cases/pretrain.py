@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from arc_ttt.domain.arc.generators import Side, Split
 from arc_ttt.domain.arc.ports import TaskSource
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.ports import Clock
@@ -41,6 +42,8 @@ class PretrainRequest:
     max_steps: int | None = None  # a cap on optimizer steps in this run (smoke tests)
     max_demonstrations: int = 8
     generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/arc/generators.py)
+    generated_side: Side = "any"  # "seen": never a held-out rule parameter or family (a TTT benchmark's pretraining)
+    generated_max_side: int | None = None  # cap on generated grids' sides (short episodes on a CPU)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,9 @@ class Pretrain:
         excluded = len({t.id for t in training}) - len(pool)
         stream = EpisodeStream(pool, seed=setup.seed,
                                options=StreamOptions(max_demonstrations=request.max_demonstrations,
-                                                     generated_share=request.generated_share))
+                                                     generated_share=request.generated_share,
+                                                     generated=Split(request.generated_side,
+                                                                     request.generated_max_side)))
         schedule = Schedule(peak=request.learning_rate, total_tokens=request.tokens,
                             warmup_tokens=min(request.warmup_tokens, request.tokens // 10))
         trainer = self.backend.trainer(setup, request.out if resumed else None)
@@ -123,7 +128,8 @@ class Pretrain:
         data = {"training_sets": list(TRAINING_SETS), "evaluation_sets_excluded": [s.name for s in self.evaluation],
                 "tasks": len(pool), "excluded_evaluation_ids": len({t.id for t in training} & evaluation_ids),
                 "excluded_tasks": excluded, "loss_on": trainer.loss_on,
-                "max_demonstrations": request.max_demonstrations, "generated_share": request.generated_share}
+                "max_demonstrations": request.max_demonstrations, "generated_share": request.generated_share,
+                "generated_side": request.generated_side, "generated_max_side": request.generated_max_side}
         extra = {"data": data,
                  "schedule": {"peak": schedule.peak, "total_tokens": schedule.total_tokens,
                               "warmup_tokens": schedule.warmup_tokens, "floor": schedule.floor}}

@@ -5,12 +5,21 @@ Each generator is a pure function of a `random.Random`: the same seed gives the 
 here are deliberately simple ones that occur across the ARC training set (symmetries, color maps,
 gravity, scaling, tiling, cropping, filling enclosed rectangles, extending pixels into lines); none is
 written from, or for, an evaluation task.
+
+A `Split` says which side of a held-out split to draw from, so that a test-time-training benchmark can
+pretrain on one side and evaluate on the other. Each family with a parameter split names its parameters
+by a key that the augmentations of pretraining and TTT (symmetries, color permutations keeping 0) cannot
+change: a symmetry's conjugacy class rather than the symmetry, how many colors a map changes rather than
+which, a shift's sorted absolute offsets rather than its direction. So "never seen in pretraining" holds
+even after augmentation. Whole families can be held out as well (`HELD_FAMILIES`).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.grid import Grid
@@ -31,38 +40,156 @@ def _palette(rng: random.Random, low: int = 1, high: int = 4) -> list[int]:
     return rng.sample(range(1, 10), rng.randint(low, high))
 
 
+Side = Literal["any", "seen", "held-parameters", "held-families"]
+SIDES: tuple[Side, ...] = ("any", "seen", "held-parameters", "held-families")
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Which tasks to draw. `seen`: the families not held out, with their parameters not held out (what a
+    benchmark pretrains on); `held-parameters`: the same families, only with held-out parameters (only
+    families that have a parameter split); `held-families`: only the held-out families; `any`: everything.
+    `max_side` caps grid sides (short episodes for a CPU); None keeps each family's own sizes."""
+
+    side: Side = "any"
+    max_side: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.side not in SIDES:
+            raise ValueError(f"unknown side {self.side!r}; known: {', '.join(SIDES)}")
+        if self.max_side is not None and self.max_side < 3:
+            raise ValueError(f"max_side must be at least 3, got {self.max_side}")
+
+    def cap(self, side: int) -> int:
+        return side if self.max_side is None else min(side, self.max_side)
+
+
+# Parameter keys per family (augmentation-invariant, see the module docstring) and the held-out ones.
+SYMMETRY_CLASSES: dict[str, tuple[Dihedral, ...]] = {
+    "flip": (Dihedral.FLIP_H, Dihedral.FLIP_V), "turn": (Dihedral.ROT90, Dihedral.ROT270),
+    "halfturn": (Dihedral.ROT180,), "transpose": (Dihedral.TRANSPOSE, Dihedral.ANTI_TRANSPOSE),
+}
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "symmetry": tuple(SYMMETRY_CLASSES),
+    "color-map": ("1", "2", "3"),  # how many colors the map changes
+    "shift": ("0x1", "0x2", "1x1", "1x2", "2x2"),  # sorted absolute row and column offsets (wrapping)
+    "upscale": ("1x2", "2x2", "3x3", "1x3", "2x3"),  # sorted scale factors
+    "flip-map": ("flip-1", "flip-3", "turn-1", "turn-3"),  # a symmetry class, then a map of that many colors
+}
+HELD_PARAMETERS: dict[str, frozenset[str]] = {
+    "symmetry": frozenset({"halfturn", "transpose"}),
+    "color-map": frozenset({"2"}),
+    "shift": frozenset({"0x2", "1x2"}),
+    "upscale": frozenset({"1x3", "2x3"}),
+    # both parts seen on their own (flip and turn; 1 and 3 colors), never in these combinations
+    "flip-map": frozenset({"flip-3", "turn-1"}),
+}
+HELD_FAMILIES: frozenset[str] = frozenset({"lines", "crop"})
+
+
+def parameters(family: str, split: Split) -> tuple[str, ...]:
+    """The parameter keys `family` may draw on `split`'s side (every key when the family has no split)."""
+    keys = PARAMETERS.get(family, ("",))
+    held = HELD_PARAMETERS.get(family, frozenset())
+    if split.side == "seen":
+        return tuple(k for k in keys if k not in held)
+    if split.side == "held-parameters":
+        return tuple(k for k in keys if k in held)
+    return keys
+
+
+def families(split: Split) -> tuple[str, ...]:
+    """The families `split` draws from, sorted."""
+    names = sorted(GENERATORS)
+    if split.side == "seen":
+        return tuple(n for n in names if n not in HELD_FAMILIES)
+    if split.side == "held-parameters":
+        return tuple(n for n in names if HELD_PARAMETERS.get(n) and n not in HELD_FAMILIES)
+    if split.side == "held-families":
+        return tuple(n for n in names if n in HELD_FAMILIES)
+    return tuple(names)
+
+
 def _task(rng: random.Random, name: str, make_input: Callable[[random.Random], Grid], rule: Rule,
-          pairs: int) -> Task:
+          pairs: int, key: str = "") -> Task:
     examples = []
     for _ in range(pairs):
         grid = make_input(rng)
         examples.append(Example(grid, rule(grid)))
-    return Task(f"gen-{name}", tuple(examples[:-1]), (examples[-1],))
+    return Task(f"gen-{name}-{key}" if key else f"gen-{name}", tuple(examples[:-1]), (examples[-1],))
 
 
-def _inputs(rng: random.Random, max_side: int = 12, min_side: int = 3) -> Callable[[random.Random], Grid]:
+def _inputs(rng: random.Random, split: Split, max_side: int = 12, min_side: int = 3) -> Callable[[random.Random], Grid]:
     colors, density = _palette(rng), rng.uniform(0.1, 0.5)
-    return lambda r: sparse_grid(r, r.randint(min_side, max_side), r.randint(min_side, max_side), colors, density)
+    high = max(min_side, split.cap(max_side))
+    return lambda r: sparse_grid(r, r.randint(min_side, high), r.randint(min_side, high), colors, density)
 
 
-def symmetry(rng: random.Random, pairs: int) -> Task:
-    transform = rng.choice([d for d in Dihedral if d is not Dihedral.IDENTITY])
-    return _task(rng, "symmetry", _inputs(rng), transform.apply, pairs)
+def _recolor(mapping: dict[int, int]) -> Rule:
+    return lambda g: Grid.of([[mapping.get(c, c) for c in row] for row in g.rows])
 
 
-def color_map(rng: random.Random, pairs: int) -> Task:
-    sources = _palette(rng, 1, 3)
-    mapping = {c: rng.choice([x for x in range(1, 10) if x != c]) for c in sources}
-    density = rng.uniform(0.2, 0.6)
+def _color_mapping(rng: random.Random, count: int) -> dict[int, int]:
+    """`count` colors each mapped to another color (never to itself, never to 0)."""
+    return {c: rng.choice([x for x in range(1, 10) if x != c]) for c in rng.sample(range(1, 10), count)}
+
+
+def symmetry(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
+    key = rng.choice(parameters("symmetry", split))
+    transform = rng.choice(SYMMETRY_CLASSES[key])
+    return _task(rng, "symmetry", _inputs(rng, split), transform.apply, pairs, key)
+
+
+def color_map(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
+    """Some colors (how many is the parameter) become other colors; the inputs show every source color."""
+    key = rng.choice(parameters("color-map", split))
+    mapping = _color_mapping(rng, int(key))
+    sources = sorted(mapping) + rng.sample([c for c in range(1, 10) if c not in mapping], rng.randint(0, 1))
+    density = rng.uniform(0.3, 0.7)
+    high = max(3, split.cap(10))
 
     def make(r: random.Random) -> Grid:
-        return sparse_grid(r, r.randint(3, 10), r.randint(3, 10), sources, density)
+        return sparse_grid(r, r.randint(3, high), r.randint(3, high), sources, density)
 
-    return _task(rng, "color-map", make, lambda g: Grid.of([[mapping.get(c, c) for c in row] for row in g.rows]),
-                 pairs)
+    return _task(rng, "color-map", make, _recolor(mapping), pairs, key)
 
 
-def gravity(rng: random.Random, pairs: int) -> Task:
+def shift(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
+    """The whole grid rolls by a fixed offset, wrapping around the edges."""
+    key = rng.choice(parameters("shift", split))
+    a, b = (int(x) for x in key.split("x"))
+    dy, dx = (a, b) if rng.random() < 0.5 else (b, a)
+    dy, dx = dy * rng.choice((1, -1)), dx * rng.choice((1, -1))
+
+    def roll(grid: Grid) -> Grid:
+        h, w = grid.height, grid.width
+        return Grid.of([[grid.rows[(i - dy) % h][(j - dx) % w] for j in range(w)] for i in range(h)])
+
+    return _task(rng, "shift", _inputs(rng, split, max_side=10), roll, pairs, key)
+
+
+def upscale(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
+    """Every cell becomes an fy x fx block (the factors, sorted, are the parameter)."""
+    key = rng.choice(parameters("upscale", split))
+    a, b = (int(x) for x in key.split("x"))
+    fy, fx = (a, b) if rng.random() < 0.5 else (b, a)
+
+    def scale(grid: Grid) -> Grid:
+        return Grid.of([[c for c in row for _ in range(fx)] for row in grid.rows for _ in range(fy)])
+
+    return _task(rng, "upscale", _inputs(rng, split, max_side=10 // max(fy, fx) + 1, min_side=2), scale, pairs, key)
+
+
+def flip_then_map(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
+    """Two rules composed: a symmetry, then a color map."""
+    key = rng.choice(parameters("flip-map", split))
+    kind, count = key.split("-")
+    transform = rng.choice(SYMMETRY_CLASSES[kind])
+    recolor = _recolor(_color_mapping(rng, int(count)))
+    return _task(rng, "flip-map", _inputs(rng, split, max_side=10), lambda g: recolor(transform.apply(g)), pairs, key)
+
+
+def gravity(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
     """Every colored cell falls (down, up, left or right) until it meets the edge or another cell."""
     turn = rng.choice(list(Dihedral)[:4])  # rotate so the fall is downward, drop, rotate back
 
@@ -75,19 +202,10 @@ def gravity(rng: random.Random, pairs: int) -> Task:
             dropped.append([0] * (len(column) - len(cells)) + cells)
         return turn.inverse().apply(Grid.of([list(row) for row in zip(*dropped)]))
 
-    return _task(rng, "gravity", _inputs(rng), fall, pairs)
+    return _task(rng, "gravity", _inputs(rng, split), fall, pairs)
 
 
-def upscale(rng: random.Random, pairs: int) -> Task:
-    factor = rng.randint(2, 3)
-
-    def scale(grid: Grid) -> Grid:
-        return Grid.of([[c for c in row for _ in range(factor)] for row in grid.rows for _ in range(factor)])
-
-    return _task(rng, "upscale", _inputs(rng, max_side=10 // factor + 1, min_side=2), scale, pairs)
-
-
-def tile(rng: random.Random, pairs: int) -> Task:
+def tile(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
     """The input tiled 2x2, each copy possibly mirrored (the same choice of mirrors for the whole task)."""
     copies = [[rng.choice([Dihedral.IDENTITY, Dihedral.FLIP_H, Dihedral.FLIP_V, Dihedral.ROT180])
                for _ in range(2)] for _ in range(2)]
@@ -99,17 +217,17 @@ def tile(rng: random.Random, pairs: int) -> Task:
             rows.extend([c for part in parts for c in part[i]] for i in range(grid.height))
         return Grid.of(rows)
 
-    return _task(rng, "tile", _inputs(rng, max_side=6, min_side=2), tiled, pairs)
+    return _task(rng, "tile", _inputs(rng, split, max_side=6, min_side=2), tiled, pairs)
 
 
-def crop(rng: random.Random, pairs: int) -> Task:
+def crop(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
     """The bounding box of the colored cells: one small shape placed in a larger empty grid."""
     colors = _palette(rng)
 
     def make(r: random.Random) -> Grid:
-        h, w = r.randint(2, 5), r.randint(2, 5)
+        h, w = r.randint(2, max(2, split.cap(7) - 2)), r.randint(2, max(2, split.cap(7) - 2))
         shape = sparse_grid(r, h, w, colors, 0.6)
-        big_h, big_w = r.randint(h + 2, 14), r.randint(w + 2, 14)
+        big_h, big_w = r.randint(h + 2, max(h + 2, split.cap(14))), r.randint(w + 2, max(w + 2, split.cap(14)))
         top, left = r.randint(0, big_h - h), r.randint(0, big_w - w)
         rows = [[0] * big_w for _ in range(big_h)]
         for i, row in enumerate(shape.rows):
@@ -125,12 +243,12 @@ def crop(rng: random.Random, pairs: int) -> Task:
     return _task(rng, "crop", make, box, pairs)
 
 
-def fill_rectangles(rng: random.Random, pairs: int) -> Task:
+def fill_rectangles(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
     """Outlines of rectangles in one color; the output fills their insides with another."""
     line, inside = rng.sample(range(1, 10), 2)
 
     def make(r: random.Random) -> Grid:
-        h, w = r.randint(6, 14), r.randint(6, 14)
+        h, w = r.randint(6, max(6, split.cap(14))), r.randint(6, max(6, split.cap(14)))
         rows = [[0] * w for _ in range(h)]
         for _ in range(r.randint(1, 3)):
             rh, rw = r.randint(3, min(6, h)), r.randint(3, min(6, w))
@@ -162,12 +280,13 @@ def fill_rectangles(rng: random.Random, pairs: int) -> Task:
     return _task(rng, "fill", make, fill, pairs)
 
 
-def extend_lines(rng: random.Random, pairs: int) -> Task:
+def extend_lines(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
     """Each colored pixel extends into a line to the edge (the direction fixed for the task)."""
     turn = rng.choice(list(Dihedral)[:4])
 
     def make(r: random.Random) -> Grid:
-        return sparse_grid(r, r.randint(4, 12), r.randint(4, 12), _palette(r, 1, 3), r.uniform(0.02, 0.08))
+        high = max(4, split.cap(12))
+        return sparse_grid(r, r.randint(4, high), r.randint(4, high), _palette(r, 1, 3), r.uniform(0.02, 0.08))
 
     def extend(grid: Grid) -> Grid:
         turned = turn.apply(grid)
@@ -182,13 +301,17 @@ def extend_lines(rng: random.Random, pairs: int) -> Task:
     return _task(rng, "lines", make, extend, pairs)
 
 
-GENERATORS: dict[str, Callable[[random.Random, int], Task]] = {
+Generator = Callable[[random.Random, int, Split], Task]
+GENERATORS: dict[str, Generator] = {
     "symmetry": symmetry, "color-map": color_map, "gravity": gravity, "upscale": upscale, "tile": tile,
-    "crop": crop, "fill": fill_rectangles, "lines": extend_lines,
+    "crop": crop, "fill": fill_rectangles, "lines": extend_lines, "shift": shift, "flip-map": flip_then_map,
 }
 
 
-def generate(rng: random.Random, name: str | None = None) -> Task:
-    """A fresh task from the named generator (or a random one), with 3 to 5 pairs."""
-    chosen = GENERATORS[name] if name else GENERATORS[rng.choice(sorted(GENERATORS))]
-    return chosen(rng, rng.randint(3, 5))
+def generate(rng: random.Random, name: str | None = None, split: Split = Split()) -> Task:
+    """A fresh task from the named generator (or a random one of `split`'s families), with 3 to 5 pairs,
+    its parameters drawn from `split`'s side."""
+    if name is not None and name not in families(split):
+        raise ValueError(f"family {name!r} has no tasks on side {split.side!r}")
+    chosen = GENERATORS[name or rng.choice(families(split))]
+    return chosen(rng, rng.randint(3, 5), split)

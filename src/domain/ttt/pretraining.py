@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from arc_ttt.domain.arc.generators import generate
+from arc_ttt.domain.arc.generators import Split, generate
 from arc_ttt.domain.arc.geometry import Dihedral
 from arc_ttt.domain.arc.task import Example, Task
 from arc_ttt.domain.ttt.augmentation import Augmentation, random_color_permutation, random_order
@@ -51,6 +51,7 @@ class StreamOptions:
     shuffle: bool = True
     max_demonstrations: int = 8  # demonstrations per episode, at most (the query is one more pair)
     generated_share: float = 0.0  # fraction of episodes made from a freshly generated task instead
+    generated: Split = field(default_factory=Split)  # the generators' side they come from
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.generated_share <= 1.0:
@@ -62,7 +63,8 @@ class EpisodeStream:
     order; the episode picks one solved pair as the query, the others (shuffled, capped) as
     demonstrations, then applies a random symmetry and color permutation keeping 0. With a
     `generated_share`, that fraction of positions uses a freshly generated task (domain/arc/generators.py)
-    in place of the training task due there."""
+    in place of the training task due there, drawn from `generated`'s side of the held-out split (a
+benchmark of test-time learning pretrains on the `seen` side and evaluates on the held-out sides)."""
 
     def __init__(self, tasks: tuple[Task, ...], seed: int = 0, options: StreamOptions | None = None) -> None:
         if not tasks:
@@ -91,7 +93,7 @@ class EpisodeStream:
         rng = random.Random(f"{self.seed}:episode:{position}")
         share = self.options.generated_share
         if share > 0 and random.Random(f"{self.seed}:source:{position}").random() < share:
-            task = generate(random.Random(f"{self.seed}:generated:{position}"))
+            task = generate(random.Random(f"{self.seed}:generated:{position}"), split=self.options.generated)
         else:
             task = self.task_at(position)
         pairs = list(solved_pairs(task))
