@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from arc_ttt.adapters.validation_errors import error_what, error_where
@@ -23,6 +23,9 @@ from arc_ttt.application.config.ttt_settings import TTTPresetsFile, TTTSettings
 from arc_ttt.application.config.yaml_files import ConfigError, read_yaml
 from arc_ttt.domain.errors import message_line
 from arc_ttt.domain.solving.ttt_time import TTTMode
+
+# Seconds, written as a number or with a unit ("90s", "55m", "2h") in any settings layer.
+Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 CONFIG_DIR_ENV = "ARC_TTT_CONFIG_DIR"
 # ARC_TTT_* variables that are not settings: where configs/ is, and whether errors show their traceback
@@ -41,30 +44,22 @@ class SolveSettings(Section):
     dataset: str = Field(default="arc1/evaluation", description="used when no --dataset/--tasks-dir/--challenges is "
                          "given")
     out: Path = Field(default=Path("runs/latest"), description="run folder: submission.json, results.db, summary")
-    time_budget: float = Field(default=55 * 60.0, description="seconds (or 55m) for the whole batch; tasks left when "
-                               "it runs out get fallback attempts")
-    task_time_limit: float = Field(default=60.0, description="seconds a solver may spend on one task")
+    time_budget: Duration = Field(default=55 * 60.0, description="seconds (or 55m) for the whole batch; tasks left "
+                                  "when it runs out get fallback attempts")
+    task_time_limit: Duration = Field(default=60.0, description="seconds a solver may spend on one task")
     pace: bool = Field(default=True, description="a task gets at most an equal share of the budget left")
     workers: int = Field(default=1, ge=1, description="worker processes sharing the run's store (local backend; one "
                          "per GPU on GPU machines); 1 solves in-process")
     backend: Literal["local", "ray"] = Field(default="local", description="ray: pip install 'arc-ttt[ray]'")
     ray_address: str | None = Field(default=None, description="Ray cluster address; none starts a local one")
 
-    @field_validator("time_budget", "task_time_limit", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> float:
-        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class StoreSettings(Section):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: results.db in the run folder")
-    busy_timeout: float = Field(default=30.0, gt=0, description="seconds (or 1m) to wait for a lock another "
+    busy_timeout: Duration = Field(default=30.0, gt=0, description="seconds (or 1m) to wait for a lock another "
                                 "process holds on the store; then the run stops with what it has finished")
 
-    @field_validator("busy_timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> float:
-        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class HardwareSettings(Section):
@@ -130,13 +125,9 @@ class ProgramSettings(Section):
     processes: int = Field(default=0, ge=0, description="processes sharing one task's search; 0: one per core")
     sure_max_cost: float = Field(default=2.5, ge=0, description="costliest program (about two steps) whose answer "
                                  "is called sure")
-    time_limit: float = Field(default=20.0, gt=0, description="seconds the search may spend on one task (also capped "
-                              "by solve.task_time_limit)")
+    time_limit: Duration = Field(default=20.0, gt=0, description="seconds the search may spend on one task (also "
+                                 "capped by solve.task_time_limit)")
 
-    @field_validator("time_limit", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> float:
-        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class EnsembleSettings(Section):
@@ -147,7 +138,7 @@ class EnsembleSettings(Section):
                          "arc_ttt_model.json; the shipped model records none, so its time goes to program search); "
                          "always; never. --solver ttt always runs it")
 
-    min_ttt_seconds: float = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
+    min_ttt_seconds: Duration = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
                                    "left; with pacing, time a task does not use goes to the next ones")
     ttt_when_sure: bool = Field(default=False, description="also run TTT where every program answer is sure")
     ttt_trust: float | None = Field(default=0.5, ge=0, le=1, description="TTT's answers go before the fallback "
@@ -155,10 +146,6 @@ class EnsembleSettings(Section):
                                     "reproduced at least this share of the held-out demonstration's views "
                                     "exactly; null: always")
 
-    @field_validator("min_ttt_seconds", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> float:
-        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class Settings(BaseSettings):
