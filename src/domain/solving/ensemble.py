@@ -144,13 +144,13 @@ class EnsembleSolver:
         n = len(task.test)
         first, notes = self._try(self.first, task, time_limit * self.policy.first_share)
         first_cands = _per_test(first, n)
-        outputs = TrainOutputs.of(task)
-        guesses = [normalise(train_output_guesses(task, i, outputs)) for i in range(n)]
         if isinstance(self.second, SwitchedOff):
             notes = notes.merged(self._part_note(PartOutcome.SKIPPED, self.second.detail, self.second.reason))
             # the first solver's answers as they stand: the batch fills the places left with the same fallback
             # guesses, so the attempts are those of the first solver alone
             return TaskSolution(tuple(merge_candidates([f]) for f in first_cands), notes)
+        outputs = TrainOutputs.of(task)
+        guesses = [normalise(train_output_guesses(task, i, outputs)) for i in range(n)]
         sure_everywhere = all(any(c.sure for c in cands) for cands in first_cands)
         second_cands: list[tuple[Candidate, ...]] = [() for _ in range(n)]
         second: TaskSolution[object] | None = None
