@@ -4,10 +4,14 @@ process with the shell's 143 and no word."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
-from arc_ttt.application.cli.signals import EXIT_INTERRUPTED, NOTHING_WRITTEN, stop_on_signals
+from arc_ttt.application.cli.signals import (
+    EXIT_INTERRUPTED,
+    NOTHING_WRITTEN,
+    ignore_stop_signals,
+    stop_on_signals,
+)
 
 
 def run() -> None:
@@ -23,7 +27,5 @@ def run() -> None:
     finally:
         # The command has ended and said so. CPython puts back the default action of every signal a Python
         # function handles while it shuts down, so a stop signal from here on would kill the process with no word
-        # and the signal's status instead of the command's. Ignored (CPython leaves an ignored signal ignored,
-        # and so does every thread), it changes nothing: the outputs are written and the exit code stands.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # and the signal's status instead of the command's; ignored, it changes nothing and the exit code stands.
+        ignore_stop_signals()

@@ -19,12 +19,18 @@ def stop_on_signals() -> None:
     else it does (`entry.run`), so that a signal at startup is heard too."""
 
     def interrupt(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        ignore_stop_signals()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
+
+
+def ignore_stop_signals() -> None:
+    """SIGINT and SIGTERM change nothing from here on (every thread, and through the interpreter's shutdown,
+    which puts back the default action only of signals a Python function handles)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def stop_on_terminate() -> None:
