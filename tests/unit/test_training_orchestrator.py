@@ -101,6 +101,15 @@ def test_loss_spike_against_running_mean_counts_as_divergence() -> None:
     assert 50.0 not in report.losses
 
 
+def test_a_loss_up_from_near_zero_but_below_the_start_is_not_a_divergence() -> None:
+    """A task being learnt brings its loss near 0; a harder augmentation then reads ten times the running mean.
+    Restoring the last good state there would throw the learning away."""
+    losses = iter([1.0, 0.5, 0.1] + [0.02] * 20 + [0.3, 0.02])
+    backend = FakeModelBackend(loss=lambda b: next(losses))
+    report = fit(backend, validation=(), max_steps=25, spike_factor=4.0, spike_after=3)
+    assert report.divergences == 0 and 0.3 in report.losses and backend.updates == 25
+
+
 def test_divergence_retries_are_bounded() -> None:
     backend = FakeModelBackend(loss=lambda b: math.inf)
     report = fit(backend, max_restores=2)

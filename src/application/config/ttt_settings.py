@@ -67,8 +67,8 @@ class TrainingKnobs(_Knobs):
                                    "improvement")
     target_accuracy: float = Field(default=1.01, ge=0.0, description="stop at this held-out token accuracy; > 1: "
                                    "never stop for accuracy alone")
-    spike_factor: float = Field(default=4.0, gt=1.0, description="a loss above this multiple of its running mean "
-                                "counts as divergence")
+    spike_factor: float = Field(default=4.0, gt=1.0, description="a loss above this multiple of both its running "
+                                "mean and the first step's loss counts as divergence")
     spike_after: int = Field(default=3, ge=0, description="healthy steps before spikes are judged")
     lr_backoff: float = Field(default=0.5, gt=0.0, le=1.0, description="learning-rate factor after each divergence "
                               "restore")

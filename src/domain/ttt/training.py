@@ -34,7 +34,7 @@ class TrainingPolicy:
     patience: int  # validations without improvement before stopping early
     min_improvement: float  # held-out loss drop that counts as an improvement
     target_accuracy: float  # stop once held-out token accuracy reaches this (>1: never)
-    spike_factor: float  # a loss above this multiple of its running mean is a divergence
+    spike_factor: float  # a loss above this multiple of its running mean and of the first loss is a divergence
     spike_after: int  # healthy steps needed before spikes are judged
     lr_backoff: float  # learning-rate factor after each divergence
     max_restores: int
@@ -136,10 +136,14 @@ class _Run:
                 self.ooms += 1
 
     def _diverged(self, loss: float) -> bool:
+        """Non-finite, or a spike above both the running mean and the first step's loss. Against the running mean
+        alone, a fit that has brought its loss near 0 (a task learnt) reads the first harder augmentation as a
+        divergence and throws the learning away."""
         if not math.isfinite(loss):
             return True
-        return (self.running is not None and self.healthy >= self.policy.spike_after
-                and loss > self.policy.spike_factor * self.running)
+        if self.running is None or self.healthy < self.policy.spike_after:
+            return False
+        return loss > self.policy.spike_factor * max(self.running, self.losses[0])
 
     def _settle(self, stop: str, current: Evaluation | None, best_eval: Evaluation | None,
                 best_state: bytes | None) -> Evaluation | None:
