@@ -38,6 +38,12 @@ def test_solve_records_meta_and_report_redraws_then_degrades(tmp_path: Path) -> 
     assert solved["performance"]["profile"]["name"] == "cpu"
     assert solved["solved_by"] == {"program": ["task0", "task1", "task2", "task3"]}  # the ensemble's program half
     assert "## Solved by" in (run_dir / "report.md").read_text()
+    # where the time went, in every format: the shipped model records no lift, so TTT got none of it
+    parts = solved["run"]["seconds_by_part"]
+    assert parts["program_search"] > 0 and parts["ttt_training"] == 0
+    assert solved["run"]["ttt_skipped"] == {"no_recorded_lift": 4}
+    assert "| time by part | program search:" in (run_dir / "report.md").read_text()
+    assert "time by part" in (run_dir / "report.html").read_text()
     assert all(t["memory"]["rss_bytes"] > 0 for t in solved["tasks"])
 
     for name in ("report.json", "report.md", "report.html"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from arc_ttt.adapters.durable_files import write_text_atomic
 from arc_ttt.adapters.reports.html_style import STYLE
-from arc_ttt.adapters.reports.run_report import RunReport
+from arc_ttt.adapters.reports.run_report import RunReport, parts_line
 from arc_ttt.adapters.reports.svg import chart_svg, grid_svg, palette_css
 from arc_ttt.domain.arc.grid import Grid
 from arc_ttt.domain.arc.solution import Candidate
@@ -62,6 +62,15 @@ def _kpis(report: RunReport) -> str:
         _kpi("memory growth", f"{p.leak_mb_per_task:.2f} MB" if p.leak_mb_per_task is not None else "n/a",
              f"per task · warns above {p.leak_threshold_mb:g} MB", "bad" if p.leaking else ""),
     ]
+    parts = head["seconds_by_part"]
+    assert isinstance(parts, Mapping)
+    if sum(parts.values()) > 0:
+        name, seconds = max(parts.items(), key=lambda kv: kv[1])
+        cards.append(_kpi("time by part", f"{str(name).replace('_', ' ')} {100 * seconds / sum(parts.values()):.0f}%",
+                          parts_line(parts, " s")))
+    if head["ttt_skipped"]:
+        cards.append(_kpi("TTT skipped", f"{max(head['ttt_skipped'].values())} tasks",  # type: ignore[union-attr]
+                          parts_line(head["ttt_skipped"])))
     if p.tokens_per_second is not None:
         trained = f"{p.ttt_tasks} task{'s' if p.ttt_tasks != 1 else ''} trained"
         cards.append(_kpi("TTT tokens/s", f"{p.tokens_per_second.mean:,.0f}", trained))

@@ -12,6 +12,7 @@ from arc_ttt.domain.resources.memory_estimate import MemoryEstimate
 from arc_ttt.domain.solving.performance import PerformanceReport, in_batch_order, validate_performance
 from arc_ttt.domain.solving.ports import RunSummary
 from arc_ttt.domain.solving.results import TaskResult
+from arc_ttt.domain.solving.run_parts import seconds_by_part, ttt_skips
 
 
 def _decoded(value: object) -> object:
@@ -93,6 +94,8 @@ class RunReport:
             "tasks_in_batch": len(self.summary.tasks) or p.tasks,
             "tasks_finished": p.tasks,
             "tasks_solved": sum(s for s in p.per_task_score.values() if s is not None),
+            "seconds_by_part": seconds_by_part(self.summary.results, self.summary.wall_seconds),
+            "ttt_skipped": ttt_skips(self.summary.results),
         }
 
     def task_rows(self) -> list[dict[str, object]]:
@@ -138,3 +141,9 @@ class RunReport:
             "problems": [p.one_line() for p in self.summary.problems],
             "tasks": self.task_rows(),
         }
+
+
+def parts_line(figures: object, unit: str = "") -> str:
+    """`name: value` pairs of a figures dict in one line, names in words (program_search: program search)."""
+    assert isinstance(figures, Mapping)
+    return ", ".join(f"{str(name).replace('_', ' ')}: {value}{unit}" for name, value in figures.items())

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from arc_ttt.adapters.durable_files import write_json_atomic, write_text_atomic
+from arc_ttt.adapters.reports.run_report import parts_line
 from arc_ttt.domain.solving.ports import RunSummary
 from arc_ttt.domain.solving.run_parts import seconds_by_part, ttt_skips
 from arc_ttt.domain.solving.statistics import mean, percentile
@@ -57,10 +58,10 @@ def summary_markdown(data: dict[str, object]) -> str:
         f"| status | {', '.join(f'{k}: {v}' for k, v in data['status_counts'].items())} |",  # type: ignore[union-attr]
         f"| seconds per task | mean {spt['mean']:.2f}, p50 {spt['p50']:.2f}, p95 {spt['p95']:.2f} |",
         f"| wall time | {float(data['wall_seconds']):.1f} s |",  # type: ignore[arg-type]
-        f"| time by part | {_listed(data['seconds_by_part'], ' s')} |",
+        f"| time by part | {parts_line(data['seconds_by_part'], ' s')} |",
     ]
     if data["ttt_skipped"]:
-        lines.append(f"| TTT skipped (tasks) | {_listed(data['ttt_skipped'])} |")
+        lines.append(f"| TTT skipped (tasks) | {parts_line(data['ttt_skipped'])} |")
     problems = data["problems"]
     assert isinstance(problems, list)
     if problems:
@@ -71,11 +72,6 @@ def summary_markdown(data: dict[str, object]) -> str:
         lines += ["", f"## Tasks with errors ({len(errors)})", "", *(f"- {k}: {v}" for k, v in errors.items())]
     return "\n".join(lines) + "\n"
 
-
-def _listed(figures: object, unit: str = "") -> str:
-    """`name: value` pairs of a figures dict, names in words (program_search: program search)."""
-    assert isinstance(figures, dict)
-    return ", ".join(f"{name.replace('_', ' ')}: {value}{unit}" for name, value in figures.items())
 
 
 class SummaryWriter:

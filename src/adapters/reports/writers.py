@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from arc_ttt.adapters.durable_files import write_json_atomic, write_text_atomic
-from arc_ttt.adapters.reports.run_report import RunReport
+from arc_ttt.adapters.reports.run_report import RunReport, parts_line
 from arc_ttt.domain.resources.hardware import MB
 from arc_ttt.domain.solving.ports import RunSummary
 
@@ -32,11 +32,14 @@ def performance_lines(report: RunReport) -> list[str]:
         ("status", ", ".join(f"{k}: {v}" for k, v in sorted(p.status_counts.items())) or "none"),
         ("seconds per task", f"mean {s.mean:.3f}, p50 {s.p50:.3f}, p95 {s.p95:.3f}, max {s.max:.3f}"),
         ("wall time", f"{report.summary.wall_seconds:.1f} s"),
+        ("time by part", parts_line(head["seconds_by_part"], " s")),
         ("peak RSS", _mb(p.peak_rss_bytes)),
         ("peak CUDA", _mb(p.peak_cuda_bytes) if p.peak_cuda_bytes is not None else "no CUDA readings"),
         ("memory growth", f"{p.leak_mb_per_task:.3f} MB per task (threshold {p.leak_threshold_mb:g})"
          if p.leak_mb_per_task is not None else "too few readings"),
     ]
+    if head["ttt_skipped"]:
+        rows.append(("TTT skipped (tasks)", parts_line(head["ttt_skipped"])))
     if p.tokens_per_second is not None:
         t = p.tokens_per_second
         rows.append(("TTT tokens/s", f"mean {t.mean:,.0f}, p50 {t.p50:,.0f}, p95 {t.p95:,.0f} ({p.ttt_tasks} tasks)"))
