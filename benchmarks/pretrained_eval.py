@@ -58,6 +58,22 @@ def test_output_fit(backend: Any, task: Any) -> tuple[float, float]:
     return result.loss, result.token_accuracy
 
 
+def ttt_settings(args: argparse.Namespace, max_length: int, techniques: Sequence[str] = ()) -> Any:
+    """The benchmark's TTTSettings from its arguments, with the named techniques switched on."""
+    from arc_ttt.application.config.ttt_settings import TTTSettings
+
+    rank = getattr(args, "rank", 8)
+    return TTTSettings.model_validate({
+        "lora": {"dropout": 0.0, "rank": rank, "alpha": 2 * rank},
+        "backend": {"max_length": max_length, "loss_on": getattr(args, "loss_on", "outputs")},
+        "data": {"max_examples": args.examples, "colors": getattr(args, "colors", True),
+                 "holdout": getattr(args, "holdout", True)},
+        "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
+        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,
+                     "micro_batch_size": 2, "learning_rate": args.lr, "warmup_steps": 2},
+        "techniques": {name: {"enabled": True} for name in techniques}})
+
+
 def services(model: str, args: argparse.Namespace, max_length: int) -> tuple[Any, Any, Any, Any, Any]:
     """The product's TTT pieces for `model`, built through the application's wiring from one TTTSettings:
     backend, MIT strategy, the per-task training policy, a zero-step policy (no TTT: the same service,
@@ -69,14 +85,7 @@ def services(model: str, args: argparse.Namespace, max_length: int) -> tuple[Any
     from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
 
-    ttt = TTTSettings.model_validate({
-        "lora": {"dropout": 0.0, "rank": getattr(args, "rank", 8), "alpha": 2 * getattr(args, "rank", 8)},
-        "backend": {"max_length": max_length, "loss_on": "outputs"},
-        "data": {"max_examples": args.examples, "colors": getattr(args, "colors", True),
-                 "holdout": getattr(args, "holdout", True)},
-        "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
-        "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,
-                     "micro_batch_size": 2, "learning_rate": args.lr, "warmup_steps": 2}})
+    ttt = ttt_settings(args, max_length)
     backend = TransformersBackend(load_model(model), ttt_wiring.backend_options(ttt))
     strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
     per_task = ttt_wiring.training_policy(ttt)

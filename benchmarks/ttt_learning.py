@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SECTION = "## Test-time learning"
+SECTION = "## Test-time learning: measured"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,6 +45,7 @@ class Tally:
     cells: list[float] = field(default_factory=list)
     seconds: float = 0.0
     train_tokens: int = 0
+    predictions: int = 0
 
 
 def cell_accuracy(predicted: Any, truth: Any) -> float:
@@ -75,24 +76,42 @@ def pretrain(args: argparse.Namespace) -> None:
     subprocess.run(command, check=True)
 
 
-def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, Tally]]:
-    import torch
-    from pretrained_eval import services
+def ways(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    """Backend, strategy and each way of solving, by name, all through the product's TTTModelService on one
+    backend: `none` (zero steps: augmented inference + vote), `ttt` (MIT-TTT), and `ttt+<technique>` for each
+    technique asked for (the same TTT with that technique switched on through its `ttt.techniques` setting)."""
+    from dataclasses import replace
+
+    from pretrained_eval import services, ttt_settings
 
     from arc_ttt.adapters.system.clock import MonotonicClock
-    from arc_ttt.domain.arc.attempts import choose_attempts
-    from arc_ttt.domain.arc.scoring import task_score
+    from arc_ttt.application.bootstrap import ttt_wiring
     from arc_ttt.domain.ttt.service import TTTModelService
 
-    torch.manual_seed(args.seed)
     backend, strategy, per_task, untrained, options = services(args.model, args, args.max_length)
     clock = MonotonicClock()
+    found = {"none": TTTModelService(backend, strategy, untrained, clock, options=options),
+             "ttt": TTTModelService(backend, strategy, per_task, clock, options=options)}
+    for name in args.techniques:
+        switched = replace(ttt_wiring.service_options(ttt_settings(args, args.max_length, (name,))),
+                           save_adapters=False)
+        found[f"ttt+{name}"] = TTTModelService(backend, strategy, per_task, clock, options=switched)
+    return backend, strategy, found
+
+
+def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, Tally]]:
+    import torch
+
+    from arc_ttt.domain.arc.attempts import choose_attempts
+    from arc_ttt.domain.arc.scoring import task_score
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    _, _, services = ways(args)
     tasks = held_out_tasks(side, args.tasks, args.max_side, args.seed)
-    tallies = {"none": Tally(), "ttt": Tally()}
-    ways = {"none": TTTModelService(backend, strategy, untrained, clock, options=options),
-            "ttt": TTTModelService(backend, strategy, per_task, clock, options=options)}
+    tallies = {way: Tally() for way in services}
     for index, task in enumerate(tasks):
-        for way, service in ways.items():
+        for way, service in services.items():
             start = time.monotonic()
             solution = service.solve(task.without_solutions(), args.task_seconds)
             tally = tallies[way]
@@ -102,12 +121,13 @@ def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, 
             tally.solved.append(task_score([a.grids for a in attempts], truths))
             firsts = [a.grids[0] if a.grids else None for a in attempts]
             tally.cells.append(sum(cell_accuracy(p, t) for p, t in zip(firsts, truths)) / max(1, len(truths)))
-            training = solution.notes.training if solution.notes is not None else None
+            note = solution.notes
+            training = note.training if note is not None else None
             tally.train_tokens += training.train_tokens if training is not None else 0
+            tally.predictions += note.predictions if note is not None else 0
         # one line per task, so that a run stopped early still leaves its paired scores
-        print(f"{side} {index + 1}/{len(tasks)} {task.id}: solved {tallies['none'].solved[-1]:g} -> "
-              f"{tallies['ttt'].solved[-1]:g}, cells {tallies['none'].cells[-1]:.3f} -> {tallies['ttt'].cells[-1]:.3f}",
-              flush=True)
+        scores = ", ".join(f"{way} {tallies[way].solved[-1]:g}/{tallies[way].cells[-1]:.2f}" for way in tallies)
+        print(f"{side} {index + 1}/{len(tasks)} {task.id}: {scores}", flush=True)
     return tasks, tallies
 
 
@@ -127,27 +147,58 @@ def row(side: str, tasks: list[Any], tallies: dict[str, Tally]) -> str:
             f"{none.seconds / n:.1f} / {ttt.seconds / n:.1f} | {ttt.train_tokens // n:,} |")
 
 
-def table(args: argparse.Namespace, rows: list[str], marker: dict[str, Any], command: list[str]) -> str:
+def strategy_row(side: str, way: str, tallies: dict[str, Tally]) -> str:
+    """One technique against plain TTT on the same tasks: pass@2, its paired difference, seconds, tokens, views."""
+    from arc_ttt.domain.solving.statistics import paired_difference
+
+    base, tried = tallies["ttt"], tallies[way]
+    n = len(base.solved)
+    diff, low, high = paired_difference(tried.solved, base.solved)
+    return (f"| {side} | {way.removeprefix('ttt+')} | {n} | {100 * sum(base.solved) / n:.1f}% | "
+            f"{100 * sum(tried.solved) / n:.1f}% | {100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] | "
+            f"{base.seconds / n:.1f} / {tried.seconds / n:.1f} | "
+            f"{base.train_tokens // n:,} / {tried.train_tokens // n:,} | "
+            f"{base.predictions / n:.0f} / {tried.predictions / n:.0f} |")
+
+
+def pretraining(model: str) -> tuple[int, float]:
+    """Tokens and minutes the model folder's pretraining took, all runs (0 where it keeps no record)."""
+    import json
+
+    state = Path(model) / "pretrain_state.json"
+    progress = json.loads(state.read_text()).get("progress", {}) if state.exists() else {}
+    return int(progress.get("tokens_seen", 0)), float(progress.get("seconds", 0.0)) / 60
+
+
+def table(args: argparse.Namespace, rows: list[str], strategies: list[str], marker: dict[str, Any],
+          command: list[str]) -> str:
     from sections import machine
 
-    data = marker.get("extra", {}).get("data", {}) if isinstance(marker.get("extra"), dict) else {}
-    return "\n".join([
+    tokens, minutes = pretraining(args.model)
+    lines = [
         SECTION, "",
         f"`{' '.join(command)}` on {machine(args.threads)}.", "",
-        f"Model: `{args.model}` ({marker.get('size', '?')}, {int(marker.get('pretrained_tokens', 0)):,} pretraining "
-        f"tokens, generated tasks of the *seen* side only, grid sides <= {args.max_side}"
-        f"{'; ' + str(data) if data else ''}). "
-        f"Evaluation: {args.tasks} generated tasks per side, drawn by seed {args.seed} from a stream pretraining never "
-        f"reads. Both ways use the product's TTTModelService with the same {args.transforms} symmetries x "
-        f"{args.samples} view(s), voted; *no TTT* is a zero-step training policy (the fresh LoRA is the identity), "
-        f"*TTT* is the MIT-TTT strategy: up to {args.examples} leave-one-out examples, {args.steps} steps of 2, "
-        f"learning rate {args.lr}, LoRA rank {args.rank}, color permutations {'on' if args.colors else 'off'}, "
-        f"holdout {'on' if args.holdout else 'off'}. *Difference*: TTT minus no TTT in points of pass@2, with a 95% "
-        "paired-bootstrap interval over tasks; *gained / lost*: tasks only one way solves; *cell accuracy*: exact "
-        "cells of the first attempt (0 for a wrong shape), mean over tasks, with its paired difference.", "",
+        f"Model: `{args.model}` ({marker.get('size', '?')}, {tokens or int(marker.get('pretrained_tokens', 0)):,} "
+        f"pretraining tokens in {minutes:.1f} minutes, generated tasks of the *seen* side only, grid sides <= "
+        f"{args.max_side}). Evaluation: {args.tasks} generated tasks per side, drawn by seed {args.seed} from a stream "
+        f"pretraining never reads. Every way uses the product's TTTModelService with the same {args.transforms} "
+        f"symmetries x {args.samples} view(s), voted; *no TTT* is a zero-step training policy (the fresh LoRA is the "
+        f"identity), *TTT* is the MIT-TTT strategy: up to {args.examples} leave-one-out examples, {args.steps} "
+        f"steps of 2, learning rate {args.lr}, LoRA rank {args.rank}, loss on {args.loss_on}, color permutations "
+        f"{'on' if args.colors else 'off'}, holdout {'on' if args.holdout else 'off'}. *Difference*: TTT minus no TTT "
+        "in points of pass@2, with a 95% paired-bootstrap interval over tasks; *gained / lost*: tasks only one way "
+        "solves; *cell accuracy*: exact cells of the first attempt (0 for a wrong shape), mean over tasks, with its "
+        "paired difference.", "",
         "| side | tasks | pass@2 no TTT | pass@2 TTT | difference (points, 95% CI) | gained / lost | "
         "cell accuracy no TTT / TTT (diff, 95% CI) | s/task no TTT / TTT | TTT train tokens/task |",
-        "|---|---:|---:|---:|---|---|---|---|---:|", *rows]) + "\n"
+        "|---|---:|---:|---:|---|---|---|---|---:|", *rows]
+    if strategies:
+        lines += ["", "Seed strategies, each switched on alone over the same TTT, same tasks (its `ttt.techniques` "
+                  "setting with its defaults); difference: with minus without, 95% paired-bootstrap interval.", "",
+                  "| side | technique | tasks | pass@2 TTT | pass@2 with it | difference (points, 95% CI) | "
+                  "s/task without / with | train tokens/task without / with | grids decoded/task without / with |",
+                  "|---|---|---:|---:|---:|---|---|---|---|", *strategies]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -168,6 +219,11 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=32, help="TTT examples per task")
     parser.add_argument("--lr", type=float, default=1e-3, help="TTT learning rate")
     parser.add_argument("--rank", type=int, default=8, help="TTT LoRA rank")
+    parser.add_argument("--loss-on", default="query", choices=["query", "outputs"],
+                        help="TTT loss on the query's output only, or on every output of the episode")
+    parser.add_argument("--techniques", nargs="*", default=[],
+                        choices=["confidence", "scoring", "entropy", "predict_correct"],
+                        help="seed strategies to measure, each alone on top of TTT")
     parser.add_argument("--colors", action=argparse.BooleanOptionalAction, default=True,
                         help="color permutations in TTT data and views")
     parser.add_argument("--holdout", action=argparse.BooleanOptionalAction, default=False,
@@ -184,13 +240,14 @@ def main() -> None:
     from arc_ttt.adapters.models.model_loading import MARKER_FILE
 
     marker = json.loads((Path(args.model) / MARKER_FILE).read_text())
-    rows = []
+    rows, strategies = [], []
     for side in args.sides:
         tasks, tallies = evaluate(args, side)
         rows.append(row(side, tasks, tallies))
-        print(rows[-1], flush=True)
+        strategies += [strategy_row(side, way, tallies) for way in tallies if way.startswith("ttt+")]
+        print(rows[-1], *strategies, sep="\n", flush=True)
     command = ["benchmarks/ttt_learning.py", *[a for a in sys.argv[1:] if a != "--write"]]
-    text = table(args, rows, marker, command)
+    text = table(args, rows, strategies, marker, command)
     print(text)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end ({platform.machine()})")
     if args.write:
