@@ -19,6 +19,7 @@ from arc_ttt.domain.arc.generators import (
     parameters,
 )
 from arc_ttt.domain.arc.geometry import Dihedral
+from arc_ttt.domain.arc.task import Example
 from arc_ttt.domain.ttt.pretraining import EpisodeStream, StreamOptions, solved_pairs
 from tests.builders import symmetry_task
 
@@ -138,6 +139,26 @@ def test_shift_rolls_every_pair_by_one_offset_and_color_map_changes_as_many_colo
         changed = {a for ex in solved_pairs(task) for ra, rb in zip(ex.input.rows, ex.output.rows)
                    for a, b in zip(ra, rb) if a != b}
         assert len(changed) == int(key_of(task.id, "color-map"))
+
+
+def wrapped_offsets(ex: Example) -> set[tuple[int, int]]:
+    """Every shift (smallest wrapping offsets, sorted) that rolls `ex`'s input onto its output."""
+    grid, h, w = ex.input, ex.input.height, ex.input.width
+    return {tuple(sorted((min(dy, h - dy), min(dx, w - dx)))) for dy in range(h) for dx in range(w)  # type: ignore[misc]
+            if all(grid.rows[(i - dy) % h][(j - dx) % w] == ex.output.rows[i][j] for i in range(h) for j in range(w))}
+
+
+@pytest.mark.parametrize("cap", [3, 4, 6])
+def test_a_held_out_shift_is_never_a_seen_one_in_disguise(cap: int) -> None:
+    """A shift by 2 on a grid 3 wide wraps into a shift by 1 (seen): under a cap too small to tell them apart the
+    held-out side draws no shift at all, above it no held-out task is also a seen shift on every pair."""
+    split = Split("held-parameters", max_side=cap)
+    assert ("shift" in families(split)) == (cap >= 4)
+    seen = {tuple(int(x) for x in key.split("x")) for key in parameters("shift", Split("seen"))}
+    for seed in range(40 if cap >= 4 else 0):
+        task = generate(random.Random(seed), "shift", split)
+        fitting = set.intersection(*(wrapped_offsets(ex) for ex in solved_pairs(task)))
+        assert not fitting & seen, (task.id, fitting)
 
 
 def test_a_stream_draws_its_generated_tasks_through_its_split() -> None:

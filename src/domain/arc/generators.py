@@ -88,14 +88,21 @@ HELD_FAMILIES: frozenset[str] = frozenset({"lines", "crop"})
 
 
 def parameters(family: str, split: Split) -> tuple[str, ...]:
-    """The parameter keys `family` may draw on `split`'s side (every key when the family has no split)."""
+    """The parameter keys `family` may draw on `split`'s side (every key when the family has no split). A held-out
+    key that the grid cap would turn into a seen one is not drawn: a shift by 2 on a grid 3 wide wraps into a shift
+    by 1, so held-out shifts need grids at least twice their offset wide."""
     keys = PARAMETERS.get(family, ("",))
     held = HELD_PARAMETERS.get(family, frozenset())
     if split.side == "seen":
         return tuple(k for k in keys if k not in held)
     if split.side == "held-parameters":
-        return tuple(k for k in keys if k in held)
+        return tuple(k for k in keys if k in held and (family != "shift" or _shift_side(k) <= split.cap(10)))
     return keys
+
+
+def _shift_side(key: str) -> int:
+    """The narrowest grid on which a shift by `key`'s offsets is told apart from a smaller one (wrapping)."""
+    return max(3, 2 * max(int(x) for x in key.split("x")))
 
 
 def families(split: Split) -> tuple[str, ...]:
@@ -104,7 +111,7 @@ def families(split: Split) -> tuple[str, ...]:
     if split.side == "seen":
         return tuple(n for n in names if n not in HELD_FAMILIES)
     if split.side == "held-parameters":
-        return tuple(n for n in names if HELD_PARAMETERS.get(n) and n not in HELD_FAMILIES)
+        return tuple(n for n in names if HELD_PARAMETERS.get(n) and n not in HELD_FAMILIES and parameters(n, split))
     if split.side == "held-families":
         return tuple(n for n in names if n in HELD_FAMILIES)
     return tuple(names)
@@ -165,7 +172,8 @@ def shift(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
         h, w = grid.height, grid.width
         return Grid.of([[grid.rows[(i - dy) % h][(j - dx) % w] for j in range(w)] for i in range(h)])
 
-    return _task(rng, "shift", _inputs(rng, split, max_side=10), roll, pairs, key)
+    narrowest = _shift_side(key) if split.side == "held-parameters" else 3
+    return _task(rng, "shift", _inputs(rng, split, max_side=10, min_side=narrowest), roll, pairs, key)
 
 
 def upscale(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
