@@ -183,7 +183,8 @@ def table(args: argparse.Namespace, rows: list[str], strategies: list[str], mark
         f"{args.max_side}). Evaluation: {args.tasks} generated tasks per side, drawn by seed {args.seed} from a stream "
         f"pretraining never reads. Every way uses the product's TTTModelService with the same {args.transforms} "
         f"symmetries x {args.samples} view(s), voted; *no TTT* is a zero-step training policy (the fresh LoRA is the "
-        f"identity), *TTT* is the MIT-TTT strategy: up to {args.examples} leave-one-out examples, {args.steps} "
+        f"identity), *TTT* is the MIT-TTT strategy: up to {args.examples} leave-one-out examples "
+        f"({args.augmentations} views of each), {args.steps} "
         f"steps of 2, learning rate {args.lr}, LoRA rank {args.rank}, loss on {args.loss_on}, color permutations "
         f"{'on' if args.colors else 'off'}, holdout {'on' if args.holdout else 'off'}. *Difference*: TTT minus no TTT "
         "in points of pass@2, with a 95% paired-bootstrap interval over tasks; *gained / lost*: tasks only one way "
@@ -217,6 +218,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--steps", type=int, default=16, help="TTT optimizer steps per task")
     parser.add_argument("--examples", type=int, default=32, help="TTT examples per task")
+    parser.add_argument("--augmentations", type=int, default=8, help="views of each leave-one-out TTT task")
     parser.add_argument("--lr", type=float, default=1e-3, help="TTT learning rate")
     parser.add_argument("--rank", type=int, default=8, help="TTT LoRA rank")
     parser.add_argument("--loss-on", default="query", choices=["query", "outputs"],
