@@ -163,12 +163,12 @@ def test_a_prompt_that_keeps_none_of_its_demonstrations_is_not_generated(monkeyp
 
     prompt = TTTExample(PROBE.demonstrations, Example(PROBE.query.input))
     cramped = backend(max_length=40)  # the query and room for its answer fit; not one demonstration more
-    monkeypatch.setattr(cramped.model, "generate", refuse)
+    monkeypatch.setattr(cramped.model, "forward", refuse)  # whichever decoding path serves
     assert cramped.generate([prompt]) == [None]
     assert cramped.prompts_fit([prompt]) == [False]
     roomy = backend(max_length=100)  # the same prompt with its demonstrations is generated
     assert roomy.prompts_fit([prompt]) == [True]
-    monkeypatch.setattr(roomy.model, "generate", refuse)
+    monkeypatch.setattr(roomy.model, "forward", refuse)
     with pytest.raises(Called):
         roomy.generate([prompt])
 
@@ -182,7 +182,7 @@ def test_the_prompt_leaves_room_for_an_answer_of_the_implied_shape_larger_than_a
 
     small = [Example(Grid.of([[i, 0], [0, i]]), Grid.of([[0, i], [i, 0]])) for i in (1, 2, 3)]
     query = Grid.of([[1] * 6 for _ in range(6)])  # outputs keep their input's shape: a 6x6 answer
-    b = backend(max_length=120)
+    b = backend(max_length=120, draft_tokens=0)  # the batched call, whose arguments say the steps
     monkeypatch.setattr(b.model, "generate", record)
     with pytest.raises(RuntimeError, match="recorded"):
         b.generate([TTTExample(tuple(small), Example(query))])

@@ -8,7 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from arc_ttt.adapters.models.codec import COMPACT  # noqa: E402
-from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed  # noqa: E402
+from arc_ttt.adapters.models.decoding import GridConstraint, GridGrammar, grid_token_ids, tokens_needed  # noqa: E402
+from arc_ttt.adapters.models.draft_decoding import CellDrafter, greedy_choice  # noqa: E402
 from arc_ttt.adapters.models.tokenizer import build_compact_tokenizer  # noqa: E402
 
 
@@ -82,3 +83,38 @@ def test_tokenizers_that_merge_digits_are_not_constrained() -> None:
             return Out()
 
     assert grid_token_ids(Merging(), COMPACT) is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_scalar_grammar_allows_what_the_constraint_allows_and_picks_its_argmax(seed: int) -> None:
+    """GridGrammar (draft-and-verify decoding) and GridConstraint (batched generate) are one rule: along
+    random walks through allowed tokens, the same tokens are allowed at every position and the constrained
+    argmax is the same token, ties included (integer logits tie often)."""
+    tok = build_compact_tokenizer()
+    ids = grid_token_ids(tok, COMPACT)
+    assert ids is not None
+    digits, row_end, eos = ids
+    vocab = len(tok)
+    shapes: list[tuple[int, int] | None] = [(3, 4), None, (1, 1), (30, 2), None, (2, 30)]
+    limits = [tokens_needed(s, 40) for s in shapes]
+    constraint = GridConstraint(2, ids, shapes, vocab, "cpu", limits)
+    grammars = [GridGrammar.of(s, limit) for s, limit in zip(shapes, limits, strict=True)]
+    kind = CellDrafter([[0]], ids).kind
+    candidates = sorted([*digits, row_end, eos])
+    gen = torch.Generator().manual_seed(seed)
+    seqs = torch.full((len(shapes), 2), tok.bos_token_id)
+    for _ in range(max(limits) + 2):
+        scores = torch.randint(-3, 3, (len(shapes), vocab), generator=gen).float()
+        masked = constraint(seqs, scores)
+        for row, grammar in enumerate(grammars):
+            digit, row_ok, eos_ok = grammar.allowed()
+            open_ = masked[row] > float("-inf")
+            assert bool(open_[digits].all()) == digit and bool(open_[digits].any()) == digit
+            assert bool(open_[row_end]) == row_ok and bool(open_[eos]) == eos_ok
+            values, kinds = scores[row, candidates].tolist(), [kind(t) for t in candidates]
+            assert greedy_choice(grammar, values, candidates, kinds) == int(masked[row].argmax())
+        # walk on through a random allowed token (argmax alone would visit few states)
+        pick = torch.multinomial((masked > float("-inf")).float(), 1, generator=gen)[:, 0]
+        for grammar, token in zip(grammars, pick.tolist(), strict=True):
+            grammar.observe(kind(token))
+        seqs = torch.cat([seqs, pick[:, None]], dim=1)

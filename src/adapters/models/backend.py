@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arc_ttt.adapters.models.codec import LossOn, answer_budget
-from arc_ttt.adapters.models.decoding import GridConstraint, grid_token_ids, tokens_needed
+from arc_ttt.adapters.models.decoding import GridConstraint, GridGrammar, grid_token_ids, tokens_needed
 from arc_ttt.adapters.models.device_guards import DeviceGuards
+from arc_ttt.adapters.models.draft_decoding import CellDrafter, decode_one
 from arc_ttt.adapters.models.encoding import IGNORE, Encoded, EpisodeEncoder, length_groups, pad_batch, target_positions
 from arc_ttt.adapters.models.model_loading import LoadedModel, model_fingerprint, quiet_libraries
 from arc_ttt.adapters.models.target_forward import target_forward_blocker, target_logits
@@ -48,6 +49,7 @@ class BackendOptions:
     eval_batch_size: int = 4
     constrained_decoding: bool  # only grid tokens, stopping at the demonstrations' implied shape
     target_forward: bool  # training/evaluation forward with the last block at target positions only
+    draft_tokens: int  # > 0: constrained CPU generation decodes view by view, verifying this many guesses a pass
 
 
 def cpu_computes_bf16() -> bool:
@@ -389,6 +391,8 @@ class TransformersBackend:
         ready = [(i, e) for i, e in enumerate(encoded) if e is not None]
         if not ready:
             return answers
+        if self._drafting():
+            return self._generate_drafted(prompts, ready, shapes, limits, max_seconds)
         ids, mask, _ = pad_batch([e for _, e in ready], self.tokenizer.pad_token_id, left=True, device=self.device)
         processors = LogitsProcessorList()
         steps = max(limits[i] for i, _ in ready)
@@ -407,6 +411,36 @@ class TransformersBackend:
             if processors and self.tokenizer.eos_token_id not in tokens:
                 continue  # cut short (time or length) before the grid ended: not an answer
             answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
+        return answers
+
+    def _drafting(self) -> bool:
+        """Draft-and-verify decoding (draft_decoding.py) serves constrained generation on a CPU, where a
+        batched step costs about as much per view as a step of one view alone; on a GPU a batched step
+        over the views costs little more than one view's, and the batched call stays."""
+        return self._constrained() and self.options.draft_tokens > 0 and self.device.type == "cpu"
+
+    def _generate_drafted(self, prompts: Sequence[TTTExample], ready: list[tuple[int, Encoded]],
+                          shapes: list[tuple[int, int] | None], limits: list[int],
+                          max_seconds: float | None) -> list[Grid | None]:
+        """The same greedy answers as the batched call, each view decoded alone with drafted tokens
+        verified in one forward pass; views left when `max_seconds` runs out get no answer."""
+        import time
+
+        import torch
+
+        assert self._grid_ids is not None  # _drafting() implies it
+        answers: list[Grid | None] = [None] * len(prompts)
+        deadline = time.monotonic() + max_seconds if max_seconds and max_seconds > 0 else None
+        self.model.eval()
+        with torch.no_grad(), self.guards.out_of_memory(), self.guards.autocast():
+            for index, item in ready:
+                grammar = GridGrammar.of(shapes[index], limits[index])
+                drafter = CellDrafter(prompts[index].query.input.rows, self._grid_ids)
+                tokens = decode_one(self.model, self.device, list(item.ids), grammar, drafter,
+                                    self.options.draft_tokens, deadline)
+                if tokens is not None:
+                    answers[index] = self.fmt.parse_answer(self.tokenizer.decode(tokens, skip_special_tokens=True))
+        self.model.train()
         return answers
 
     def prompts_fit(self, prompts: Sequence[TTTExample]) -> list[bool]:

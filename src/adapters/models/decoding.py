@@ -15,11 +15,13 @@ byte-pair vocabularies that merge digits do not, and decode unconstrained).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from arc_ttt.adapters.models.codec import GridFormat
 
 MAX_SIDE = 30
+DIGIT, ROW, END, OTHER = range(4)  # token kinds `GridGrammar` tells apart
 
 
 def grid_token_ids(tokenizer: Any, fmt: GridFormat) -> tuple[list[int], int, int] | None:
@@ -111,3 +113,55 @@ def tokens_needed(shape: tuple[int, int] | None, budget: int) -> int:
     if shape is None:
         return budget
     return shape[0] * (shape[1] + 1) + 1
+
+
+@dataclass(slots=True)
+class GridGrammar:
+    """`GridConstraint`'s rule for one answer in plain Python, for decoders that step through several
+    candidate positions of one view (draft-and-verify): copying four integers is cheaper there than a
+    dozen tensor operations per position. Same state and the same allowed tokens, position by position
+    (tests/unit/test_grid_constraint.py walks both side by side)."""
+
+    height: int  # -1: open
+    width: int  # -1: set by the first row
+    limit: int  # new tokens the answer may take
+    column: int = 0
+    rows: int = 0
+    ended: bool = False
+    emitted: int = 0
+
+    @classmethod
+    def of(cls, shape: tuple[int, int] | None, limit: int) -> GridGrammar:
+        return cls(shape[0] if shape else -1, shape[1] if shape else -1, max(3, limit))
+
+    def copy(self) -> GridGrammar:
+        return GridGrammar(self.height, self.width, self.limit, self.column, self.rows, self.ended, self.emitted)
+
+    def allowed(self) -> tuple[bool, bool, bool]:
+        """Whether a digit, the row end and the end token may come next."""
+        room = self.limit - self.emitted
+        side = self.width if self.width >= 0 else MAX_SIDE
+        row_open = self.column > 0
+        last_row = self.rows >= (self.height if self.height >= 0 else MAX_SIDE)
+        fits = (row_open or room >= self.width + 2) if self.width >= 0 else room >= 3
+        digit = self.column < side and (row_open or not last_row) and not self.ended and fits
+        row = (self.column >= side if self.width >= 0 else row_open) and row_open and not self.ended
+        eos = not row_open and (last_row if self.height >= 0 else self.rows >= 1)
+        eos = eos or (not row_open and self.rows >= 1 and not fits) or self.ended
+        return digit, row, eos
+
+    def observe(self, kind: int) -> None:
+        """Advance past an emitted token of `kind`: DIGIT, ROW or END (anything else changes nothing but
+        the count, as in `GridConstraint`)."""
+        self.emitted += 1
+        if self.ended:
+            return
+        if kind == DIGIT:
+            self.column += 1
+        elif kind == ROW:
+            if self.width < 0:
+                self.width = self.column
+            self.column = 0
+            self.rows += 1
+        elif kind == END:
+            self.ended = True

@@ -47,6 +47,9 @@ class BackendKnobs(_Knobs):
                                        "demonstrations imply")
     target_forward: bool = Field(default=True, description="training runs the last block only where a target token "
                                  "is predicted")
+    draft_tokens: int = Field(default=16, ge=0, le=256, description="constrained generation on a CPU: each view "
+                              "alone, verifying up to this many guessed tokens per forward pass (the same greedy "
+                              "answers); 0: all views in one batched generate call")
 
 
 class TrainingKnobs(_Knobs):
