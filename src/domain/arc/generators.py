@@ -85,6 +85,7 @@ HELD_PARAMETERS: dict[str, frozenset[str]] = {
     "flip-map": frozenset({"flip-3", "turn-1"}),
 }
 HELD_FAMILIES: frozenset[str] = frozenset({"lines", "crop"})
+SHIFT_SIDE = 10  # the largest side of a shift task's grids (before a split's cap)
 
 
 def parameters(family: str, split: Split) -> tuple[str, ...]:
@@ -96,7 +97,7 @@ def parameters(family: str, split: Split) -> tuple[str, ...]:
     if split.side == "seen":
         return tuple(k for k in keys if k not in held)
     if split.side == "held-parameters":
-        return tuple(k for k in keys if k in held and (family != "shift" or _shift_side(k) <= split.cap(10)))
+        return tuple(k for k in keys if k in held and (family != "shift" or _shift_side(k) <= split.cap(SHIFT_SIDE)))
     return keys
 
 
@@ -173,7 +174,7 @@ def shift(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
         return Grid.of([[grid.rows[(i - dy) % h][(j - dx) % w] for j in range(w)] for i in range(h)])
 
     narrowest = _shift_side(key) if split.side == "held-parameters" else 3
-    return _task(rng, "shift", _inputs(rng, split, max_side=10, min_side=narrowest), roll, pairs, key)
+    return _task(rng, "shift", _inputs(rng, split, max_side=SHIFT_SIDE, min_side=narrowest), roll, pairs, key)
 
 
 def upscale(rng: random.Random, pairs: int, split: Split = Split()) -> Task:
