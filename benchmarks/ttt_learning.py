@@ -76,10 +76,11 @@ def pretrain(args: argparse.Namespace) -> None:
     subprocess.run(command, check=True)
 
 
-def ways(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
-    """Backend, strategy and each way of solving, by name, all through the product's TTTModelService on one
-    backend: `none` (zero steps: augmented inference + vote), `ttt` (MIT-TTT), and `ttt+<technique>` for each
-    technique asked for (the same TTT with that technique switched on through its `ttt.techniques` setting)."""
+def ways(args: argparse.Namespace) -> dict[str, Any]:
+    """Each way of solving, by name, all through the product's TTTModelService on one backend (the model is
+    loaded once for every side): `none` (zero steps: augmented inference + vote), `ttt` (MIT-TTT), and
+    `ttt+<technique>` for each technique asked for (the same TTT with that technique switched on through its
+    `ttt.techniques` setting)."""
     from dataclasses import replace
 
     from pretrained_eval import services, ttt_settings
@@ -96,18 +97,16 @@ def ways(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
         switched = replace(ttt_wiring.service_options(ttt_settings(args, args.max_length, (name,))),
                            save_adapters=False)
         found[f"ttt+{name}"] = TTTModelService(backend, strategy, per_task, clock, options=switched)
-    return backend, strategy, found
+    return found
 
 
-def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, Tally]]:
+def evaluate(args: argparse.Namespace, side: str, services: dict[str, Any]) -> tuple[list[Any], dict[str, Tally]]:
     import torch
 
     from arc_ttt.domain.arc.attempts import choose_attempts
     from arc_ttt.domain.arc.scoring import task_score
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    _, _, services = ways(args)
     tasks = held_out_tasks(side, args.tasks, args.max_side, args.seed)
     tallies = {way: Tally() for way in services}
     for index, task in enumerate(tasks):
@@ -131,6 +130,11 @@ def evaluate(args: argparse.Namespace, side: str) -> tuple[list[Any], dict[str, 
     return tasks, tallies
 
 
+def points(diff: float, low: float, high: float) -> str:
+    """A paired difference of pass@2 shares in points, with its interval."""
+    return f"{100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
 def row(side: str, tasks: list[Any], tallies: dict[str, Tally]) -> str:
     from arc_ttt.domain.solving.statistics import paired_difference
 
@@ -141,7 +145,7 @@ def row(side: str, tasks: list[Any], tallies: dict[str, Tally]) -> str:
     gained = sum(a > b for a, b in zip(ttt.solved, none.solved))
     lost = sum(a < b for a, b in zip(ttt.solved, none.solved))
     return (f"| {side} | {n} | {100 * sum(none.solved) / n:.1f}% | {100 * sum(ttt.solved) / n:.1f}% | "
-            f"{100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] | {gained} / {lost} | "
+            f"{points(diff, low, high)} | {gained} / {lost} | "
             f"{sum(none.cells) / n:.3f} / {sum(ttt.cells) / n:.3f} "
             f"({cells:+.3f} [{cell_low:+.3f}, {cell_high:+.3f}]) | "
             f"{none.seconds / n:.1f} / {ttt.seconds / n:.1f} | {ttt.train_tokens // n:,} |")
@@ -155,7 +159,7 @@ def strategy_row(side: str, way: str, tallies: dict[str, Tally]) -> str:
     n = len(base.solved)
     diff, low, high = paired_difference(tried.solved, base.solved)
     return (f"| {side} | {way.removeprefix('ttt+')} | {n} | {100 * sum(base.solved) / n:.1f}% | "
-            f"{100 * sum(tried.solved) / n:.1f}% | {100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] | "
+            f"{100 * sum(tried.solved) / n:.1f}% | {points(diff, low, high)} | "
             f"{base.seconds / n:.1f} / {tried.seconds / n:.1f} | "
             f"{base.train_tokens // n:,} / {tried.train_tokens // n:,} | "
             f"{base.predictions / n:.0f} / {tried.predictions / n:.0f} |")
@@ -242,12 +246,17 @@ def main() -> None:
     from arc_ttt.adapters.models.model_loading import MARKER_FILE
 
     marker = json.loads((Path(args.model) / MARKER_FILE).read_text())
+    import torch
+
+    torch.set_num_threads(args.threads)
+    services = ways(args)
     rows, strategies = [], []
     for side in args.sides:
-        tasks, tallies = evaluate(args, side)
+        tasks, tallies = evaluate(args, side, services)
         rows.append(row(side, tasks, tallies))
-        strategies += [strategy_row(side, way, tallies) for way in tallies if way.startswith("ttt+")]
-        print(rows[-1], *strategies, sep="\n", flush=True)
+        these = [strategy_row(side, way, tallies) for way in tallies if way.startswith("ttt+")]
+        strategies += these
+        print(rows[-1], *these, sep="\n", flush=True)
     command = ["benchmarks/ttt_learning.py", *[a for a in sys.argv[1:] if a != "--write"]]
     text = table(args, rows, strategies, marker, command)
     print(text)
