@@ -225,6 +225,10 @@ class InMemoryLiftRecords:
         self.asked.append(model)
         return self.lifts.get(model)
 
+    def record(self, model: str, lift: TTTLift) -> str:
+        self.lifts[model] = lift
+        return f"memory:{model}"
+
 
 class InMemoryCheckpointRepository:
     """Keeps adapter bytes in a dict; hashes are real so integrity logic can be exercised."""

@@ -183,3 +183,30 @@ def test_a_model_that_records_a_lift_gets_ttt_time_by_default(tmp_path: Path) ->
     _, summary, notes = _ensemble_run(tmp_path, "--model", str(model_dir))
     assert "no_recorded_lift" not in summary["ttt_skipped"]
     assert all("ttt" in note for note in notes) and summary["seconds_by_part"]["ttt_training"] > 0
+
+
+def test_measure_lift_records_what_ttt_added_in_the_model_folder(tmp_path: Path) -> None:
+    # TTT also where program search is sure, so that the second run trains and answers on every task
+    env = {**os.environ, **SMALL_BUDGET, "ARC_TTT_CHECKPOINTS__ROOT": str(tmp_path / "checkpoints"),
+           "ARC_TTT_PROGRAM__TIME_LIMIT": "2", "ARC_TTT_ENSEMBLE__TTT_WHEN_SURE": "true"}
+    model_dir = tmp_path / "model"
+    assert arc_ttt("init-model", str(model_dir), "--size", "tiny", env=env).returncode == 0
+    measured = arc_ttt("measure-lift", "--model", str(model_dir), "--limit", "2", "--out", str(tmp_path / "lift"),
+                       "--record", env=env)
+    assert measured.returncode == 0, measured.stderr[-2000:]
+    lift = json.loads((model_dir / "arc_ttt_model.json").read_text())["ttt_lift"]
+    assert lift["dataset"] == "arc1/training" and lift["tasks"] == 2 and "measure-lift" in lift["command"]
+    runs = {name: json.loads((tmp_path / "lift" / name / "report.json").read_text())["run"]
+            for name in ("program", "with-ttt")}
+    assert runs["program"]["seconds_by_part"]["ttt_training"] == 0
+    assert runs["with-ttt"]["seconds_by_part"]["ttt_training"] > 0  # the ensemble gave TTT time (ensemble.ttt: always)
+    right = {name: sum(t["score"] == 1 for t in json.loads((tmp_path / "lift" / name / "report.json").read_text())
+                       ["tasks"]) for name in runs}
+    assert (lift["right_program"], lift["right_with_ttt"]) == (right["program"], right["with-ttt"])
+
+
+def test_measure_lift_refuses_an_evaluation_set(tmp_path: Path) -> None:
+    result = arc_ttt("measure-lift", "--model", str(tmp_path), "--dataset", "arc1/evaluation",
+                     "--out", str(tmp_path / "lift"), env=dict(os.environ))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "not a training set" in message and not (tmp_path / "lift").exists()

@@ -162,6 +162,22 @@ def test_no_marker_no_record_or_a_hub_id_record_no_lift(tmp_path: Path) -> None:
     assert MarkerLiftRecords().lift_of("owner/some-model") is None
 
 
+def test_a_record_replaces_the_earlier_one_and_keeps_the_marker_s_other_fields(tmp_path: Path) -> None:
+    folder = _model_folder(tmp_path, {"format": "compact", "size": "small", "ttt_lift": LIFT.to_json()})
+    written = MarkerLiftRecords().record(folder, NO_GAIN)
+    assert written == str(tmp_path / MARKER_FILE) and MarkerLiftRecords().lift_of(folder) == NO_GAIN
+    marker = json.loads((tmp_path / MARKER_FILE).read_text())
+    assert marker["format"] == "compact" and marker["size"] == "small"
+    assert [p.name for p in tmp_path.iterdir()] == [MARKER_FILE]  # written in place, no temporary file left
+
+
+@pytest.mark.parametrize("model", ["owner/some-model", "folder-without-marker"])
+def test_a_record_needs_a_model_folder_with_its_marker(tmp_path: Path, model: str) -> None:
+    (tmp_path / "folder-without-marker").mkdir()
+    with pytest.raises(ModelLoadError, match=r"no arc_ttt_model\.json"):
+        MarkerLiftRecords().record(str(tmp_path / model) if "/" not in model else model, LIFT)
+
+
 def test_the_shipped_model_records_no_lift() -> None:
     assert MarkerLiftRecords().lift_of(locate_model(load_settings().ttt.model) or "") is None
 

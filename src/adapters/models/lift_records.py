@@ -1,6 +1,7 @@
 """A model folder's recorded TTT lift: the `ttt_lift` object of its marker file (arc_ttt_model.json).
 
 Read without torch or the weights: the ensemble asks before it decides whether to load the model at all.
+Written by `arc-ttt measure-lift --record`, in place of any earlier record, with the marker's other fields kept.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from arc_ttt.adapters.durable_files import write_text_atomic
 from arc_ttt.adapters.models.model_loading import MARKER_FILE, ModelLoadError
 from arc_ttt.domain.errors import message_line
 from arc_ttt.domain.records import json_object
@@ -24,10 +26,7 @@ class MarkerLiftRecords:
         marker = Path(model).expanduser() / MARKER_FILE
         if not marker.is_file():
             return None
-        try:
-            raw = json_object(json.loads(marker.read_text(encoding="utf-8")), MARKER_FILE)
-        except (OSError, ValueError, TypeError) as exc:
-            raise ModelLoadError(f"{marker}: not a readable JSON object ({message_line(exc)[:120]})") from None
+        raw = _marker(marker)
         if raw.get(LIFT_KEY) is None:
             return None
         try:
@@ -35,3 +34,19 @@ class MarkerLiftRecords:
         except (KeyError, TypeError, ValueError) as exc:
             what = f"missing field {exc.args[0]}" if isinstance(exc, KeyError) else message_line(exc)
             raise ModelLoadError(f"{marker}: {LIFT_KEY} is not a lift record ({what})") from None
+
+    def record(self, model: str, lift: TTTLift) -> str:
+        marker = Path(model).expanduser() / MARKER_FILE
+        if not marker.is_file():
+            raise ModelLoadError(f"{model}: not a model folder made by arc-ttt (no {MARKER_FILE}), so it has nowhere "
+                                 "to keep a lift record")
+        raw = _marker(marker)
+        write_text_atomic(marker, json.dumps({**raw, LIFT_KEY: lift.to_json()}, indent=2) + "\n")
+        return str(marker)
+
+
+def _marker(marker: Path) -> dict[str, object]:
+    try:
+        return dict(json_object(json.loads(marker.read_text(encoding="utf-8")), MARKER_FILE))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelLoadError(f"{marker}: not a readable JSON object ({message_line(exc)[:120]})") from None

@@ -17,6 +17,7 @@ from arc_ttt.adapters.datasets.catalog import open_source
 from arc_ttt.application.cli.checkpoints import app as checkpoints_app
 from arc_ttt.application.cli.consoles import err, out, shown
 from arc_ttt.application.cli.errors import EXIT_USAGE, fail, problem_lines
+from arc_ttt.application.cli.lift import measure_lift
 from arc_ttt.application.cli.paths import given_path
 from arc_ttt.application.cli.performance import register as register_performance_commands
 from arc_ttt.application.cli.pretrain import pretrain
@@ -241,6 +242,7 @@ def datasets() -> None:
 register_performance_commands(app)
 app.command("init-model")(init_model)
 app.command("pretrain")(pretrain)
+app.command("measure-lift")(measure_lift)
 
 
 def run() -> None:

@@ -166,3 +166,8 @@ class LiftRecords(Protocol):
         the place and the field when a record is there but not readable: a damaged record must not silently
         switch TTT off or on."""
         ...
+
+    def record(self, model: str, lift: TTTLift) -> str:
+        """Keep `lift` as `model`'s record, replacing an earlier one, and say where it was written. An ArcTttError
+        when `model` is not a model folder with its marker file (a hub id, a folder of someone else's weights)."""
+        ...
