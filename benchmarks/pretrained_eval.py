@@ -67,7 +67,7 @@ def ttt_settings(args: argparse.Namespace, max_length: int, techniques: Sequence
         "lora": {"dropout": 0.0, "rank": rank, "alpha": 2 * rank},
         "backend": {"max_length": max_length, "loss_on": getattr(args, "loss_on", "outputs")},
         "data": {"max_examples": args.examples, "augmentations_per_task": getattr(args, "augmentations", 8),
-                 "colors": getattr(args, "colors", True),
+                 "colors": getattr(args, "colors", True), "geometric": getattr(args, "geometric", True),
                  "holdout": getattr(args, "holdout", True)},
         "inference": {"transforms": args.transforms, "samples": args.samples, "training_share": 0.7},
         "training": {"max_steps": args.steps, "eval_every": 0, "wall_seconds": args.task_seconds, "batch_size": 2,

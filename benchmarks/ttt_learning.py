@@ -190,7 +190,8 @@ def table(args: argparse.Namespace, rows: list[str], strategies: list[str], mark
         f"identity), *TTT* is the MIT-TTT strategy: up to {args.examples} leave-one-out examples "
         f"({args.augmentations} views of each), {args.steps} "
         f"steps of 2, learning rate {args.lr}, LoRA rank {args.rank}, loss on {args.loss_on}, color permutations "
-        f"{'on' if args.colors else 'off'}, holdout {'on' if args.holdout else 'off'}. *Difference*: TTT minus no TTT "
+        f"{'on' if args.colors else 'off'}, symmetries {'on' if args.geometric else 'off'}, "
+        f"holdout {'on' if args.holdout else 'off'}. *Difference*: TTT minus no TTT "
         "in points of pass@2, with a 95% paired-bootstrap interval over tasks; *gained / lost*: tasks only one way "
         "solves; *cell accuracy*: exact cells of the first attempt (0 for a wrong shape), mean over tasks, with its "
         "paired difference.", "",
@@ -232,6 +233,8 @@ def main() -> None:
                         help="seed strategies to measure, each alone on top of TTT")
     parser.add_argument("--colors", action=argparse.BooleanOptionalAction, default=True,
                         help="color permutations in TTT data and views")
+    parser.add_argument("--geometric", action=argparse.BooleanOptionalAction, default=True,
+                        help="symmetries among TTT's training views")
     parser.add_argument("--holdout", action=argparse.BooleanOptionalAction, default=False,
                         help="keep one demonstration out of TTT training for validation")
     parser.add_argument("--transforms", type=int, default=4)

@@ -470,7 +470,7 @@ class FakeModelBackend:
 class FakePretrainer:
     """The trainer the pretrain use case drives: encodes an episode as its grids, "trains" by counting
     cells, and saves its progress as JSON, so the use case's budgets, resume and data can be checked
-    without torch. `seen` keeps every episode it was given."""
+    without torch. `seen` keeps every episode it was given to encode, `batches` every batch it stepped on."""
 
     STATE = "pretrain_state.json"
 
@@ -481,6 +481,7 @@ class FakePretrainer:
         self.clock = clock
         self.seconds_per_step = seconds_per_step
         self.seen: list[TTTExample] = []
+        self.batches: list[list[TTTExample]] = []
         self.rates: list[float] = []
         self.parameters = 1000
         self.loss_on = "outputs"
@@ -489,7 +490,12 @@ class FakePretrainer:
         self.seen.append(example)
         return example
 
+    def tokens(self, encoded: TTTExample) -> int:
+        return sum(g.height * (g.width + 1) for d in (*encoded.demonstrations, encoded.query)
+                   for g in (d.input, d.output) if g is not None)
+
     def step(self, batch: list[TTTExample], learning_rate: float) -> StepLoss:
+        self.batches.append(list(batch))
         self.rates.append(learning_rate)
         if self.clock is not None:
             self.clock.advance(self.seconds_per_step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -106,13 +107,14 @@ def test_the_loss_mask_covers_output_grids_and_the_end_token_only() -> None:
 
 
 def run_pretrain(out: Path, clock: FakeClock, minutes: float, trainers: list[FakePretrainer],
-                 tokens: int = 10**9) -> object:
+                 tokens: int = 10**9, groups: int = 8, share: float = 0.0) -> object:
     backend = FakePretrainingBackend(clock, trainers)
     evaluation = InMemoryTaskSource([odd_task("evalish")])
     training = InMemoryTaskSource([*training_tasks(), odd_task("evalish")])
     use_case = Pretrain([training], [evaluation], clock, backend=backend)
     return use_case(PretrainRequest(out=out, size="tiny", minutes=minutes, tokens=tokens, batch_size=2,
-                                    warmup_tokens=100, save_every_minutes=1.0))
+                                    warmup_tokens=100, save_every_minutes=1.0, length_groups=groups,
+                                    generated_share=share, generated_max_side=6))
 
 
 def test_runs_accumulate_tokens_and_continue_the_stream(tmp_path: Path) -> None:
@@ -121,15 +123,45 @@ def test_runs_accumulate_tokens_and_continue_the_stream(tmp_path: Path) -> None:
     assert first.stop_reason == "time budget spent" and not first.resumed
     assert first.excluded == 1 and first.pool_size == 12  # "evalish" by its id
     state = json.loads((tmp_path / "pretrain_state.json").read_text())
-    assert state["progress"]["steps"] == 6 and state["progress"]["stream_position"] == 12
+    # one window of 8 batches of 2 was drawn; the run stopped after 6 of them and leaves the last 2 out
+    assert state["progress"]["steps"] == 6 and state["progress"]["stream_position"] == 16
     second = run_pretrain(tmp_path, clock, 0.1, trainers)
     assert second.resumed and trainers[1].resume_from == tmp_path
     assert second.tokens_this_run > 0
     assert second.progress.tokens_seen == first.progress.tokens_seen + second.tokens_this_run
     assert second.progress.runs == 2 and second.progress.steps == 12
     stream = EpisodeStream(training_pool(training_tasks(), ()), seed=0)
-    assert trainers[1].seen[0] == stream.episode(12)  # the second run starts where the first stopped
+    assert trainers[1].seen[0] == stream.episode(16)  # the second run starts where the first stopped
     assert all(ex.query.input.width != 3 and ex.query.input.height != 3 for t in trainers for ex in t.seen)
+
+
+def test_batches_are_cut_from_a_length_sorted_window_and_each_episode_is_trained_once(tmp_path: Path) -> None:
+    trainers: list[FakePretrainer] = []
+    run_pretrain(tmp_path, FakeClock(), 16 / 60, trainers, share=0.5)  # 16 steps: two windows of 8 batches of 2
+    trainer = trainers[0]
+    assert len(trainer.batches) == 16 and len(trainer.seen) == 32
+    for window in (0, 1):
+        batches = trainer.batches[8 * window : 8 * (window + 1)]
+        episodes = trainer.seen[16 * window : 16 * (window + 1)]
+        assert sorted(id(e) for b in batches for e in b) == sorted(id(e) for e in episodes)
+        spans = sorted((min(map(trainer.tokens, b)), max(map(trainer.tokens, b))) for b in batches)
+        assert all(high <= next_low for (_, high), (next_low, _) in pairwise(spans))  # no overlap: sorted cut
+    lengths = [trainer.tokens(e) for e in trainer.seen]
+    padded = sum(2 * max(map(trainer.tokens, b)) for b in trainer.batches)
+    in_order = sum(2 * max(lengths[i : i + 2]) for i in range(0, 32, 2))
+    assert padded < in_order  # the point of it: less padding than batches in stream order
+    again: list[FakePretrainer] = []
+    run_pretrain(tmp_path / "again", FakeClock(), 16 / 60, again, share=0.5)
+    assert [[trainer.tokens(e) for e in b] for b in again[0].batches] == [
+        [trainer.tokens(e) for e in b] for b in trainer.batches]  # the same order every time
+
+
+def test_one_length_group_keeps_the_stream_order(tmp_path: Path) -> None:
+    trainers: list[FakePretrainer] = []
+    run_pretrain(tmp_path, FakeClock(), 5 / 60, trainers, groups=1, share=0.5)
+    trainer = trainers[0]
+    assert [[id(e) for e in b] for b in trainer.batches] == [
+        [id(e) for e in trainer.seen[i : i + 2]] for i in range(0, 10, 2)]
 
 
 def test_a_run_stops_at_the_token_budget(tmp_path: Path) -> None:

@@ -182,6 +182,9 @@ class Pretrainer:
     def encode(self, example: TTTExample) -> Any:
         return self.encoder.encode(example, with_answer=True)
 
+    def tokens(self, encoded: Any) -> int:
+        return len(encoded.ids)
+
     def step(self, encoded: list[Any], learning_rate: float) -> StepLoss:
         """One optimizer step on already encoded episodes; the loss is the mean over target tokens."""
         import torch

@@ -69,6 +69,8 @@ def pretrain(
         help="any | seen | held-parameters | held-families: the side of the generators' held-out split the generated "
              "tasks come from (seen: a TTT benchmark's pretraining)")] = "any",
     generated_max_side: Annotated[int | None, typer.Option(min=3, help="cap on generated grids' sides")] = None,
+    length_groups: Annotated[int, typer.Option(min=1, help="batches drawn together and grouped by length, so "
+                                               "that a batch pads little (1: stream order)")] = 8,
     smoke: Annotated[bool, typer.Option(help="a CPU check: tiny model, 3 steps of 2 short episodes")] = False,
 ) -> None:
     """Train a small Llama-architecture model from scratch on ARC training tasks (never an evaluation
@@ -104,7 +106,7 @@ def pretrain(
                               max_length=max_length, save_every_minutes=save_every, max_steps=max_steps,
                               max_demonstrations=3 if smoke else 8, generated_share=generated_share,
                               generated_side=generated_side,  # type: ignore[arg-type]  # checked against SIDES
-                              generated_max_side=generated_max_side)
+                              generated_max_side=generated_max_side, length_groups=length_groups)
     stop_on_terminate()
     use_case = build_tool_container().pretrain(progress=RichPretrainProgress(out))  # pretraining reads no settings
     try:

@@ -8,6 +8,7 @@ tokens seen), so many short runs on a rented GPU add up to one long one.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from arc_ttt.domain.arc.generators import Side, Split
 from arc_ttt.domain.arc.ports import TaskSource
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.resources.ports import Clock
-from arc_ttt.domain.ttt.ports import PretrainingBackend, PretrainSetup, PretrainStateError
+from arc_ttt.domain.ttt.ports import PretrainingBackend, PretrainSetup, PretrainStateError, PretrainTrainer
 from arc_ttt.domain.ttt.pretraining import EpisodeStream, PretrainProgress, Schedule, StreamOptions, training_pool
 
 TRAINING_SETS = ("arc1/training", "arc2/training")
@@ -44,6 +45,12 @@ class PretrainRequest:
     generated_share: float = 0.0  # fraction of episodes from generated tasks (domain/arc/generators.py)
     generated_side: Side = "any"  # "seen": never a held-out rule parameter or family (a TTT benchmark's pretraining)
     generated_max_side: int | None = None  # cap on generated grids' sides (short episodes on a CPU)
+    length_groups: int = 8  # batches drawn together and grouped by length (see `next_window`); 1: stream order
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.length_groups < 1:
+            raise ValueError(f"batch_size and length_groups must be at least 1, got {self.batch_size} and "
+                             f"{self.length_groups}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +144,8 @@ class Pretrain:
                               f"{setup.size} ({trainer.parameters / 1e6:.1f}M params)")
         steps_this_run = 0
         stop_reason = "token budget spent"
+        pending: list[list[object]] = []  # the drawn window's batches not trained on yet
+        position = progress.stream_position
 
         def save() -> None:
             nonlocal progress
@@ -155,12 +164,10 @@ class Pretrain:
                 if request.max_steps is not None and steps_this_run >= request.max_steps:
                     stop_reason = "step limit reached"
                     break
-                batch, position = [], progress.stream_position
-                while len(batch) < request.batch_size:
-                    encoded = trainer.encode(stream.episode(position))
-                    position += 1
-                    if encoded is not None:
-                        batch.append(encoded)
+                if not pending:
+                    pending, position = next_window(stream, trainer, progress.stream_position, request.batch_size,
+                                                    request.length_groups)
+                batch = pending.pop()
                 rate = schedule.rate(progress.tokens_seen)
                 step = trainer.step(batch, rate)
                 steps_this_run += 1
@@ -178,3 +185,27 @@ class Pretrain:
         self.progress.finished()
         return PretrainOutcome(progress, stop_reason, trainer.parameters, len(pool), excluded, resumed,
                                progress.tokens_seen - start_tokens, progress.seconds - start_seconds)
+
+
+def next_window(stream: EpisodeStream, trainer: PretrainTrainer, position: int, batch_size: int,
+                groups: int) -> tuple[list[list[object]], int]:
+    """The next `groups` batches of `batch_size` encoded episodes from stream `position` on, and the position
+    after them. A batch pads to its longest episode: drawn in stream order, half of a batch's tokens were padding
+    on short generated grids (a 6x6 task beside 3x3 ones), so the window's episodes are sorted by length before
+    they are cut into batches, and the batches are then taken in an order shuffled by the window's position (the
+    same every time: the stream stays a pure function of the seed). The position returned is the window's end
+    whether or not all its batches are trained: a run that stops inside a window leaves the rest of it out (fewer
+    than `groups * batch_size` episodes), and the next run starts at the next window."""
+    encoded: list[object] = []
+    while len(encoded) < batch_size * groups:
+        item = trainer.encode(stream.episode(position))
+        position += 1
+        if item is not None:
+            encoded.append(item)
+    if groups > 1:
+        encoded.sort(key=trainer.tokens)
+    batches = [encoded[i : i + batch_size] for i in range(0, len(encoded), batch_size)]
+    if groups > 1:
+        random.Random(f"window:{position}").shuffle(batches)
+    batches.reverse()  # taken with pop(): the first batch last
+    return batches, position

@@ -141,6 +141,10 @@ class PretrainTrainer(Protocol):
         """The episode as the model reads it; None when it does not fit an episode's tokens."""
         ...
 
+    def tokens(self, encoded: object) -> int:
+        """How many tokens an encoded episode takes (what a batch holding it pads to)."""
+        ...
+
     def step(self, batch: list[object], learning_rate: float) -> StepLoss: ...
 
     def save(self, directory: Path, progress: PretrainProgress, extra: Mapping[str, object]) -> None:
