@@ -12,8 +12,12 @@
    mean exact-cell accuracy of the first attempt (a finer reading when pass@2 is near 0), seconds per
    task and training tokens. `--write` replaces the "## Test-time learning" section of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/ttt_learning.py --model runs/ttt-learning/small-seen --pretrain-minutes 14 \
-        --tasks 40 --sides held-parameters --write
+    .venv/bin/python benchmarks/ttt_learning.py --model runs/ttt/small3g --max-side 3 --max-length 512 \
+        --tasks 100 --steps 100 --lr 3e-3 --loss-on query --augmentations 16 --examples 64 --no-colors \
+        --sides held-parameters held-families seen --write
+
+(the model folder pretrained first with the `arc-ttt pretrain` commands in docs/benchmarks.md, "Test-time
+learning: measured"; with `--pretrain-minutes N` the script runs or resumes a pretraining of its own first).
 
 Only demonstrations are ever trained on; the test outputs are used only to score.
 """

@@ -135,7 +135,7 @@ class EnsembleSettings(Section):
 
     ttt: TTTMode = Field(default="auto", description="whether the ensemble gives TTT time: auto, only for a model "
                          "whose folder records a lift over program search on ARC training tasks (ttt_lift in "
-                         "arc_ttt_model.json; the shipped model records none, so its time goes to program search); "
+                         "arc_ttt_model.json; the shipped model's shows no gain, so its time goes to program search); "
                          "always; never. --solver ttt always runs it")
 
     min_ttt_seconds: Duration = Field(default=20.0, ge=0, description="TTT runs on a task only with this much time "
