@@ -13,7 +13,7 @@ from arc_ttt.domain.arc.ports import TaskLoad, TaskSource
 from arc_ttt.domain.arc.solution import TaskSolution
 from arc_ttt.domain.arc.task import Task
 from arc_ttt.domain.checkpoints.ports import CheckpointInfo
-from arc_ttt.domain.errors import CheckpointIntegrityError, OutOfMemory, TaskFormatError
+from arc_ttt.domain.errors import ArcTttError, CheckpointIntegrityError, OutOfMemory, TaskFormatError
 from arc_ttt.domain.resources.hardware import CudaDevice, HardwareInfo, MemorySample
 from arc_ttt.domain.solving.ports import ResultStore
 from arc_ttt.domain.solving.results import TaskResult, TaskStatus
@@ -217,15 +217,21 @@ class GatedScriptedSolver(ScriptedSolver):
 class InMemoryLiftRecords:
     """Lift records kept in a dict by model name (a model not in it records none)."""
 
-    def __init__(self, lifts: Mapping[str, TTTLift] | None = None) -> None:
+    def __init__(self, lifts: Mapping[str, TTTLift] | None = None, read_only: frozenset[str] = frozenset()) -> None:
         self.lifts = dict(lifts or {})
+        self.read_only = read_only  # models that cannot keep a record (a hub id)
         self.asked: list[str] = []
 
     def lift_of(self, model: str) -> TTTLift | None:
         self.asked.append(model)
         return self.lifts.get(model)
 
+    def ensure_recordable(self, model: str) -> None:
+        if model in self.read_only:
+            raise ArcTttError(f"{model}: cannot keep a record")
+
     def record(self, model: str, lift: TTTLift) -> str:
+        self.ensure_recordable(model)
         self.lifts[model] = lift
         return f"memory:{model}"
 

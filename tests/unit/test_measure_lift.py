@@ -17,6 +17,7 @@ from arc_ttt.application.use_cases.measure_lift import (
 )
 from arc_ttt.application.use_cases.solve_batch import SolveOutcome, SolveRequest
 from arc_ttt.domain.arc.scoring import SetScore
+from arc_ttt.domain.errors import ArcTttError
 from arc_ttt.domain.ttt.lift import TTTLift
 from tests.fakes import InMemoryLiftRecords, InMemoryTaskSource
 
@@ -76,6 +77,14 @@ def test_a_cut_short_first_run_does_not_start_the_second(tmp_path: Path) -> None
     with pytest.raises(RunCutShort, match="--resume"):
         MeasureLift(ScoredRun({"a": 1.0}, complete=False), with_ttt, InMemoryLiftRecords())(_request(tmp_path))
     assert with_ttt.folders == []
+
+
+def test_a_model_that_cannot_keep_a_record_is_refused_before_any_run(tmp_path: Path) -> None:
+    program = ScoredRun({"a": 1.0})
+    with pytest.raises(ArcTttError, match="cannot keep a record"):
+        MeasureLift(program, ScoredRun({"a": 1.0}), InMemoryLiftRecords(read_only=frozenset({"models/m"})))(
+            _request(tmp_path))
+    assert program.folders == []  # nothing was solved for a record that could not be written
 
 
 def test_only_an_embedded_training_set_is_measured_on() -> None:

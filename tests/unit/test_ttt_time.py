@@ -174,8 +174,12 @@ def test_a_record_replaces_the_earlier_one_and_keeps_the_marker_s_other_fields(t
 @pytest.mark.parametrize("model", ["owner/some-model", "folder-without-marker"])
 def test_a_record_needs_a_model_folder_with_its_marker(tmp_path: Path, model: str) -> None:
     (tmp_path / "folder-without-marker").mkdir()
+    where = str(tmp_path / model) if "/" not in model else model
+    records = MarkerLiftRecords()
     with pytest.raises(ModelLoadError, match=r"no arc_ttt_model\.json"):
-        MarkerLiftRecords().record(str(tmp_path / model) if "/" not in model else model, LIFT)
+        records.ensure_recordable(where)
+    with pytest.raises(ModelLoadError, match=r"no arc_ttt_model\.json"):
+        records.record(where, LIFT)
 
 
 def test_the_shipped_model_records_no_lift() -> None:

@@ -35,14 +35,22 @@ class MarkerLiftRecords:
             what = f"missing field {exc.args[0]}" if isinstance(exc, KeyError) else message_line(exc)
             raise ModelLoadError(f"{marker}: {LIFT_KEY} is not a lift record ({what})") from None
 
+    def ensure_recordable(self, model: str) -> None:
+        _marker(self._marker_path(model))
+
     def record(self, model: str, lift: TTTLift) -> str:
+        marker = self._marker_path(model)
+        raw = _marker(marker)
+        write_text_atomic(marker, json.dumps({**raw, LIFT_KEY: lift.to_json()}, indent=2) + "\n")
+        return str(marker)
+
+    @staticmethod
+    def _marker_path(model: str) -> Path:
         marker = Path(model).expanduser() / MARKER_FILE
         if not marker.is_file():
             raise ModelLoadError(f"{model}: not a model folder made by arc-ttt (no {MARKER_FILE}), so it has nowhere "
                                  "to keep a lift record")
-        raw = _marker(marker)
-        write_text_atomic(marker, json.dumps({**raw, LIFT_KEY: lift.to_json()}, indent=2) + "\n")
-        return str(marker)
+        return marker
 
 
 def _marker(marker: Path) -> dict[str, object]:

@@ -56,6 +56,8 @@ class MeasureLift:
         self.program, self.with_ttt, self.records = program, with_ttt, records
 
     def __call__(self, request: LiftRequest) -> LiftOutcome:
+        if request.record:
+            self.records.ensure_recordable(request.model)
         folder = Path(request.solve.out_dir)
         program = self.program(replace(request.solve, out_dir=folder / PROGRAM_RUN))
         _check(program, "program search alone")

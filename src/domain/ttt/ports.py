@@ -171,6 +171,11 @@ class LiftRecords(Protocol):
         switch TTT off or on."""
         ...
 
+    def ensure_recordable(self, model: str) -> None:
+        """The error `record` would raise for `model`, raised now: a measurement takes long, and a record that
+        could not be kept should be refused before it starts, not after."""
+        ...
+
     def record(self, model: str, lift: TTTLift) -> str:
         """Keep `lift` as `model`'s record, replacing an earlier one, and say where it was written. An ArcTttError
         when `model` is not a model folder with its marker file (a hub id, a folder of someone else's weights)."""
