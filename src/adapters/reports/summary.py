@@ -73,7 +73,6 @@ def summary_markdown(data: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 class SummaryWriter:
     def write(self, run_dir: Path, summary: RunSummary) -> list[Path]:
         data = summary_data(summary)

@@ -31,7 +31,7 @@ def measure_lift(
 ) -> None:
     """Solve training tasks twice, by program search alone and by the ensemble with TTT, and count the tasks
     each got right (pass@2, every test output)."""
-    from arc_ttt.adapters.datasets.arckit_sets import COLLECTIONS, SPLITS
+    from arc_ttt.adapters.datasets.arckit_sets import dataset_names
     from arc_ttt.adapters.datasets.catalog import open_source
     from arc_ttt.adapters.models.model_loading import check_model_source
     from arc_ttt.adapters.system.probes import PsutilHardwareProbe
@@ -60,8 +60,7 @@ def measure_lift(
         return run
 
     try:
-        known = [f"{c.name}/{split}" for c in COLLECTIONS.values() for split in SPLITS]
-        training_set(dataset, known)
+        training_set(dataset, dataset_names())
         located = locate_model(model) or model
         layers = config or ()
         probe = PsutilHardwareProbe()
